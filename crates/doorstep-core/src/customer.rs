@@ -1,0 +1,290 @@
+//! The customer's side of the handshake as a chain of states, each consumed by the next step.
+//!
+//! `AwaitingProof` → (`receive_proof`) → `AgentVerified` → (`finish` with the device key's
+//! signature) → `Done`. The agent's identity and the confirmation code only exist in
+//! `AgentVerified` and later, which only `receive_proof` creates after every check passed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, RefuseWith, Refused};
+use crate::handshake::{
+    Challenge, Nonce, Proof, Response, TicketRef, confirmation_code, final_transcript,
+    proof_signed_bytes, response_signed_bytes, transcript_after_proof,
+};
+use crate::keys::{EphemeralKey, PublicKey, Randomness, Signature};
+use crate::notice::VerifiedNotice;
+use crate::receipt::{Outcome, SignedReceipt};
+use crate::ticket::{SignedTicket, VisitId};
+use crate::trust::Trust;
+
+/// Leg 1 sent; waiting for the agent's proof.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwaitingProof {
+    customer_key: PublicKey,
+    notice: Option<VerifiedNotice>,
+    challenge: Challenge,
+    ephemeral: EphemeralKey,
+}
+
+impl AwaitingProof {
+    /// Starts a handshake for the visit in `notice` (the app's usual case).
+    pub fn start(
+        notice: VerifiedNotice,
+        customer_key: PublicKey,
+        now: u64,
+        rng: &mut impl Randomness,
+    ) -> (Self, Challenge) {
+        let visit_id = notice.ticket().ticket().visit_id;
+        Self::begin(visit_id, Some(notice), customer_key, now, rng)
+    }
+
+    /// Starts a handshake knowing only the visit id (no notice on this device): the agent will
+    /// send the whole ticket.
+    pub fn start_without_notice(
+        visit_id: VisitId,
+        customer_key: PublicKey,
+        now: u64,
+        rng: &mut impl Randomness,
+    ) -> (Self, Challenge) {
+        Self::begin(visit_id, None, customer_key, now, rng)
+    }
+
+    fn begin(
+        visit_id: VisitId,
+        notice: Option<VerifiedNotice>,
+        customer_key: PublicKey,
+        now: u64,
+        rng: &mut impl Randomness,
+    ) -> (Self, Challenge) {
+        let ephemeral = EphemeralKey::generate(rng);
+        let mut nonce = Nonce::default();
+        rng.fill_bytes(&mut nonce);
+        let challenge = Challenge {
+            visit_id,
+            nonce,
+            ephemeral_key: ephemeral.public_key(),
+            time: now,
+            holds_notice: notice.is_some(),
+        };
+        let state = Self {
+            customer_key,
+            notice,
+            challenge: challenge.clone(),
+            ephemeral,
+        };
+        (state, challenge)
+    }
+
+    /// The challenge to show again (after a restart, say).
+    pub fn challenge(&self) -> &Challenge {
+        &self.challenge
+    }
+
+    /// Verifies the agent's proof: the ticket's organisation signature, the agent's signature
+    /// over this challenge, visit, keys, clocks, validity, window and the denylist.
+    pub fn receive_proof(
+        self,
+        proof: &Proof,
+        trust: &Trust,
+        now: u64,
+    ) -> Result<AgentVerified, Refused<Self>> {
+        let checked = self.check_proof(proof, trust, now);
+        let (ticket, state) = checked.or_refuse(self)?;
+        let signed = proof_signed_bytes(
+            &state.challenge,
+            &ticket.digest(),
+            &proof.ephemeral_key,
+            &proof.agent_nonce,
+            proof.time,
+        );
+        let transcript = transcript_after_proof(&signed, &proof.signature);
+        let shared = state.ephemeral.shared_secret(&proof.ephemeral_key);
+        Ok(AgentVerified {
+            customer_key: state.customer_key,
+            notice: state.notice,
+            ticket,
+            transcript,
+            agent_nonce: proof.agent_nonce,
+            confirmation_code: confirmation_code(&shared, &transcript),
+            verified_at: now,
+        })
+    }
+
+    fn check_proof(&self, proof: &Proof, trust: &Trust, now: u64) -> Result<SignedTicket, Error> {
+        if proof.customer_nonce != self.challenge.nonce {
+            return Err(Error::NonceMismatch);
+        }
+        let ticket = self.resolve_ticket(&proof.ticket, trust)?;
+        let t = ticket.ticket();
+        let signed = proof_signed_bytes(
+            &self.challenge,
+            &ticket.digest(),
+            &proof.ephemeral_key,
+            &proof.agent_nonce,
+            proof.time,
+        );
+        if !t.agent_key.verify(&signed, &proof.signature) {
+            return Err(Error::BadProofSignature);
+        }
+        if t.visit_id != self.challenge.visit_id {
+            return Err(Error::WrongVisit);
+        }
+        if t.customer_key_id != self.customer_key.key_id() {
+            return Err(Error::WrongCustomerKey);
+        }
+        trust.check_peer_clock(now, proof.time)?;
+        trust.check_agent_not_revoked(t, now)?;
+        trust.check_ticket_time(t, now)?;
+        Ok(ticket)
+    }
+
+    fn resolve_ticket(&self, reference: &TicketRef, trust: &Trust) -> Result<SignedTicket, Error> {
+        match reference {
+            TicketRef::Digest(prefix) => match &self.notice {
+                Some(n) if n.ticket().digest().starts_with(prefix) => Ok(n.ticket().clone()),
+                _ => Err(Error::UnknownTicket),
+            },
+            TicketRef::Full(encoded) => {
+                let ticket = SignedTicket::verify(encoded, &trust.organisation_keys)?;
+                if let Some(n) = &self.notice {
+                    // A re-issued ticket is fine, as long as it is for the same visit and agent.
+                    let expected = n.ticket().ticket();
+                    if ticket.ticket().visit_id != expected.visit_id {
+                        return Err(Error::WrongVisit);
+                    }
+                    if ticket.ticket().agent_key != expected.agent_key {
+                        return Err(Error::WrongAgentKey);
+                    }
+                }
+                Ok(ticket)
+            }
+        }
+    }
+}
+
+/// Every check on the agent passed. The app shows who the agent is and the confirmation code,
+/// and asks the device key to sign the response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentVerified {
+    customer_key: PublicKey,
+    notice: Option<VerifiedNotice>,
+    ticket: SignedTicket,
+    transcript: [u8; 32],
+    agent_nonce: Nonce,
+    confirmation_code: u32,
+    verified_at: u64,
+}
+
+impl AgentVerified {
+    pub fn ticket(&self) -> &SignedTicket {
+        &self.ticket
+    }
+
+    pub fn notice(&self) -> Option<&VerifiedNotice> {
+        self.notice.as_ref()
+    }
+
+    pub fn confirmation_code(&self) -> u32 {
+        self.confirmation_code
+    }
+
+    /// What the customer's device key must sign (ECDSA-SHA256).
+    pub fn bytes_to_sign(&self) -> alloc::vec::Vec<u8> {
+        response_signed_bytes(&self.transcript, &self.agent_nonce)
+    }
+
+    pub fn finish(self, signature: Signature) -> Result<(Done, Response), Refused<Self>> {
+        if !self
+            .customer_key
+            .verify(&self.bytes_to_sign(), &signature)
+        {
+            return Err(Refused {
+                error: Error::SignerMismatch,
+                session: self,
+            });
+        }
+        let response = Response {
+            agent_nonce: self.agent_nonce,
+            signature,
+        };
+        let done = Done {
+            ticket: self.ticket,
+            transcript_hash: final_transcript(&self.transcript, &signature),
+            confirmation_code: self.confirmation_code,
+            response: response.clone(),
+            verified_at: self.verified_at,
+            agent_receipt: None,
+        };
+        Ok((done, response))
+    }
+}
+
+/// The customer has answered; the response stays available to show again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Done {
+    ticket: SignedTicket,
+    transcript_hash: [u8; 32],
+    confirmation_code: u32,
+    response: Response,
+    verified_at: u64,
+    agent_receipt: Option<SignedReceipt>,
+}
+
+/// What the customer keeps: enough to show whom they let in and to prove it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerReceipt {
+    pub visit_id: VisitId,
+    pub ticket_serial: u64,
+    pub agent_name: alloc::string::String,
+    pub on_behalf_of: alloc::string::String,
+    pub transcript_hash: [u8; 32],
+    pub confirmation_code: u32,
+    pub verified_at: u64,
+    /// The agent's signed receipt, once the customer has scanned it.
+    pub agent_receipt: Option<SignedReceipt>,
+}
+
+impl Done {
+    pub fn response(&self) -> &Response {
+        &self.response
+    }
+
+    pub fn confirmation_code(&self) -> u32 {
+        self.confirmation_code
+    }
+
+    pub fn receipt(&self) -> CustomerReceipt {
+        let t = self.ticket.ticket();
+        CustomerReceipt {
+            visit_id: t.visit_id,
+            ticket_serial: t.serial,
+            agent_name: t.agent_name.clone(),
+            on_behalf_of: t.on_behalf_of.clone(),
+            transcript_hash: self.transcript_hash,
+            confirmation_code: self.confirmation_code,
+            verified_at: self.verified_at,
+            agent_receipt: self.agent_receipt.clone(),
+        }
+    }
+
+    /// Accepts the agent's signed receipt if it is for this very handshake.
+    pub fn accept_agent_receipt(self, encoded: &[u8]) -> Result<Self, Refused<Self>> {
+        let checked = self.check_receipt(encoded);
+        let (receipt, mut state) = checked.or_refuse(self)?;
+        state.agent_receipt = Some(receipt);
+        Ok(state)
+    }
+
+    fn check_receipt(&self, encoded: &[u8]) -> Result<SignedReceipt, Error> {
+        let t = self.ticket.ticket();
+        let receipt = SignedReceipt::verify(encoded, &t.agent_key)?;
+        let r = receipt.receipt();
+        if r.visit_id != t.visit_id
+            || r.transcript_hash != Some(self.transcript_hash)
+            || r.outcome != Outcome::Verified
+        {
+            return Err(Error::ReceiptMismatch);
+        }
+        Ok(receipt)
+    }
+}

@@ -1,0 +1,129 @@
+//! The one error type of the protocol: one variant per cause, each with a sentence a person at
+//! the door understands, and a stable machine-readable kind for logs, JSON and the apps.
+
+use alloc::string::String;
+use thiserror::Error;
+
+use crate::keys::KeyId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Error {
+    #[error("This is not a readable Doorstep code ({reason}).")]
+    MalformedCode { reason: String },
+    #[error("This code uses protocol version {found}, which this app does not support. Update the app.")]
+    UnsupportedVersion { found: String },
+    #[error("This is a {found} code, but a {expected} code was expected.")]
+    WrongMessageKind {
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("The visit ticket was signed by a key ({key_id}) this device does not trust.")]
+    UnknownOrganisationKey { key_id: KeyId },
+    #[error("The visit ticket's signature is not valid: it was altered or forged.")]
+    BadTicketSignature,
+    #[error("The visit notice's signature is not valid: it was altered or forged.")]
+    BadNoticeSignature,
+    #[error("The list of revoked agents has an invalid signature.")]
+    BadDenylistSignature,
+    #[error("The agent's code is not signed by the key named in the ticket: this is not the agent the visit was booked for.")]
+    BadProofSignature,
+    #[error("The customer's code is not signed by the customer's enrolled key.")]
+    BadResponseSignature,
+    #[error("The receipt's signature is not valid.")]
+    BadReceiptSignature,
+    #[error("The visit ticket has expired.")]
+    TicketExpired,
+    #[error("The visit ticket is not valid yet.")]
+    TicketNotYetValid,
+    #[error("This visit is booked for another time.")]
+    OutsideVisitWindow,
+    #[error("This code belongs to a different visit.")]
+    WrongVisit,
+    #[error("The agent's key is not the one your visit notice names.")]
+    WrongAgentKey,
+    #[error("This visit was booked for a different customer key.")]
+    WrongCustomerKey,
+    #[error("The agent referred to a ticket this device does not hold; ask for the full code.")]
+    UnknownTicket,
+    #[error("This code answers an earlier attempt; show a fresh code and scan again.")]
+    NonceMismatch,
+    #[error("The {what} has been revoked by the organisation.")]
+    Revoked { what: &'static str },
+    #[error("The list of revoked agents is too old to rely on; sync this device.")]
+    DenylistTooOld,
+    #[error("A clock is clearly wrong (this device: {local}, the other: {peer}); check the date and time.")]
+    ClockClearlyWrong { local: u64, peer: u64 },
+    #[error("The signature returned by the secure key store does not match this device's key.")]
+    SignerMismatch,
+    #[error("The receipt does not match this visit's handshake.")]
+    ReceiptMismatch,
+}
+
+impl Error {
+    /// A stable identifier for the cause.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::MalformedCode { .. } => "malformed_code",
+            Error::UnsupportedVersion { .. } => "unsupported_version",
+            Error::WrongMessageKind { .. } => "wrong_message_kind",
+            Error::UnknownOrganisationKey { .. } => "unknown_organisation_key",
+            Error::BadTicketSignature => "bad_ticket_signature",
+            Error::BadNoticeSignature => "bad_notice_signature",
+            Error::BadDenylistSignature => "bad_denylist_signature",
+            Error::BadProofSignature => "bad_proof_signature",
+            Error::BadResponseSignature => "bad_response_signature",
+            Error::BadReceiptSignature => "bad_receipt_signature",
+            Error::TicketExpired => "ticket_expired",
+            Error::TicketNotYetValid => "ticket_not_yet_valid",
+            Error::OutsideVisitWindow => "outside_visit_window",
+            Error::WrongVisit => "wrong_visit",
+            Error::WrongAgentKey => "wrong_agent_key",
+            Error::WrongCustomerKey => "wrong_customer_key",
+            Error::UnknownTicket => "unknown_ticket",
+            Error::NonceMismatch => "nonce_mismatch",
+            Error::Revoked { .. } => "revoked",
+            Error::DenylistTooOld => "denylist_too_old",
+            Error::ClockClearlyWrong { .. } => "clock_clearly_wrong",
+            Error::SignerMismatch => "signer_mismatch",
+            Error::ReceiptMismatch => "receipt_mismatch",
+        }
+    }
+
+    pub(crate) fn malformed(reason: impl core::fmt::Display) -> Self {
+        Error::MalformedCode {
+            reason: alloc::format!("{reason}"),
+        }
+    }
+}
+
+impl From<crate::cbor::CborError> for Error {
+    fn from(e: crate::cbor::CborError) -> Self {
+        Error::malformed(e)
+    }
+}
+
+/// A step that was refused hands its session back, so the person can scan again.
+#[derive(Debug)]
+pub struct Refused<S> {
+    pub error: Error,
+    pub session: S,
+}
+
+impl<S> From<Refused<S>> for Error {
+    fn from(r: Refused<S>) -> Self {
+        r.error
+    }
+}
+
+pub(crate) trait RefuseWith<T> {
+    fn or_refuse<S>(self, session: S) -> Result<(T, S), Refused<S>>;
+}
+
+impl<T> RefuseWith<T> for Result<T, Error> {
+    fn or_refuse<S>(self, session: S) -> Result<(T, S), Refused<S>> {
+        match self {
+            Ok(v) => Ok((v, session)),
+            Err(error) => Err(Refused { error, session }),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The receipt the agent signs at the end of a visit; the customer keeps a copy.
+//!
+//! It holds only what an audit needs: which visit, what happened, which checks, the transcript
+//! hash that ties it to the handshake, and when. No customer data.
+
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::cbor::{CborError, Decoder, MapBuilder, fixed};
+use crate::error::Error;
+use crate::keys::{KeyId, PublicKey};
+use crate::signed::{DocumentKind, DocumentToSign, Envelope};
+use crate::ticket::{CheckSet, SignedTicket, VISIT_ID_LEN, VisitId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    Verified = 1,
+    NotHome = 2,
+    Refused = 3,
+    Failed = 4,
+    Suspicious = 5,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Verified => "verified",
+            Outcome::NotHome => "not_home",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+            Outcome::Suspicious => "suspicious",
+        }
+    }
+
+    fn from_code(code: u64) -> Option<Self> {
+        Some(match code {
+            1 => Outcome::Verified,
+            2 => Outcome::NotHome,
+            3 => Outcome::Refused,
+            4 => Outcome::Failed,
+            5 => Outcome::Suspicious,
+            _ => return None,
+        })
+    }
+}
+
+/// The outcomes an agent may record without a completed handshake. `Verified` is absent on
+/// purpose: only a finished [`crate::agent::CustomerVerified`] session can produce it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnverifiedOutcome {
+    NotHome,
+    Refused,
+    Failed,
+    Suspicious,
+}
+
+impl From<UnverifiedOutcome> for Outcome {
+    fn from(o: UnverifiedOutcome) -> Self {
+        match o {
+            UnverifiedOutcome::NotHome => Outcome::NotHome,
+            UnverifiedOutcome::Refused => Outcome::Refused,
+            UnverifiedOutcome::Failed => Outcome::Failed,
+            UnverifiedOutcome::Suspicious => Outcome::Suspicious,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Fields are private: a `Verified` receipt can only come from a finished handshake or from
+/// decoding one that was signed.
+pub struct Receipt {
+    pub(crate) visit_id: VisitId,
+    pub(crate) ticket_serial: u64,
+    pub(crate) outcome: Outcome,
+    pub(crate) checks_done: CheckSet,
+    /// Present when the handshake ran; binds the receipt to it.
+    pub(crate) transcript_hash: Option<[u8; 32]>,
+    pub(crate) time: u64,
+}
+
+impl Receipt {
+    pub fn visit_id(&self) -> VisitId {
+        self.visit_id
+    }
+
+    pub fn ticket_serial(&self) -> u64 {
+        self.ticket_serial
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    pub fn checks_done(&self) -> CheckSet {
+        self.checks_done
+    }
+
+    pub fn transcript_hash(&self) -> Option<[u8; 32]> {
+        self.transcript_hash
+    }
+
+    pub fn time(&self) -> u64 {
+        self.time
+    }
+
+    /// A receipt for a visit where the handshake did not complete.
+    pub fn without_handshake(
+        ticket: &SignedTicket,
+        outcome: UnverifiedOutcome,
+        checks_done: CheckSet,
+        transcript_hash: Option<[u8; 32]>,
+        time: u64,
+    ) -> Self {
+        Self {
+            visit_id: ticket.ticket().visit_id,
+            ticket_serial: ticket.ticket().serial,
+            outcome: outcome.into(),
+            checks_done,
+            transcript_hash,
+            time,
+        }
+    }
+
+    fn encode_payload(&self) -> Vec<u8> {
+        let mut m = MapBuilder::new();
+        m.entry(1, |e| {
+            e.bytes(&self.visit_id.0);
+        })
+        .entry(2, |e| {
+            e.uint(self.ticket_serial);
+        })
+        .entry(3, |e| {
+            e.uint(self.outcome as u64);
+        })
+        .entry(4, |e| {
+            e.uint(self.checks_done.bits().into());
+        })
+        .entry_if(self.transcript_hash.is_some(), 5, |e| {
+            e.bytes(&self.transcript_hash.unwrap_or_default());
+        })
+        .entry(6, |e| {
+            e.uint(self.time);
+        });
+        m.finish()
+    }
+
+    fn decode_payload(bytes: &[u8]) -> Result<Self, CborError> {
+        let mut d = Decoder::new(bytes);
+        let mut m = d.map()?;
+        let visit_id = VisitId(fixed::<VISIT_ID_LEN>(m.required(1)?.bytes()?, 1)?);
+        let ticket_serial = m.required(2)?.uint()?;
+        let outcome = Outcome::from_code(m.required(3)?.uint()?)
+            .ok_or(CborError::OutOfRange { field: 3 })?;
+        let checks_done = CheckSet::from_bits(m.required(4)?.uint()?)
+            .ok_or(CborError::OutOfRange { field: 4 })?;
+        let transcript_hash = m.optional(5)?.map(|v| v.bytes()).transpose()?;
+        let transcript_hash = transcript_hash.map(|h| fixed(h, 5)).transpose()?;
+        let time = m.required(6)?.uint()?;
+        m.end()?;
+        d.finish()?;
+        Ok(Self {
+            visit_id,
+            ticket_serial,
+            outcome,
+            checks_done,
+            transcript_hash,
+            time,
+        })
+    }
+
+    pub fn to_sign(&self, agent_key: PublicKey) -> DocumentToSign {
+        DocumentToSign::new(DocumentKind::Receipt, agent_key, self.encode_payload())
+    }
+}
+
+/// A receipt whose agent signature has been checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedReceipt {
+    encoded: Vec<u8>,
+    receipt: Receipt,
+    agent_key_id: KeyId,
+}
+
+impl SignedReceipt {
+    pub fn verify(encoded: &[u8], agent_key: &PublicKey) -> Result<Self, Error> {
+        let envelope = Envelope::decode_all(encoded)?;
+        envelope.verify(DocumentKind::Receipt, core::slice::from_ref(agent_key))?;
+        let receipt = Receipt::decode_payload(envelope.payload)?;
+        Ok(Self {
+            encoded: encoded.to_vec(),
+            receipt,
+            agent_key_id: envelope.key_id,
+        })
+    }
+
+    /// Reads a receipt without checking its signature, to find out whose key to check it with.
+    pub fn peek(encoded: &[u8]) -> Result<(KeyId, Receipt), Error> {
+        let envelope = Envelope::decode_all(encoded)?;
+        Ok((envelope.key_id, Receipt::decode_payload(envelope.payload)?))
+    }
+
+    pub fn receipt(&self) -> &Receipt {
+        &self.receipt
+    }
+
+    pub fn encoded(&self) -> &[u8] {
+        &self.encoded
+    }
+
+    pub fn agent_key_id(&self) -> KeyId {
+        self.agent_key_id
+    }
+}

@@ -128,9 +128,7 @@ impl ProofToSign {
             signature,
         };
         let transcript = transcript_after_proof(&signed, &signature);
-        let shared = self
-            .ephemeral
-            .shared_secret(&self.challenge.ephemeral_key);
+        let shared = self.ephemeral.shared_secret(&self.challenge.ephemeral_key);
         let state = AwaitingResponse {
             ready: self.ready,
             transcript,
@@ -160,6 +158,20 @@ impl AwaitingResponse {
 
     pub fn ticket(&self) -> &SignedTicket {
         &self.ready.ticket
+    }
+
+    pub fn confirmation_code(&self) -> u32 {
+        self.confirmation_code
+    }
+
+    /// The same proof carrying the whole ticket, for a customer whose notice is missing or out
+    /// of date (they saw "unknown ticket"). The signature covers the ticket's digest, so it
+    /// stays valid.
+    pub fn proof_with_full_ticket(&self) -> Proof {
+        Proof {
+            ticket: TicketRef::Full(self.ready.ticket.encoded().to_vec()),
+            ..self.proof.clone()
+        }
     }
 
     pub fn receive_response(self, response: &Response) -> Result<CustomerVerified, Refused<Self>> {

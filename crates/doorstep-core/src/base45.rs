@@ -97,9 +97,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        assert_eq!(decode("GGW"), Err(Base45Error::ValueTooLarge { position: 0 }));
-        assert_eq!(decode("AB"), Err(Base45Error::ValueTooLarge { position: 0 }));
+        assert_eq!(
+            decode("GGW"),
+            Err(Base45Error::ValueTooLarge { position: 0 })
+        );
+        assert_eq!(
+            decode("AB"),
+            Err(Base45Error::ValueTooLarge { position: 0 })
+        );
         assert_eq!(decode("A"), Err(Base45Error::BadLength));
-        assert_eq!(decode("AB_"), Err(Base45Error::BadCharacter { position: 2 }));
+        assert_eq!(
+            decode("AB_"),
+            Err(Base45Error::BadCharacter { position: 2 })
+        );
     }
 }

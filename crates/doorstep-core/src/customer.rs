@@ -194,10 +194,7 @@ impl AgentVerified {
     }
 
     pub fn finish(self, signature: Signature) -> Result<(Done, Response), Refused<Self>> {
-        if !self
-            .customer_key
-            .verify(&self.bytes_to_sign(), &signature)
-        {
+        if !self.customer_key.verify(&self.bytes_to_sign(), &signature) {
             return Err(Refused {
                 error: Error::SignerMismatch,
                 session: self,

@@ -10,7 +10,9 @@ use crate::keys::KeyId;
 pub enum Error {
     #[error("This is not a readable Doorstep code ({reason}).")]
     MalformedCode { reason: String },
-    #[error("This code uses protocol version {found}, which this app does not support. Update the app.")]
+    #[error(
+        "This code uses protocol version {found}, which this app does not support. Update the app."
+    )]
     UnsupportedVersion { found: String },
     #[error("This is a {found} code, but a {expected} code was expected.")]
     WrongMessageKind {
@@ -25,7 +27,9 @@ pub enum Error {
     BadNoticeSignature,
     #[error("The list of revoked agents has an invalid signature.")]
     BadDenylistSignature,
-    #[error("The agent's code is not signed by the key named in the ticket: this is not the agent the visit was booked for.")]
+    #[error(
+        "The agent's code is not signed by the key named in the ticket: this is not the agent the visit was booked for."
+    )]
     BadProofSignature,
     #[error("The customer's code is not signed by the customer's enrolled key.")]
     BadResponseSignature,
@@ -51,7 +55,9 @@ pub enum Error {
     Revoked { what: &'static str },
     #[error("The list of revoked agents is too old to rely on; sync this device.")]
     DenylistTooOld,
-    #[error("A clock is clearly wrong (this device: {local}, the other: {peer}); check the date and time.")]
+    #[error(
+        "A clock is clearly wrong (this device: {local}, the other: {peer}); check the date and time."
+    )]
     ClockClearlyWrong { local: u64, peer: u64 },
     #[error("The signature returned by the secure key store does not match this device's key.")]
     SignerMismatch,

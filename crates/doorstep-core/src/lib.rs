@@ -29,3 +29,4 @@ pub use codec::{Code, CodeKind};
 pub use error::{Error, Refused};
 pub use keys::{KeyId, PublicKey, Randomness, SeededRandomness, Signature, SoftwareKey};
 pub use trust::{Policy, Trust};
+pub mod scenario;

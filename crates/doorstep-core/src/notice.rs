@@ -65,7 +65,11 @@ impl Notice {
     }
 
     pub fn to_sign(&self, organisation_key: PublicKey) -> DocumentToSign {
-        DocumentToSign::new(DocumentKind::Notice, organisation_key, self.encode_payload())
+        DocumentToSign::new(
+            DocumentKind::Notice,
+            organisation_key,
+            self.encode_payload(),
+        )
     }
 }
 
@@ -145,9 +149,7 @@ impl Denylist {
         let customer_keys = key_list(m.required(4)?, 4)?;
         let serials = m.required(5)?;
         let n = serials.array()?;
-        let ticket_serials = (0..n)
-            .map(|_| serials.uint())
-            .collect::<Result<_, _>>()?;
+        let ticket_serials = (0..n).map(|_| serials.uint()).collect::<Result<_, _>>()?;
         m.end()?;
         d.finish()?;
         Ok(Self {

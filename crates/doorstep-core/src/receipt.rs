@@ -149,8 +149,8 @@ impl Receipt {
         let mut m = d.map()?;
         let visit_id = VisitId(fixed::<VISIT_ID_LEN>(m.required(1)?.bytes()?, 1)?);
         let ticket_serial = m.required(2)?.uint()?;
-        let outcome = Outcome::from_code(m.required(3)?.uint()?)
-            .ok_or(CborError::OutOfRange { field: 3 })?;
+        let outcome =
+            Outcome::from_code(m.required(3)?.uint()?).ok_or(CborError::OutOfRange { field: 3 })?;
         let checks_done = CheckSet::from_bits(m.required(4)?.uint()?)
             .ok_or(CborError::OutOfRange { field: 4 })?;
         let transcript_hash = m.optional(5)?.map(|v| v.bytes()).transpose()?;

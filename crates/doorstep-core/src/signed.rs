@@ -56,8 +56,8 @@ impl<'a> Envelope<'a> {
         }
         let key_id = KeyId(fixed::<KEY_ID_LEN>(decoder.bytes()?, 0)?);
         let payload = decoder.bytes()?;
-        let signature =
-            Signature::from_wire(decoder.bytes()?).map_err(|_| CborError::BadLength { field: 2 })?;
+        let signature = Signature::from_wire(decoder.bytes()?)
+            .map_err(|_| CborError::BadLength { field: 2 })?;
         Ok(Self {
             key_id,
             payload,
@@ -83,7 +83,10 @@ impl<'a> Envelope<'a> {
                     key_id: self.key_id,
                 },
             })?;
-        if key.verify(&signed_bytes(kind, self.key_id, self.payload), &self.signature) {
+        if key.verify(
+            &signed_bytes(kind, self.key_id, self.payload),
+            &self.signature,
+        ) {
             Ok(*key)
         } else {
             Err(kind.bad_signature())
@@ -94,7 +97,10 @@ impl<'a> Envelope<'a> {
 /// The exact bytes a signer signs (ECDSA-SHA256) for a document.
 pub fn signed_bytes(kind: DocumentKind, key_id: KeyId, payload: &[u8]) -> Vec<u8> {
     let mut e = Encoder::new();
-    e.array(3).text(kind.context()).bytes(&key_id.0).bytes(payload);
+    e.array(3)
+        .text(kind.context())
+        .bytes(&key_id.0)
+        .bytes(payload);
     e.into_bytes()
 }
 

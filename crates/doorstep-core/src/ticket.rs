@@ -204,9 +204,11 @@ impl Ticket {
         let serial = m.required(key::SERIAL)?.uint()?;
         let visit_id = VisitId(fixed(m.required(key::VISIT)?.bytes()?, key::VISIT)?);
         let window_start = m.required(key::WINDOW_START)?.uint()?;
-        let window_minutes = u32::try_from(m.required(key::WINDOW_MINUTES)?.uint()?)
-            .map_err(|_| CborError::OutOfRange {
-                field: key::WINDOW_MINUTES,
+        let window_minutes =
+            u32::try_from(m.required(key::WINDOW_MINUTES)?.uint()?).map_err(|_| {
+                CborError::OutOfRange {
+                    field: key::WINDOW_MINUTES,
+                }
             })?;
         let not_before = m.required(key::NOT_BEFORE)?.uint()?;
         let not_after = m.required(key::NOT_AFTER)?.uint()?;
@@ -222,11 +224,12 @@ impl Ticket {
             key::ON_BEHALF_OF,
         )?;
         let photo_hash = fixed(m.required(key::PHOTO)?.bytes()?, key::PHOTO)?;
-        let agent_key = PublicKey::from_sec1(m.required(key::AGENT_KEY)?.bytes()?).map_err(|_| {
-            CborError::OutOfRange {
-                field: key::AGENT_KEY,
-            }
-        })?;
+        let agent_key =
+            PublicKey::from_sec1(m.required(key::AGENT_KEY)?.bytes()?).map_err(|_| {
+                CborError::OutOfRange {
+                    field: key::AGENT_KEY,
+                }
+            })?;
         let customer_key_id = KeyId(fixed::<KEY_ID_LEN>(
             m.required(key::CUSTOMER_KEY_ID)?.bytes()?,
             key::CUSTOMER_KEY_ID,
@@ -237,7 +240,10 @@ impl Ticket {
             .ok_or(CborError::OutOfRange { field: key::FIELDS })?;
         m.end()?;
         d.finish()?;
-        if window_start.checked_add(u64::from(window_minutes) * 60).is_none() {
+        if window_start
+            .checked_add(u64::from(window_minutes) * 60)
+            .is_none()
+        {
             return Err(CborError::OutOfRange {
                 field: key::WINDOW_START,
             });
@@ -262,7 +268,11 @@ impl Ticket {
 
     /// The ticket ready for the organisation's key.
     pub fn to_sign(&self, organisation_key: PublicKey) -> DocumentToSign {
-        DocumentToSign::new(DocumentKind::Ticket, organisation_key, self.encode_payload())
+        DocumentToSign::new(
+            DocumentKind::Ticket,
+            organisation_key,
+            self.encode_payload(),
+        )
     }
 }
 

@@ -1,0 +1,221 @@
+//! Doorstep codes as QR symbols.
+//!
+//! Codes are rendered at error-correction level M; their text is Base45 with a QR-alphanumeric
+//! prefix, so the encoder picks alphanumeric mode for the whole symbol. Decoding from images
+//! (desktop "scan from a file", and tests) goes through one decoder, chosen by measurement:
+//! see `docs/benchmarks.md` and the `qr-survey` binary.
+
+use image::{DynamicImage, GrayImage, Luma};
+use qrcode::render::{svg, unicode};
+use qrcode::types::Mode;
+use qrcode::{EcLevel, QrCode, Version};
+
+pub mod degrade;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QrError {
+    #[error("the code is too long for a QR symbol")]
+    TooLong,
+    #[error("the code contains characters outside the QR alphanumeric set")]
+    NotAlphanumeric,
+    #[error("no QR code was found in the image")]
+    NotFound,
+    #[error("the image could not be read: {0}")]
+    BadImage(String),
+}
+
+/// How big a code's symbol is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SymbolSize {
+    pub version: i16,
+    /// Modules per side, without the quiet zone.
+    pub modules: usize,
+    /// Characters of text encoded.
+    pub characters: usize,
+}
+
+/// A QR symbol for one code.
+pub struct Symbol {
+    code: QrCode,
+    size: SymbolSize,
+}
+
+/// The QR alphanumeric character set (ISO/IEC 18004 table 5), which Base45 shares.
+fn is_qr_alphanumeric(c: u8) -> bool {
+    matches!(c, b'0'..=b'9' | b'A'..=b'Z' | b' ' | b'$' | b'%' | b'*' | b'+' | b'-' | b'.' | b'/' | b':')
+}
+
+impl Symbol {
+    pub fn new(text: &str) -> Result<Self, QrError> {
+        if !text.bytes().all(is_qr_alphanumeric) {
+            return Err(QrError::NotAlphanumeric);
+        }
+        let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+            .map_err(|_| QrError::TooLong)?;
+        let version = match code.version() {
+            Version::Normal(v) | Version::Micro(v) => v,
+        };
+        let size = SymbolSize {
+            version,
+            modules: code.width(),
+            characters: text.len(),
+        };
+        Ok(Self { code, size })
+    }
+
+    pub fn size(&self) -> SymbolSize {
+        self.size
+    }
+
+    /// SVG with a 4-module quiet zone, scaled by the viewer.
+    pub fn to_svg(&self) -> String {
+        self.code
+            .render::<svg::Color<'_>>()
+            .quiet_zone(true)
+            .module_dimensions(8, 8)
+            .build()
+    }
+
+    /// Half-height block characters: two modules per character cell, readable by a phone held
+    /// to a terminal.
+    pub fn to_terminal(&self) -> String {
+        self.code
+            .render::<unicode::Dense1x2>()
+            .dark_color(unicode::Dense1x2::Light)
+            .light_color(unicode::Dense1x2::Dark)
+            .quiet_zone(true)
+            .build()
+    }
+
+    /// A grey-scale image with `pixels_per_module` and a 4-module quiet zone.
+    pub fn to_image(&self, pixels_per_module: u32) -> GrayImage {
+        self.code
+            .render::<Luma<u8>>()
+            .quiet_zone(true)
+            .module_dimensions(pixels_per_module, pixels_per_module)
+            .build()
+    }
+}
+
+/// The largest number of alphanumeric characters a version-`version` symbol holds at level M.
+pub fn alphanumeric_capacity(version: i16) -> usize {
+    let Ok(bits) = qrcode::bits::Bits::new(Version::Normal(version)).max_len(EcLevel::M) else {
+        return 0;
+    };
+    let header = 4 + Mode::Alphanumeric.length_bits_count(Version::Normal(version));
+    let data = bits.saturating_sub(header);
+    data / 11 * 2 + usize::from(data % 11 >= 6)
+}
+
+/// The QR decoders measured for Doorstep (see the `qr-survey` binary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoder {
+    Rqrr,
+    Rxing,
+}
+
+impl Decoder {
+    pub const ALL: [Decoder; 2] = [Decoder::Rqrr, Decoder::Rxing];
+
+    /// The decoder the product uses: it read the most degraded renderings in the survey.
+    pub const CHOSEN: Decoder = Decoder::Rxing;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Decoder::Rqrr => "rqrr",
+            Decoder::Rxing => "rxing",
+        }
+    }
+
+    /// The text of the QR codes found in the image (usually one).
+    pub fn decode(self, image: &GrayImage) -> Result<Vec<String>, QrError> {
+        let found = match self {
+            Decoder::Rqrr => {
+                let mut prepared = rqrr::PreparedImage::prepare(image.clone());
+                prepared
+                    .detect_grids()
+                    .into_iter()
+                    .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+                    .collect()
+            }
+            Decoder::Rxing => rxing::helpers::detect_in_image(
+                DynamicImage::ImageLuma8(image.clone()),
+                Some(rxing::BarcodeFormat::QR_CODE),
+            )
+            .map(|r| vec![r.getText().to_string()])
+            .unwrap_or_default(),
+        };
+        if found.is_empty() {
+            Err(QrError::NotFound)
+        } else {
+            Ok(found)
+        }
+    }
+}
+
+/// Decodes the QR codes in an image with the chosen decoder.
+pub fn decode_image(image: &GrayImage) -> Result<Vec<String>, QrError> {
+    Decoder::CHOSEN.decode(image)
+}
+
+/// Decodes an encoded image file (PNG) as "scan from an image" does.
+pub fn decode_png(bytes: &[u8]) -> Result<Vec<String>, QrError> {
+    let image = image::load_from_memory(bytes).map_err(|e| QrError::BadImage(e.to_string()))?;
+    decode_image(&image.to_luma8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_matches_the_standard_table() {
+        // ISO/IEC 18004 table 7, alphanumeric at level M.
+        assert_eq!(alphanumeric_capacity(1), 20);
+        assert_eq!(alphanumeric_capacity(6), 122);
+        assert_eq!(alphanumeric_capacity(13), 483);
+        assert_eq!(alphanumeric_capacity(40), 3391);
+    }
+
+    #[test]
+    fn text_at_capacity_fits_its_version() {
+        for v in [6i16, 13] {
+            let text = "A".repeat(alphanumeric_capacity(v));
+            assert_eq!(Symbol::new(&text).unwrap().size().version, v);
+            let text = "A".repeat(alphanumeric_capacity(v) + 1);
+            assert_eq!(Symbol::new(&text).unwrap().size().version, v + 1);
+        }
+    }
+
+    #[test]
+    fn lower_case_is_refused_because_it_would_leave_alphanumeric_mode() {
+        assert_eq!(Symbol::new("DS1c:abc").err(), Some(QrError::NotAlphanumeric));
+    }
+
+    #[test]
+    fn rendered_symbols_decode_with_every_decoder() {
+        let text = "DS1C:ABC123 $%*+-./:XYZ";
+        let image = Symbol::new(text).unwrap().to_image(6);
+        for d in Decoder::ALL {
+            assert_eq!(d.decode(&image).unwrap(), vec![text.to_string()], "{}", d.name());
+        }
+    }
+
+    #[test]
+    fn a_blank_image_has_no_code() {
+        let blank = GrayImage::from_pixel(200, 200, Luma([255]));
+        assert_eq!(decode_image(&blank), Err(QrError::NotFound));
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_image_is_a_clear_error() {
+        assert!(matches!(decode_png(b"not a png"), Err(QrError::BadImage(_))));
+    }
+
+    #[test]
+    fn svg_and_terminal_renderings_are_produced() {
+        let s = Symbol::new("DS1R:ABC").unwrap();
+        assert!(s.to_svg().starts_with("<?xml"));
+        assert!(s.to_terminal().lines().count() > 10);
+    }
+}

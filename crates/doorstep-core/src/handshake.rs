@@ -10,7 +10,7 @@ use crate::cbor::{CborError, Decoder, Encoder, MapBuilder, fixed};
 use crate::keys::{PublicKey, Signature, sha256};
 use crate::ticket::{VISIT_ID_LEN, VisitId};
 
-pub const NONCE_LEN: usize = 12;
+pub const NONCE_LEN: usize = 16;
 pub const TICKET_DIGEST_WIRE_LEN: usize = 16;
 
 pub type Nonce = [u8; NONCE_LEN];

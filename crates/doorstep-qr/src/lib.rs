@@ -172,8 +172,9 @@ mod tests {
     fn capacity_matches_the_standard_table() {
         // ISO/IEC 18004 table 7, alphanumeric at level M.
         assert_eq!(alphanumeric_capacity(1), 20);
-        assert_eq!(alphanumeric_capacity(6), 122);
-        assert_eq!(alphanumeric_capacity(13), 483);
+        assert_eq!(alphanumeric_capacity(5), 122);
+        assert_eq!(alphanumeric_capacity(6), 154);
+        assert_eq!(alphanumeric_capacity(10), 311);
         assert_eq!(alphanumeric_capacity(40), 3391);
     }
 

@@ -1,0 +1,157 @@
+//! `doorstep`: run a whole doorstep visit in one process, decode codes, keep the test vectors.
+
+mod clock;
+mod human;
+mod report;
+mod vectors;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use doorstep_core::scenario::{Scenario, Tamper};
+use doorstep_core::{Randomness, SeededRandomness};
+
+#[derive(Parser)]
+#[command(name = "doorstep", version, about = "Doorstep: cryptographic identity checks at the door")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a complete visit: organisation, agent and customer, every code, both receipts.
+    Demo {
+        /// Show an attack being refused: a name from `--tamper list`, or `all`.
+        #[arg(long, value_name = "WHAT")]
+        tamper: Option<String>,
+        /// Print one JSON document instead of the screens.
+        #[arg(long)]
+        json: bool,
+        /// Leave out the QR symbols (their sizes are still shown).
+        #[arg(long)]
+        no_qr: bool,
+        /// Make the run reproducible: randomness comes from this seed, not the system.
+        #[arg(long)]
+        seed: Option<String>,
+    },
+    /// Show what a code says, from its text or from a PNG image of its QR symbol.
+    Decode {
+        /// The code's text (as a scanner returns it).
+        text: Option<String>,
+        #[arg(long, value_name = "PNG")]
+        image: Option<PathBuf>,
+    },
+    /// Write the test vectors to a file, or check a file against this build.
+    Vectors {
+        #[arg(long, value_name = "FILE", conflicts_with = "check")]
+        write: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+    },
+}
+
+/// The system's random source.
+struct SystemRandomness;
+
+impl Randomness for SystemRandomness {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        getrandom::fill(dest).expect("the system random source is available");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo {
+            tamper,
+            json,
+            no_qr,
+            seed,
+        } => demo(tamper.as_deref(), json, no_qr, seed.as_deref()),
+        Command::Decode { text, image } => human::decode(text, image),
+        Command::Vectors { write, check } => vectors(write, check),
+    }
+}
+
+fn demo(tamper: Option<&str>, json: bool, no_qr: bool, seed: Option<&str>) -> ExitCode {
+    let tampers: Vec<Option<Tamper>> = match tamper {
+        None => vec![None],
+        Some("list") => {
+            for t in Tamper::ALL {
+                println!("{:<22} {}", t.name(), t.description());
+            }
+            return ExitCode::SUCCESS;
+        }
+        Some("all") => Tamper::ALL.into_iter().map(Some).collect(),
+        Some(name) => match Tamper::from_name(name) {
+            Some(t) => vec![Some(t)],
+            None => {
+                eprintln!("doorstep: unknown attack '{name}'; `doorstep demo --tamper list` names them");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let scenario = Scenario::new(seed.unwrap_or("doorstep demo"));
+    let reports: Vec<_> = tampers
+        .iter()
+        .map(|&t| {
+            let run = match seed {
+                Some(s) => scenario.run(t, &mut SeededRandomness::new(s)),
+                None => scenario.run(t, &mut SystemRandomness),
+            };
+            report::build(&scenario, t, &run)
+        })
+        .collect();
+    if json {
+        let out = match reports.as_slice() {
+            [one] => serde_json::to_string_pretty(one),
+            many => serde_json::to_string_pretty(many),
+        };
+        println!("{}", out.expect("reports serialise"));
+    } else if reports.len() == 1 {
+        human::print_demo(&reports[0], !no_qr);
+    } else {
+        human::print_attack_table(&reports);
+    }
+    if reports.iter().all(report::DemoReport::as_expected) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn vectors(write: Option<PathBuf>, check: Option<PathBuf>) -> ExitCode {
+    let text = vectors::to_json();
+    if let Some(path) = write {
+        if let Err(e) = std::fs::write(&path, &text) {
+            eprintln!("doorstep: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", path.display());
+    } else if let Some(path) = check {
+        match std::fs::read_to_string(&path) {
+            Ok(existing) if existing == text => {
+                let parsed: serde_json::Value =
+                    serde_json::from_str(&existing).expect("the file was just compared to valid JSON");
+                if !vectors::codes_decode(&parsed) {
+                    eprintln!("doorstep: {} holds codes that do not decode", path.display());
+                    return ExitCode::FAILURE;
+                }
+                println!("{} matches this build", path.display());
+            }
+            Ok(_) => {
+                eprintln!("doorstep: {} differs from this build's vectors", path.display());
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("doorstep: cannot read {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{text}");
+    }
+    ExitCode::SUCCESS
+}

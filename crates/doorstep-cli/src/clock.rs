@@ -5,7 +5,11 @@ pub fn utc(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day); Howard Hinnant's algorithm.

@@ -9,9 +9,15 @@ use doorstep_qr::Symbol;
 use crate::report::{CodeReport, DemoReport};
 
 const STEPS: [(&str, &str); 4] = [
-    ("challenge", "Customer shows the challenge; the agent scans it"),
+    (
+        "challenge",
+        "Customer shows the challenge; the agent scans it",
+    ),
     ("proof", "Agent shows the proof; the customer scans it"),
-    ("response", "Customer shows the response; the agent scans it"),
+    (
+        "response",
+        "Customer shows the response; the agent scans it",
+    ),
     ("receipt", "Agent shows the receipt; the customer keeps it"),
 ];
 
@@ -99,7 +105,11 @@ pub fn print_demo(r: &DemoReport, show_qr: bool) {
         println!();
         println!("Agent's receipt (signed by the agent's device key)");
         println!("    visit {}  serial {}", a.visit_id, a.ticket_serial);
-        println!("    outcome {}  checks {}", a.outcome, a.checks_done.join(", "));
+        println!(
+            "    outcome {}  checks {}",
+            a.outcome,
+            a.checks_done.join(", ")
+        );
         println!("    at {}", a.time);
         println!(
             "    transcript {}",
@@ -110,7 +120,10 @@ pub fn print_demo(r: &DemoReport, show_qr: bool) {
         println!();
         println!("Customer's receipt");
         println!("    visit {}", c.visit_id);
-        println!("    agent {}, on behalf of {}", c.agent_name, c.on_behalf_of);
+        println!(
+            "    agent {}, on behalf of {}",
+            c.agent_name, c.on_behalf_of
+        );
         println!(
             "    confirmation code {}  verified at {}",
             c.confirmation_code, c.verified_at
@@ -170,7 +183,11 @@ pub fn decode(text: Option<String>, image: Option<PathBuf>) -> ExitCode {
     for text in texts {
         match Code::from_text(&text) {
             Ok(code) => {
-                println!("{} code, {} bytes", code.kind().name(), code.to_bytes().len());
+                println!(
+                    "{} code, {} bytes",
+                    code.kind().name(),
+                    code.to_bytes().len()
+                );
                 println!("{code:#?}");
             }
             Err(e) => {

@@ -13,7 +13,11 @@ use doorstep_core::scenario::{Scenario, Tamper};
 use doorstep_core::{Randomness, SeededRandomness};
 
 #[derive(Parser)]
-#[command(name = "doorstep", version, about = "Doorstep: cryptographic identity checks at the door")]
+#[command(
+    name = "doorstep",
+    version,
+    about = "Doorstep: cryptographic identity checks at the door"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -88,7 +92,9 @@ fn demo(tamper: Option<&str>, json: bool, no_qr: bool, seed: Option<&str>) -> Ex
         Some(name) => match Tamper::from_name(name) {
             Some(t) => vec![Some(t)],
             None => {
-                eprintln!("doorstep: unknown attack '{name}'; `doorstep demo --tamper list` names them");
+                eprintln!(
+                    "doorstep: unknown attack '{name}'; `doorstep demo --tamper list` names them"
+                );
                 return ExitCode::from(2);
             }
         },
@@ -133,16 +139,22 @@ fn vectors(write: Option<PathBuf>, check: Option<PathBuf>) -> ExitCode {
     } else if let Some(path) = check {
         match std::fs::read_to_string(&path) {
             Ok(existing) if existing == text => {
-                let parsed: serde_json::Value =
-                    serde_json::from_str(&existing).expect("the file was just compared to valid JSON");
+                let parsed: serde_json::Value = serde_json::from_str(&existing)
+                    .expect("the file was just compared to valid JSON");
                 if !vectors::codes_decode(&parsed) {
-                    eprintln!("doorstep: {} holds codes that do not decode", path.display());
+                    eprintln!(
+                        "doorstep: {} holds codes that do not decode",
+                        path.display()
+                    );
                     return ExitCode::FAILURE;
                 }
                 println!("{} matches this build", path.display());
             }
             Ok(_) => {
-                eprintln!("doorstep: {} differs from this build's vectors", path.display());
+                eprintln!(
+                    "doorstep: {} differs from this build's vectors",
+                    path.display()
+                );
                 return ExitCode::FAILURE;
             }
             Err(e) => {

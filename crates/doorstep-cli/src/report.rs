@@ -129,7 +129,11 @@ pub fn build(scenario: &Scenario, tamper: Option<Tamper>, run: &Run) -> DemoRepo
             customer: run.customer_code.map(six_digits),
             agent: run.agent_code.map(six_digits),
         },
-        outcome: if run.completed() { "verified" } else { "refused" },
+        outcome: if run.completed() {
+            "verified"
+        } else {
+            "refused"
+        },
         refused: run.refused.as_ref().map(|(role, e)| Refusal {
             by: role.name(),
             kind: e.kind(),

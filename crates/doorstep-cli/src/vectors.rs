@@ -44,8 +44,12 @@ pub fn build() -> Value {
     let agent_now = s.now + 20;
     let receipt_time = s.now + 60;
 
-    let (awaiting, challenge) =
-        AwaitingProof::start(s.notice(), s.customer_key.public_key(), customer_now, &mut rng);
+    let (awaiting, challenge) = AwaitingProof::start(
+        s.notice(),
+        s.customer_key.public_key(),
+        customer_now,
+        &mut rng,
+    );
     let ready = agent::Ready::new(&s.ticket_encoded, s.customer_key.public_key(), &trust)
         .expect("the scenario's ticket verifies");
     let to_sign = ready
@@ -69,7 +73,9 @@ pub fn build() -> Value {
     let receipt_doc = customer_verified.receipt_to_sign(Default::default(), receipt_time);
     let receipt_to_sign = receipt_doc.bytes();
     let receipt = receipt_doc.sign_with(&s.agent_key).expect("agent signs");
-    let done = done.accept_agent_receipt(&receipt).expect("receipt matches");
+    let done = done
+        .accept_agent_receipt(&receipt)
+        .expect("receipt matches");
 
     let denylist = s
         .denylist
@@ -153,11 +159,17 @@ pub fn to_json() -> String {
 
 /// Decodes every code in the vectors, so a damaged file is caught by the same check.
 pub fn codes_decode(vectors: &Value) -> bool {
-    ["challenge", "proof", "proof_with_full_ticket", "response", "receipt"]
-        .iter()
-        .all(|k| {
-            vectors["handshake"][k]["text"]
-                .as_str()
-                .is_some_and(|t| Code::from_text(t).is_ok())
-        })
+    [
+        "challenge",
+        "proof",
+        "proof_with_full_ticket",
+        "response",
+        "receipt",
+    ]
+    .iter()
+    .all(|k| {
+        vectors["handshake"][k]["text"]
+            .as_str()
+            .is_some_and(|t| Code::from_text(t).is_ok())
+    })
 }

@@ -56,7 +56,8 @@ pub enum Error {
     #[error("The list of revoked agents is too old to rely on; sync this device.")]
     DenylistTooOld,
     #[error(
-        "A clock is clearly wrong (this device: {local}, the other: {peer}); check the date and time."
+        "A clock is clearly wrong: the two times differ by {} minutes. Check the date and time on both phones.",
+        local.abs_diff(*peer) / 60
     )]
     ClockClearlyWrong { local: u64, peer: u64 },
     #[error("The signature returned by the secure key store does not match this device's key.")]

@@ -55,8 +55,19 @@ fn main() {
     .concat();
     let seeds = [1u64, 2, 3];
     let codes = codes();
-    println!("Codes: {}", codes.iter().map(|(k, t)| format!("{k} v{}", Symbol::new(t).unwrap().size().version)).collect::<Vec<_>>().join(", "));
-    println!("Rendering: 4 pixels per module, 4-module quiet zone; each cell: decoded / tried ({} codes × {} seeds).", codes.len(), seeds.len());
+    println!(
+        "Codes: {}",
+        codes
+            .iter()
+            .map(|(k, t)| format!("{k} v{}", Symbol::new(t).unwrap().size().version))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "Rendering: 4 pixels per module, 4-module quiet zone; each cell: decoded / tried ({} codes × {} seeds).",
+        codes.len(),
+        seeds.len()
+    );
     println!();
     print!("| degradation |");
     for d in Decoder::ALL {
@@ -74,7 +85,9 @@ fn main() {
                 let image = degradation.apply(&clean, seed);
                 for (i, decoder) in Decoder::ALL.iter().enumerate() {
                     let start = Instant::now();
-                    let ok = decoder.decode(&image).is_ok_and(|found| found.contains(text));
+                    let ok = decoder
+                        .decode(&image)
+                        .is_ok_and(|found| found.contains(text));
                     totals[i].2 += start.elapsed().as_secs_f64();
                     row[i].1 += 1;
                     totals[i].1 += 1;

@@ -60,7 +60,10 @@ fn sample(image: &GrayImage, x: f32, y: f32) -> u8 {
         return 255;
     }
     let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(image.width() - 1), (y0 + 1).min(image.height() - 1));
+    let (x1, y1) = (
+        (x0 + 1).min(image.width() - 1),
+        (y0 + 1).min(image.height() - 1),
+    );
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let p = |x, y| image.get_pixel(x, y)[0] as f32;
     let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;

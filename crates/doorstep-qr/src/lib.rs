@@ -190,7 +190,10 @@ mod tests {
 
     #[test]
     fn lower_case_is_refused_because_it_would_leave_alphanumeric_mode() {
-        assert_eq!(Symbol::new("DS1c:abc").err(), Some(QrError::NotAlphanumeric));
+        assert_eq!(
+            Symbol::new("DS1c:abc").err(),
+            Some(QrError::NotAlphanumeric)
+        );
     }
 
     #[test]
@@ -198,7 +201,12 @@ mod tests {
         let text = "DS1C:ABC123 $%*+-./:XYZ";
         let image = Symbol::new(text).unwrap().to_image(6);
         for d in Decoder::ALL {
-            assert_eq!(d.decode(&image).unwrap(), vec![text.to_string()], "{}", d.name());
+            assert_eq!(
+                d.decode(&image).unwrap(),
+                vec![text.to_string()],
+                "{}",
+                d.name()
+            );
         }
     }
 
@@ -210,7 +218,10 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_an_image_is_a_clear_error() {
-        assert!(matches!(decode_png(b"not a png"), Err(QrError::BadImage(_))));
+        assert!(matches!(
+            decode_png(b"not a png"),
+            Err(QrError::BadImage(_))
+        ));
     }
 
     #[test]

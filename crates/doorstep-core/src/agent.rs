@@ -108,7 +108,7 @@ impl ProofToSign {
         if !agent_key.verify(&signed, &signature) {
             return Err(Refused {
                 error: Error::SignerMismatch,
-                session: self,
+                session: alloc::boxed::Box::new(self),
             });
         }
         let digest = self.ready.ticket.digest();

@@ -197,7 +197,7 @@ impl AgentVerified {
         if !self.customer_key.verify(&self.bytes_to_sign(), &signature) {
             return Err(Refused {
                 error: Error::SignerMismatch,
-                session: self,
+                session: alloc::boxed::Box::new(self),
             });
         }
         let response = Response {

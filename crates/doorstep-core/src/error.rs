@@ -1,6 +1,7 @@
 //! The one error type of the protocol: one variant per cause, each with a sentence a person at
 //! the door understands, and a stable machine-readable kind for logs, JSON and the apps.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use thiserror::Error;
 
@@ -113,7 +114,8 @@ impl From<crate::cbor::CborError> for Error {
 #[derive(Debug)]
 pub struct Refused<S> {
     pub error: Error,
-    pub session: S,
+    /// Boxed: sessions are large and the error path should not make every result large.
+    pub session: Box<S>,
 }
 
 impl<S> From<Refused<S>> for Error {
@@ -130,7 +132,10 @@ impl<T> RefuseWith<T> for Result<T, Error> {
     fn or_refuse<S>(self, session: S) -> Result<(T, S), Refused<S>> {
         match self {
             Ok(v) => Ok((v, session)),
-            Err(error) => Err(Refused { error, session }),
+            Err(error) => Err(Refused {
+                error,
+                session: Box::new(session),
+            }),
         }
     }
 }

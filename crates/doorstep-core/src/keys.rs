@@ -265,11 +265,13 @@ impl SoftwareKey {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct EphemeralKey {
     secret: [u8; 32],
+    /// Derived from `secret` once; a scalar multiplication is the costliest step of a leg.
+    public: PublicKey,
 }
 
 impl core::fmt::Debug for EphemeralKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "EphemeralKey(..)")
+        write!(f, "EphemeralKey({:?})", self.public)
     }
 }
 
@@ -278,27 +280,23 @@ impl EphemeralKey {
         loop {
             let mut secret = [0u8; 32];
             rng.fill_bytes(&mut secret);
-            if p256::SecretKey::from_slice(&secret).is_ok() {
-                return Self { secret };
+            if let Ok(key) = p256::SecretKey::from_slice(&secret) {
+                let public = PublicKey::from_sec1(&key.public_key().to_sec1_bytes())
+                    .expect("a derived point is valid");
+                return Self { secret, public };
             }
         }
     }
 
-    fn secret_key(&self) -> p256::SecretKey {
-        p256::SecretKey::from_slice(&self.secret).expect("validated on creation")
-    }
-
     pub fn public_key(&self) -> PublicKey {
-        let point = self.secret_key().public_key();
-        PublicKey::from_sec1(&point.to_sec1_bytes()).expect("a derived point is valid")
+        self.public
     }
 
     /// The x-coordinate of the shared point.
     pub fn shared_secret(&self, peer: &PublicKey) -> [u8; 32] {
-        let shared = p256::ecdh::diffie_hellman(
-            self.secret_key().to_nonzero_scalar(),
-            peer.ecdh_key().as_affine(),
-        );
+        let secret = p256::SecretKey::from_slice(&self.secret).expect("validated on creation");
+        let shared =
+            p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), peer.ecdh_key().as_affine());
         (*shared.raw_secret_bytes()).into()
     }
 }

@@ -16,7 +16,7 @@ pub const TICKET_DIGEST_WIRE_LEN: usize = 16;
 pub type Nonce = [u8; NONCE_LEN];
 
 fn public_key(bytes: &[u8], field: u64) -> Result<PublicKey, CborError> {
-    PublicKey::from_sec1(bytes).map_err(|_| CborError::OutOfRange { field })
+    PublicKey::from_compressed(bytes).map_err(|_| CborError::OutOfRange { field })
 }
 
 fn signature(bytes: &[u8], field: u64) -> Result<Signature, CborError> {

@@ -92,8 +92,13 @@ impl core::fmt::Display for InvalidKey {
 
 impl PublicKey {
     /// Accepts compressed (33-byte) or uncompressed (65-byte) SEC1, as secure hardware exports
-    /// the latter.
+    /// the latter. Other SEC1 forms (compact, hybrid) are refused: they would give one key two
+    /// encodings.
     pub fn from_sec1(bytes: &[u8]) -> Result<Self, InvalidKey> {
+        match (bytes.len(), bytes.first()) {
+            (PUBLIC_KEY_LEN, Some(0x02 | 0x03)) | (65, Some(0x04)) => {}
+            _ => return Err(InvalidKey),
+        }
         let key = VerifyingKey::from_sec1_bytes(bytes).map_err(|_| InvalidKey)?;
         Ok(Self::from_verifying_key(&key))
     }
@@ -114,6 +119,14 @@ impl PublicKey {
         let mut id = [0u8; KEY_ID_LEN];
         id.copy_from_slice(&digest[..KEY_ID_LEN]);
         KeyId(id)
+    }
+
+    /// The wire form: compressed only, so each key has exactly one encoding.
+    pub fn from_compressed(bytes: &[u8]) -> Result<Self, InvalidKey> {
+        if bytes.len() != PUBLIC_KEY_LEN {
+            return Err(InvalidKey);
+        }
+        Self::from_sec1(bytes)
     }
 
     pub(crate) fn verifying_key(&self) -> VerifyingKey {
@@ -137,7 +150,7 @@ impl PublicKey {
 impl TryFrom<alloc::vec::Vec<u8>> for PublicKey {
     type Error = InvalidKey;
     fn try_from(value: alloc::vec::Vec<u8>) -> Result<Self, InvalidKey> {
-        Self::from_sec1(&value)
+        Self::from_compressed(&value)
     }
 }
 
@@ -346,6 +359,19 @@ mod tests {
             a.shared_secret(&b.public_key()),
             b.shared_secret(&a.public_key())
         );
+    }
+
+    #[test]
+    fn only_compressed_keys_travel_on_the_wire() {
+        let mut rng = SeededRandomness::new("wire");
+        let key = SoftwareKey::generate(&mut rng);
+        let compressed = *key.public_key().as_bytes();
+        assert!(PublicKey::from_compressed(&compressed).is_ok());
+        let uncompressed = key.key.verifying_key().to_sec1_point(false);
+        assert!(PublicKey::from_compressed(uncompressed.as_bytes()).is_err());
+        let mut compact = compressed;
+        compact[0] = 0x05;
+        assert_eq!(PublicKey::from_sec1(&compact), Err(InvalidKey));
     }
 
     #[test]

@@ -225,7 +225,7 @@ impl Ticket {
         )?;
         let photo_hash = fixed(m.required(key::PHOTO)?.bytes()?, key::PHOTO)?;
         let agent_key =
-            PublicKey::from_sec1(m.required(key::AGENT_KEY)?.bytes()?).map_err(|_| {
+            PublicKey::from_compressed(m.required(key::AGENT_KEY)?.bytes()?).map_err(|_| {
                 CborError::OutOfRange {
                     field: key::AGENT_KEY,
                 }

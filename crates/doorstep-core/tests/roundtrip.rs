@@ -184,3 +184,17 @@ fn a_flipped_bit_anywhere_in_a_ticket_is_refused() {
         );
     }
 }
+
+/// Found by the cbor_messages fuzz target: an ephemeral key in SEC1 "compact" form (tag 0x05)
+/// decoded, then re-encoded differently, giving one proof two encodings.
+#[test]
+fn a_proof_with_a_compact_form_key_is_refused() {
+    let run = doorstep_core::scenario::Scenario::new("compact")
+        .run(None, &mut SeededRandomness::new("compact"));
+    let (_, mut bytes) = decode_text(&run.codes[1].text).unwrap();
+    let proof = Proof::decode(&bytes).unwrap();
+    let key = proof.ephemeral_key.as_bytes();
+    let at = bytes.windows(key.len()).position(|w| w == key).unwrap();
+    bytes[at] = 0x05;
+    assert!(Proof::decode(&bytes).is_err());
+}

@@ -91,20 +91,14 @@ impl Trust {
         Ok(Some(list))
     }
 
+    /// The customer checks the agent's device; the agent checks the customer's. Both check the
+    /// ticket itself.
     pub(crate) fn check_agent_not_revoked(&self, ticket: &Ticket, now: u64) -> Result<(), Error> {
-        if let Some(list) = self.current_denylist(now)? {
-            if list.agent_keys.contains(&ticket.agent_key.key_id()) {
-                return Err(Error::Revoked {
-                    what: "agent's device",
-                });
-            }
-            if list.ticket_serials.contains(&ticket.serial) {
-                return Err(Error::Revoked {
-                    what: "visit ticket",
-                });
-            }
-        }
-        Ok(())
+        self.check_not_revoked(ticket, now, |list| {
+            list.agent_keys
+                .contains(&ticket.agent_key.key_id())
+                .then_some("agent's device")
+        })
     }
 
     pub(crate) fn check_customer_not_revoked(
@@ -113,17 +107,29 @@ impl Trust {
         ticket: &Ticket,
         now: u64,
     ) -> Result<(), Error> {
-        if let Some(list) = self.current_denylist(now)? {
-            if list.customer_keys.contains(&customer_key) {
-                return Err(Error::Revoked {
-                    what: "customer's device",
-                });
-            }
-            if list.ticket_serials.contains(&ticket.serial) {
-                return Err(Error::Revoked {
-                    what: "visit ticket",
-                });
-            }
+        self.check_not_revoked(ticket, now, |list| {
+            list.customer_keys
+                .contains(&customer_key)
+                .then_some("customer's device")
+        })
+    }
+
+    fn check_not_revoked(
+        &self,
+        ticket: &Ticket,
+        now: u64,
+        revoked_device: impl Fn(&Denylist) -> Option<&'static str>,
+    ) -> Result<(), Error> {
+        let Some(list) = self.current_denylist(now)? else {
+            return Ok(());
+        };
+        if let Some(what) = revoked_device(list) {
+            return Err(Error::Revoked { what });
+        }
+        if list.ticket_serials.contains(&ticket.serial) {
+            return Err(Error::Revoked {
+                what: "visit ticket",
+            });
         }
         Ok(())
     }

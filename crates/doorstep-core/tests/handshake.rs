@@ -3,11 +3,11 @@
 use doorstep_core::agent;
 use doorstep_core::codec::{Code, CodeKind};
 use doorstep_core::customer;
-use doorstep_core::handshake::TicketRef;
+use doorstep_core::handshake::{Challenge, Proof, TicketRef};
 use doorstep_core::receipt::Outcome;
 use doorstep_core::scenario::{SCENARIO_NOW, Scenario};
 use doorstep_core::ticket::{Check, CustomerField};
-use doorstep_core::{Error, SeededRandomness};
+use doorstep_core::{Error, SeededRandomness, Trust};
 
 #[test]
 fn a_visit_completes_with_matching_codes_and_receipts() {
@@ -100,86 +100,111 @@ fn every_state_survives_a_restart() {
     assert!(!a3.allowed_fields().contains(CustomerField::DateOfBirth));
 }
 
+/// One door: the scenario's parties with a fresh handshake under way.
+struct Door {
+    s: Scenario,
+    trust: Trust,
+    rng: SeededRandomness,
+}
+
+impl Door {
+    fn new(label: &str) -> Self {
+        let s = Scenario::new(label);
+        let trust = s.trust();
+        Self {
+            s,
+            trust,
+            rng: SeededRandomness::new("door rng"),
+        }
+    }
+
+    fn challenge(&mut self, with_notice: bool) -> (customer::AwaitingProof, Challenge) {
+        let key = self.s.customer_key.public_key();
+        if with_notice {
+            customer::AwaitingProof::start(self.s.notice(), key, self.s.now, &mut self.rng)
+        } else {
+            customer::AwaitingProof::start_without_notice(
+                self.s.ticket.visit_id,
+                key,
+                self.s.now,
+                &mut self.rng,
+            )
+        }
+    }
+
+    fn proof_to_sign(&mut self, challenge: Challenge) -> agent::ProofToSign {
+        let s = &self.s;
+        agent::Ready::new(&s.ticket_encoded, s.customer_key.public_key(), &self.trust)
+            .unwrap()
+            .receive_challenge(challenge, &self.trust, s.now, &mut self.rng)
+            .unwrap()
+    }
+
+    fn proof(&mut self, challenge: Challenge) -> (agent::AwaitingResponse, Proof) {
+        let to_sign = self.proof_to_sign(challenge);
+        let sig = self.s.agent_key.sign(&to_sign.bytes_to_sign());
+        to_sign.finish(sig).unwrap()
+    }
+}
+
 #[test]
 fn a_customer_without_the_notice_gets_and_checks_the_whole_ticket() {
-    let s = Scenario::new("no notice");
-    let trust = s.trust();
-    let mut rng = SeededRandomness::new("rng");
-    let (c1, challenge) = customer::AwaitingProof::start_without_notice(
-        s.ticket.visit_id,
-        s.customer_key.public_key(),
-        s.now,
-        &mut rng,
-    );
+    let mut door = Door::new("no notice");
+    let (c1, challenge) = door.challenge(false);
     assert!(!challenge.holds_notice);
-    let a0 = agent::Ready::new(&s.ticket_encoded, s.customer_key.public_key(), &trust).unwrap();
-    let a1 = a0
-        .receive_challenge(challenge, &trust, s.now, &mut rng)
-        .unwrap();
-    let sig = s.agent_key.sign(&a1.bytes_to_sign());
-    let (_, proof) = a1.finish(sig).unwrap();
+    let (_, proof) = door.proof(challenge);
     assert!(matches!(proof.ticket, TicketRef::Full(_)));
-    let c2 = c1.receive_proof(&proof, &trust, s.now).unwrap();
-    assert_eq!(c2.ticket().ticket(), &s.ticket);
+    let c2 = c1.receive_proof(&proof, &door.trust, door.s.now).unwrap();
+    assert_eq!(c2.ticket().ticket(), &door.s.ticket);
 }
 
 #[test]
 fn a_digest_the_customer_does_not_hold_is_an_unknown_ticket() {
-    let s = Scenario::new("unknown ticket");
-    let trust = s.trust();
-    let mut rng = SeededRandomness::new("rng");
-    let (c1, challenge) =
-        customer::AwaitingProof::start(s.notice(), s.customer_key.public_key(), s.now, &mut rng);
-    let a0 = agent::Ready::new(&s.ticket_encoded, s.customer_key.public_key(), &trust).unwrap();
-    let a1 = a0
-        .receive_challenge(challenge, &trust, s.now, &mut rng)
-        .unwrap();
-    let sig = s.agent_key.sign(&a1.bytes_to_sign());
-    let (a2, mut proof) = a1.finish(sig).unwrap();
+    let mut door = Door::new("unknown ticket");
+    let (c1, challenge) = door.challenge(true);
+    let (a2, mut proof) = door.proof(challenge);
     proof.ticket = TicketRef::Digest([7; 16]);
-    let refused = c1.receive_proof(&proof, &trust, s.now).unwrap_err();
+    let refused = c1
+        .receive_proof(&proof, &door.trust, door.s.now)
+        .unwrap_err();
     assert_eq!(refused.error, Error::UnknownTicket);
     // The same session takes the full-ticket form of the same proof.
     let c2 = refused
         .session
-        .receive_proof(&a2.proof_with_full_ticket(), &trust, s.now)
+        .receive_proof(&a2.proof_with_full_ticket(), &door.trust, door.s.now)
         .unwrap();
     assert_eq!(c2.confirmation_code(), a2.confirmation_code());
 }
 
 #[test]
 fn a_refused_step_returns_the_session_to_try_again() {
-    let s = Scenario::new("retry");
-    let trust = s.trust();
-    let mut rng = SeededRandomness::new("rng");
-    let (c1, challenge) =
-        customer::AwaitingProof::start(s.notice(), s.customer_key.public_key(), s.now, &mut rng);
-    let a0 = agent::Ready::new(&s.ticket_encoded, s.customer_key.public_key(), &trust).unwrap();
-    let a1 = a0
-        .receive_challenge(challenge, &trust, s.now, &mut rng)
-        .unwrap();
-    let sig = s.agent_key.sign(&a1.bytes_to_sign());
-    let (_, proof) = a1.finish(sig).unwrap();
+    let mut door = Door::new("retry");
+    let (c1, challenge) = door.challenge(true);
+    let (_, proof) = door.proof(challenge);
     let mut damaged = proof.clone();
     damaged.time += 1;
-    let refused = c1.receive_proof(&damaged, &trust, s.now).unwrap_err();
+    let refused = c1
+        .receive_proof(&damaged, &door.trust, door.s.now)
+        .unwrap_err();
     assert_eq!(refused.error, Error::BadProofSignature);
-    assert!(refused.session.receive_proof(&proof, &trust, s.now).is_ok());
+    assert!(
+        refused
+            .session
+            .receive_proof(&proof, &door.trust, door.s.now)
+            .is_ok()
+    );
 }
 
 #[test]
 fn a_signature_from_the_wrong_hardware_key_is_caught_before_anything_is_shown() {
-    let s = Scenario::new("signer");
-    let trust = s.trust();
-    let mut rng = SeededRandomness::new("rng");
-    let (_, challenge) =
-        customer::AwaitingProof::start(s.notice(), s.customer_key.public_key(), s.now, &mut rng);
-    let a0 = agent::Ready::new(&s.ticket_encoded, s.customer_key.public_key(), &trust).unwrap();
-    let a1 = a0
-        .receive_challenge(challenge, &trust, s.now, &mut rng)
-        .unwrap();
-    let wrong = s.customer_key.sign(&a1.bytes_to_sign());
-    assert_eq!(a1.finish(wrong).unwrap_err().error, Error::SignerMismatch);
+    let mut door = Door::new("signer");
+    let (_, challenge) = door.challenge(true);
+    let to_sign = door.proof_to_sign(challenge);
+    let wrong = door.s.customer_key.sign(&to_sign.bytes_to_sign());
+    assert_eq!(
+        to_sign.finish(wrong).unwrap_err().error,
+        Error::SignerMismatch
+    );
 }
 
 #[test]

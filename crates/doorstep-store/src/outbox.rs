@@ -1,0 +1,161 @@
+//! Uploads waiting for the back-office. An entry leaves the queue only when the server's
+//! countersignature for it is stored, in the same transaction.
+
+use sqlx::sqlite::Sqlite;
+use sqlx::{Row, Transaction};
+use uuid::Uuid;
+
+use crate::{Store, StoreError, to_i64, to_u64};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    /// A signed receipt from the receipt log.
+    Receipt,
+    /// A customer's "report this visitor".
+    Report,
+}
+
+impl OutboxKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Receipt => "receipt",
+            OutboxKind::Report => "report",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "receipt" => Some(OutboxKind::Receipt),
+            "report" => Some(OutboxKind::Report),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: Uuid,
+    pub kind: OutboxKind,
+    pub payload: Vec<u8>,
+    pub created_at: u64,
+    pub attempts: u32,
+}
+
+impl Store {
+    pub(crate) async fn enqueue_in(
+        tx: &mut Transaction<'_, Sqlite>,
+        id: Uuid,
+        kind: OutboxKind,
+        payload: &[u8],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id.as_bytes().to_vec())
+        .bind(kind.as_str())
+        .bind(payload)
+        .bind(to_i64(now))
+        .bind(to_i64(now))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Queues an upload that has no other record on the device (a report, say).
+    pub async fn enqueue(
+        &self,
+        kind: OutboxKind,
+        payload: &[u8],
+        now: u64,
+    ) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        Self::enqueue_in(&mut tx, id, kind, payload, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Entries due for upload at `now`, oldest first.
+    pub async fn due_uploads(&self, now: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, payload, created_at, attempts FROM outbox
+             WHERE acknowledged_at IS NULL AND next_attempt_at <= ?
+             ORDER BY created_at, id LIMIT ?",
+        )
+        .bind(to_i64(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: Vec<u8> = row.try_get("id")?;
+                let kind: String = row.try_get("kind")?;
+                let damaged = |what: &str| StoreError::Damaged(format!("outbox: {what}"));
+                Ok(OutboxEntry {
+                    id: Uuid::from_slice(&id).map_err(|_| damaged("id"))?,
+                    kind: OutboxKind::parse(&kind).ok_or_else(|| damaged("kind"))?,
+                    payload: row.try_get("payload")?,
+                    created_at: to_u64(row.try_get("created_at")?),
+                    attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+
+    /// Uploads not yet acknowledged, for the "pending" count the app shows.
+    pub async fn pending_uploads(&self) -> Result<u64, StoreError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE acknowledged_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(to_u64(n))
+    }
+
+    /// A failed attempt: try again no earlier than `next_attempt_at`.
+    pub async fn defer_upload(&self, id: Uuid, next_attempt_at: u64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND acknowledged_at IS NULL",
+        )
+        .bind(to_i64(next_attempt_at))
+        .bind(id.as_bytes().to_vec())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The server accepted the entry: store its countersignature (for a receipt) and mark the
+    /// entry done, in one transaction. Acknowledging twice is harmless.
+    pub async fn acknowledge_upload(
+        &self,
+        id: Uuid,
+        countersignature: &[u8],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE receipts SET countersignature = ? WHERE id = ? AND countersignature IS NULL",
+        )
+        .bind(countersignature)
+        .bind(id.as_bytes().to_vec())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE outbox SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL",
+        )
+        .bind(to_i64(now))
+        .bind(id.as_bytes().to_vec())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE visits SET synced_at = ? WHERE synced_at IS NULL
+               AND visit_id IN (SELECT visit_id FROM receipts WHERE id = ?)",
+        )
+        .bind(to_i64(now))
+        .bind(id.as_bytes().to_vec())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

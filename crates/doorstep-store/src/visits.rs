@@ -1,0 +1,361 @@
+//! The agent's visit package, the customer's notices, handshakes in progress, and retention.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+
+use doorstep_core::agent::{self, CustomerVerified};
+use doorstep_core::notice::VerifiedNotice;
+use doorstep_core::receipt::Outcome;
+use doorstep_core::ticket::{SignedTicket, VisitId};
+use doorstep_core::{PublicKey, Trust};
+
+use crate::sealing::Place;
+use crate::{Store, StoreError, to_i64};
+
+/// One visit as the back-office packages it for the agent's day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackagedVisit {
+    pub ticket: Vec<u8>,
+    pub customer_key: PublicKey,
+    /// The customer's data this visit may show, by field name (`full_name`, …). Fields the
+    /// ticket does not allow are dropped before anything is stored.
+    pub customer_data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredNotice {
+    pub notice: VerifiedNotice,
+    pub photo: Option<Vec<u8>>,
+}
+
+const VISIT_DATA: &str = "customer_data_sealed";
+const SESSION_STATE: &str = "state_sealed";
+const NOTICE_PHOTO: &str = "photo_sealed";
+
+impl Store {
+    /// Stores the day's package after checking every ticket, so nothing unverifiable reaches
+    /// the door. Visits already completed keep their outcome.
+    pub async fn put_package(
+        &self,
+        visits: &[PackagedVisit],
+        trust: &Trust,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for v in visits {
+            let ready = agent::Ready::new(&v.ticket, v.customer_key, trust)?;
+            let t = ready.ticket().ticket();
+            let allowed: Vec<&str> = t.fields.iter().map(|f| f.name()).collect();
+            let data: BTreeMap<_, _> = v
+                .customer_data
+                .iter()
+                .filter(|(k, _)| allowed.contains(&k.as_str()))
+                .collect();
+            let json = serde_json::to_vec(&data).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            let row = t.visit_id.0.to_vec();
+            let sealed = self.sealer.seal(
+                Place {
+                    table: "visits",
+                    column: VISIT_DATA,
+                    row: &row,
+                },
+                &json,
+            )?;
+            sqlx::query(
+                "INSERT INTO visits (visit_id, ticket, customer_key, window_start, window_end, customer_data_sealed)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (visit_id) DO UPDATE SET ticket = excluded.ticket, customer_key = excluded.customer_key,
+                   window_start = excluded.window_start, window_end = excluded.window_end,
+                   customer_data_sealed = excluded.customer_data_sealed
+                 WHERE visits.outcome IS NULL",
+            )
+            .bind(t.visit_id.0.to_vec())
+            .bind(&v.ticket)
+            .bind(v.customer_key.as_bytes().to_vec())
+            .bind(to_i64(t.window_start))
+            .bind(to_i64(t.window_end()))
+            .bind(sealed)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The visits in the package, by window start: (ticket, outcome if recorded).
+    pub async fn visits(&self) -> Result<Vec<(SignedTicket, Option<String>)>, StoreError> {
+        let keys = self.enrolment().await?.organisation_keys;
+        let rows =
+            sqlx::query("SELECT ticket, outcome FROM visits ORDER BY window_start, visit_id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let ticket: Vec<u8> = r.try_get("ticket")?;
+                Ok((SignedTicket::verify(&ticket, &keys)?, r.try_get("outcome")?))
+            })
+            .collect()
+    }
+
+    /// The agent's starting state for a visit at the door.
+    pub async fn ready_for(
+        &self,
+        visit_id: VisitId,
+        trust: &Trust,
+    ) -> Result<agent::Ready, StoreError> {
+        let row = sqlx::query("SELECT ticket, customer_key FROM visits WHERE visit_id = ?")
+            .bind(visit_id.0.to_vec())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(doorstep_core::Error::UnknownTicket)?;
+        let ticket: Vec<u8> = row.try_get("ticket")?;
+        let key: Vec<u8> = row.try_get("customer_key")?;
+        let key = PublicKey::from_compressed(&key)
+            .map_err(|_| StoreError::Damaged("visits: customer key".into()))?;
+        Ok(agent::Ready::new(&ticket, key, trust)?)
+    }
+
+    /// The customer's data for a visit whose handshake verified the customer: only a
+    /// [`CustomerVerified`] session opens it, and only the fields its ticket allows.
+    pub async fn customer_data(
+        &self,
+        verified: &CustomerVerified,
+    ) -> Result<BTreeMap<String, String>, StoreError> {
+        let visit = verified.ticket().ticket().visit_id;
+        let sealed: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT customer_data_sealed FROM visits WHERE visit_id = ?")
+                .bind(visit.0.to_vec())
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(Some(sealed)) = sealed else {
+            // Purged or never packaged: nothing to show.
+            return Ok(BTreeMap::new());
+        };
+        let row = visit.0.to_vec();
+        let json = self.sealer.open(
+            Place {
+                table: "visits",
+                column: VISIT_DATA,
+                row: &row,
+            },
+            &sealed,
+        )?;
+        let data: BTreeMap<String, String> =
+            serde_json::from_slice(&json).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        let allowed: Vec<&str> = verified.allowed_fields().iter().map(|f| f.name()).collect();
+        Ok(data
+            .into_iter()
+            .filter(|(k, _)| allowed.contains(&k.as_str()))
+            .collect())
+    }
+
+    pub async fn record_outcome(
+        &self,
+        visit_id: VisitId,
+        outcome: Outcome,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visits SET outcome = ?, completed_at = ? WHERE visit_id = ?")
+            .bind(outcome.name())
+            .bind(to_i64(now))
+            .bind(visit_id.0.to_vec())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a notice after checking it (and the agent's photo against the ticket's hash).
+    pub async fn put_notice(
+        &self,
+        encoded: &[u8],
+        photo: Option<&[u8]>,
+        now: u64,
+    ) -> Result<VisitId, StoreError> {
+        let keys = self.enrolment().await?.organisation_keys;
+        let notice = VerifiedNotice::verify(encoded, &keys)?;
+        let t = notice.ticket().ticket();
+        let sealed_photo = match photo {
+            Some(p) => {
+                let digest = doorstep_core::keys::sha256(&[p]);
+                if digest[..16] != t.photo_hash {
+                    return Err(StoreError::Damaged(
+                        "the agent's photo does not match the ticket".into(),
+                    ));
+                }
+                let row = t.visit_id.0.to_vec();
+                Some(self.sealer.seal(
+                    Place {
+                        table: "notices",
+                        column: NOTICE_PHOTO,
+                        row: &row,
+                    },
+                    p,
+                )?)
+            }
+            None => None,
+        };
+        sqlx::query(
+            "INSERT INTO notices (visit_id, notice, photo_sealed, window_end, received_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (visit_id) DO UPDATE SET notice = excluded.notice,
+               photo_sealed = COALESCE(excluded.photo_sealed, notices.photo_sealed),
+               window_end = excluded.window_end, received_at = excluded.received_at",
+        )
+        .bind(t.visit_id.0.to_vec())
+        .bind(encoded)
+        .bind(sealed_photo)
+        .bind(to_i64(t.window_end()))
+        .bind(to_i64(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(t.visit_id)
+    }
+
+    pub async fn notices(&self) -> Result<Vec<StoredNotice>, StoreError> {
+        let keys = self.enrolment().await?.organisation_keys;
+        let rows =
+            sqlx::query("SELECT visit_id, notice, photo_sealed FROM notices ORDER BY window_end")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let visit: Vec<u8> = r.try_get("visit_id")?;
+                let encoded: Vec<u8> = r.try_get("notice")?;
+                let sealed: Option<Vec<u8>> = r.try_get("photo_sealed")?;
+                let photo = sealed
+                    .map(|s| {
+                        self.sealer.open(
+                            Place {
+                                table: "notices",
+                                column: NOTICE_PHOTO,
+                                row: &visit,
+                            },
+                            &s,
+                        )
+                    })
+                    .transpose()?;
+                Ok(StoredNotice {
+                    notice: VerifiedNotice::verify(&encoded, &keys)?,
+                    photo,
+                })
+            })
+            .collect()
+    }
+
+    /// Saves a handshake state (any of the core's session states), sealed.
+    pub async fn save_session<S: Serialize>(
+        &self,
+        visit_id: VisitId,
+        state: &S,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(state).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        let row = visit_id.0.to_vec();
+        let sealed = self.sealer.seal(
+            Place {
+                table: "sessions",
+                column: SESSION_STATE,
+                row: &row,
+            },
+            &json,
+        )?;
+        sqlx::query(
+            "INSERT INTO sessions (visit_id, state_sealed, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (visit_id) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at",
+        )
+        .bind(row)
+        .bind(sealed)
+        .bind(to_i64(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn load_session<S: DeserializeOwned>(
+        &self,
+        visit_id: VisitId,
+    ) -> Result<Option<S>, StoreError> {
+        let row = visit_id.0.to_vec();
+        let sealed: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT state_sealed FROM sessions WHERE visit_id = ?")
+                .bind(&row)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let json = self.sealer.open(
+            Place {
+                table: "sessions",
+                column: SESSION_STATE,
+                row: &row,
+            },
+            &sealed,
+        )?;
+        serde_json::from_slice(&json)
+            .map(Some)
+            .map_err(|e| StoreError::Damaged(format!("session state: {e}")))
+    }
+
+    pub async fn clear_session(&self, visit_id: VisitId) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE visit_id = ?")
+            .bind(visit_id.0.to_vec())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Retention: personal data of visits synced at least `retention_days` ago is erased, with
+    /// handshake states and notices of visits whose window ended that long ago, and uploads
+    /// the server acknowledged. Receipts stay: they hold no personal data.
+    pub async fn purge(&self, now: u64, retention_days: u32) -> Result<PurgeReport, StoreError> {
+        let cutoff = to_i64(now.saturating_sub(u64::from(retention_days) * 86_400));
+        let mut tx = self.pool.begin().await?;
+        let customer_data = sqlx::query(
+            "UPDATE visits SET customer_data_sealed = NULL
+             WHERE customer_data_sealed IS NOT NULL AND synced_at IS NOT NULL AND synced_at <= ?",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let sessions = sqlx::query(
+            "DELETE FROM sessions WHERE visit_id IN
+               (SELECT visit_id FROM visits WHERE window_end <= ?
+                UNION SELECT visit_id FROM notices WHERE window_end <= ?)",
+        )
+        .bind(cutoff)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let notices = sqlx::query("DELETE FROM notices WHERE window_end <= ?")
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let uploads = sqlx::query(
+            "DELETE FROM outbox WHERE acknowledged_at IS NOT NULL AND acknowledged_at <= ?",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(PurgeReport {
+            customer_data,
+            sessions,
+            notices,
+            uploads,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgeReport {
+    pub customer_data: u64,
+    pub sessions: u64,
+    pub notices: u64,
+    pub uploads: u64,
+}

@@ -1,0 +1,426 @@
+//! The device store on real SQLite files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use doorstep_core::customer::AwaitingProof;
+use doorstep_core::receipt::Outcome;
+use doorstep_core::scenario::Scenario;
+use doorstep_core::{Policy, SeededRandomness, agent};
+use doorstep_store::{
+    Enrolment, FileKeyProvider, OutboxKind, PackagedVisit, Role, Store, StoreError,
+};
+
+struct Device {
+    _dir: tempfile::TempDir,
+    store: Store,
+    s: Scenario,
+}
+
+fn customer_data() -> BTreeMap<String, String> {
+    [
+        ("full_name", "Jan Jansen"),
+        ("card_last_four", "4242"),
+        ("date_of_birth", "1970-01-01"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+async fn open(dir: &Path) -> Store {
+    Store::open(
+        &dir.join("device.db"),
+        &FileKeyProvider::new(dir.join("data.key")),
+    )
+    .await
+    .unwrap()
+}
+
+async fn agent_device() -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let s = Scenario::new("store");
+    store
+        .enrol(&Enrolment {
+            role: Role::Agent,
+            organisation_name: "Northbank".into(),
+            organisation_keys: s.organisation_keys(),
+            server_url: "http://127.0.0.1:1".into(),
+            device_key: s.agent_key.public_key(),
+            enrolled_at: s.now,
+        })
+        .await
+        .unwrap();
+    let trust = store.trust(Policy::default()).await.unwrap();
+    store
+        .put_package(
+            &[PackagedVisit {
+                ticket: s.ticket_encoded.clone(),
+                customer_key: s.customer_key.public_key(),
+                customer_data: customer_data(),
+            }],
+            &trust,
+        )
+        .await
+        .unwrap();
+    Device {
+        _dir: dir,
+        store,
+        s,
+    }
+}
+
+/// Runs the handshake against the stored visit, saving the agent's state between steps as the
+/// app does, and returns the verified state.
+async fn verify_customer(d: &Device) -> agent::CustomerVerified {
+    let s = &d.s;
+    let trust = s.trust();
+    let mut rng = SeededRandomness::new("store handshake");
+    let (waiting, challenge) =
+        AwaitingProof::start(s.notice(), s.customer_key.public_key(), s.now, &mut rng);
+    let ready = d.store.ready_for(s.ticket.visit_id, &trust).await.unwrap();
+    let to_sign = ready
+        .receive_challenge(challenge, &trust, s.now, &mut rng)
+        .unwrap();
+    let signature = s.agent_key.sign(&to_sign.bytes_to_sign());
+    let (awaiting, proof) = to_sign.finish(signature).unwrap();
+    d.store
+        .save_session(s.ticket.visit_id, &awaiting, s.now)
+        .await
+        .unwrap();
+    let awaiting: agent::AwaitingResponse = d
+        .store
+        .load_session(s.ticket.visit_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let verified = waiting.receive_proof(&proof, &trust, s.now).unwrap();
+    let signature = s.customer_key.sign(&verified.bytes_to_sign());
+    let (_, response) = verified.finish(signature).unwrap();
+    awaiting.receive_response(&response).unwrap()
+}
+
+async fn signed_receipt(d: &Device, verified: &agent::CustomerVerified) -> Vec<u8> {
+    verified
+        .receipt_to_sign(Default::default(), d.s.now)
+        .sign_with(&d.s.agent_key)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_unenrolled_store_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    assert!(matches!(
+        store.enrolment().await,
+        Err(StoreError::NotEnrolled)
+    ));
+}
+
+#[tokio::test]
+async fn the_enrolment_reads_back() {
+    let d = agent_device().await;
+    let e = d.store.enrolment().await.unwrap();
+    assert_eq!(e.role, Role::Agent);
+    assert_eq!(e.organisation_keys, d.s.organisation_keys());
+    assert_eq!(e.device_key, d.s.agent_key.public_key());
+}
+
+#[tokio::test]
+async fn a_package_with_a_forged_ticket_is_refused_whole() {
+    let d = agent_device().await;
+    let trust = d.store.trust(Policy::default()).await.unwrap();
+    let mut forged = d.s.ticket_encoded.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let result = d
+        .store
+        .put_package(
+            &[PackagedVisit {
+                ticket: forged,
+                customer_key: d.s.customer_key.public_key(),
+                customer_data: customer_data(),
+            }],
+            &trust,
+        )
+        .await;
+    assert!(matches!(result, Err(StoreError::Protocol(_))), "{result:?}");
+    assert_eq!(d.store.visits().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn customer_data_opens_only_for_a_verified_customer_and_only_allowed_fields() {
+    let d = agent_device().await;
+    let verified = verify_customer(&d).await;
+    let data = d.store.customer_data(&verified).await.unwrap();
+    assert_eq!(
+        data.get("full_name").map(String::as_str),
+        Some("Jan Jansen")
+    );
+    assert_eq!(data.get("card_last_four").map(String::as_str), Some("4242"));
+    assert!(
+        !data.contains_key("date_of_birth"),
+        "the ticket does not allow it"
+    );
+}
+
+#[tokio::test]
+async fn personal_data_is_not_readable_in_the_database_file() {
+    let d = agent_device().await;
+    d.store
+        .save_session(d.s.ticket.visit_id, &"Jan Jansen session", d.s.now)
+        .await
+        .unwrap();
+    let dir = d._dir.path().to_path_buf();
+    d.store.close().await;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(10).any(|w| w == b"Jan Jansen"));
+    }
+}
+
+#[tokio::test]
+async fn a_session_survives_closing_and_reopening_the_store() {
+    let d = agent_device().await;
+    let trust = d.s.trust();
+    let ready = d
+        .store
+        .ready_for(d.s.ticket.visit_id, &trust)
+        .await
+        .unwrap();
+    d.store
+        .save_session(d.s.ticket.visit_id, &ready, 1)
+        .await
+        .unwrap();
+    let dir = d._dir.path().to_path_buf();
+    d.store.close().await;
+    let store = open(&dir).await;
+    let back: agent::Ready = store
+        .load_session(d.s.ticket.visit_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.ticket(), ready.ticket());
+    store.clear_session(d.s.ticket.visit_id).await.unwrap();
+    assert!(
+        store
+            .load_session::<agent::Ready>(d.s.ticket.visit_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_store_opened_with_another_key_cannot_read_sealed_data() {
+    let d = agent_device().await;
+    d.store
+        .save_session(d.s.ticket.visit_id, &"state", 1)
+        .await
+        .unwrap();
+    let dir = d._dir.path().to_path_buf();
+    d.store.close().await;
+    let other = Store::open(
+        &dir.join("device.db"),
+        &FileKeyProvider::new(dir.join("other.key")),
+    )
+    .await
+    .unwrap();
+    let result = other.load_session::<String>(d.s.ticket.visit_id).await;
+    assert!(matches!(result, Err(StoreError::Sealing)), "{result:?}");
+}
+
+#[tokio::test]
+async fn receipts_form_a_chain_that_shows_alteration_and_removal() {
+    let d = agent_device().await;
+    let verified = verify_customer(&d).await;
+    let receipt = signed_receipt(&d, &verified).await;
+    for i in 0..3 {
+        d.store
+            .record_receipt(d.s.ticket.visit_id, &receipt, d.s.now + i)
+            .await
+            .unwrap();
+    }
+    let (count, _) = d.store.verify_receipt_log().await.unwrap();
+    assert_eq!(count, 3);
+
+    // The schema itself refuses edits and deletions.
+    let db = d._dir.path().join("device.db");
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query("DELETE FROM receipts WHERE seq = 2")
+            .execute(&raw)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("UPDATE receipts SET recorded_at = 0 WHERE seq = 2")
+            .execute(&raw)
+            .await
+            .is_err()
+    );
+
+    // Someone with raw access drops the guards; the chain still tells.
+    sqlx::query("DROP TRIGGER receipts_are_append_only")
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE receipts SET recorded_at = 0 WHERE seq = 2")
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert!(matches!(
+        d.store.verify_receipt_log().await,
+        Err(StoreError::ChainBroken { seq: 2 })
+    ));
+    sqlx::query("DROP TRIGGER receipts_are_never_deleted")
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM receipts WHERE seq = 2")
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert!(matches!(
+        d.store.verify_receipt_log().await,
+        Err(StoreError::ChainBroken { seq: 3 })
+    ));
+}
+
+#[tokio::test]
+async fn an_upload_leaves_the_queue_only_with_its_countersignature() {
+    let d = agent_device().await;
+    let verified = verify_customer(&d).await;
+    let receipt = signed_receipt(&d, &verified).await;
+    let now = d.s.now;
+    let id = d
+        .store
+        .record_receipt(d.s.ticket.visit_id, &receipt, now)
+        .await
+        .unwrap();
+    d.store
+        .record_outcome(d.s.ticket.visit_id, Outcome::Verified, now)
+        .await
+        .unwrap();
+    assert_eq!(d.store.pending_uploads().await.unwrap(), 1);
+    let due = d.store.due_uploads(now, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].id, id.0);
+    assert_eq!(due[0].kind, OutboxKind::Receipt);
+    assert_eq!(due[0].payload, receipt);
+
+    d.store.defer_upload(id.0, now + 60).await.unwrap();
+    assert!(d.store.due_uploads(now + 59, 10).await.unwrap().is_empty());
+    let again = d.store.due_uploads(now + 60, 10).await.unwrap();
+    assert_eq!(again[0].attempts, 1);
+
+    d.store
+        .acknowledge_upload(id.0, b"countersigned", now + 61)
+        .await
+        .unwrap();
+    d.store
+        .acknowledge_upload(id.0, b"a second answer", now + 62)
+        .await
+        .unwrap();
+    assert_eq!(d.store.pending_uploads().await.unwrap(), 0);
+    let log = d.store.receipt_log().await.unwrap();
+    assert_eq!(
+        log[0].countersignature.as_deref(),
+        Some(&b"countersigned"[..])
+    );
+}
+
+#[tokio::test]
+async fn an_older_denylist_never_replaces_a_newer_one() {
+    let d = agent_device().await;
+    let sign = |seq: u64| {
+        let mut list = d.s.denylist.clone();
+        list.sequence = seq;
+        list.to_sign(d.s.organisation_key.public_key())
+            .sign_with(&d.s.organisation_key)
+            .unwrap()
+    };
+    d.store.put_denylist(&sign(9)).await.unwrap();
+    d.store.put_denylist(&sign(3)).await.unwrap();
+    assert_eq!(d.store.denylist().await.unwrap(), Some(sign(9)));
+    let mut forged = sign(10);
+    forged[5] ^= 1;
+    assert!(d.store.put_denylist(&forged).await.is_err());
+}
+
+#[tokio::test]
+async fn retention_erases_personal_data_after_sync_and_keeps_receipts() {
+    let d = agent_device().await;
+    let verified = verify_customer(&d).await;
+    let receipt = signed_receipt(&d, &verified).await;
+    let now = d.s.now;
+    let id = d
+        .store
+        .record_receipt(d.s.ticket.visit_id, &receipt, now)
+        .await
+        .unwrap();
+    d.store
+        .acknowledge_upload(id.0, b"countersigned", now)
+        .await
+        .unwrap();
+
+    let early = d.store.purge(now + 29 * 86_400, 30).await.unwrap();
+    assert_eq!(early.customer_data, 0);
+    assert_eq!(d.store.customer_data(&verified).await.unwrap().len(), 2);
+
+    let due = d.store.purge(now + 30 * 86_400, 30).await.unwrap();
+    assert_eq!(due.customer_data, 1);
+    assert_eq!(due.uploads, 1);
+    assert!(d.store.customer_data(&verified).await.unwrap().is_empty());
+    assert_eq!(d.store.verify_receipt_log().await.unwrap().0, 1);
+}
+
+#[tokio::test]
+async fn unsynced_personal_data_is_kept_however_old() {
+    let d = agent_device().await;
+    let verified = verify_customer(&d).await;
+    let report = d.store.purge(d.s.now + 365 * 86_400, 30).await.unwrap();
+    assert_eq!(report.customer_data, 0);
+    assert_eq!(d.store.customer_data(&verified).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_notice_keeps_the_agents_photo_only_if_it_matches_the_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let s = Scenario::new("store");
+    store
+        .enrol(&Enrolment {
+            role: Role::Customer,
+            organisation_name: "Northbank".into(),
+            organisation_keys: s.organisation_keys(),
+            server_url: "http://127.0.0.1:1".into(),
+            device_key: s.customer_key.public_key(),
+            enrolled_at: s.now,
+        })
+        .await
+        .unwrap();
+    let wrong = store
+        .put_notice(&s.notice_encoded, Some(b"another face"), s.now)
+        .await;
+    assert!(matches!(wrong, Err(StoreError::Damaged(_))), "{wrong:?}");
+    let photo = b"agent photo A-0117";
+    let visit = store
+        .put_notice(&s.notice_encoded, Some(photo), s.now)
+        .await
+        .unwrap();
+    assert_eq!(visit, s.ticket.visit_id);
+    let notices = store.notices().await.unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].photo.as_deref(), Some(&photo[..]));
+
+    let report = store
+        .purge(s.ticket.window_end() + 30 * 86_400, 30)
+        .await
+        .unwrap();
+    assert_eq!(report.notices, 1);
+    assert!(store.notices().await.unwrap().is_empty());
+}

@@ -154,7 +154,39 @@ fn primitives(c: &mut Criterion) {
 
 criterion_group!(benches, legs, primitives);
 
+/// The QR symbol of every code in a complete visit, at level M, printed before the timings.
+fn print_code_sizes() {
+    let f = Fixture::new();
+    let run = f.s.run(None, &mut SeededRandomness::new("sizes"));
+    let full = {
+        let mut rng = SeededRandomness::new("sizes full");
+        let (_, to_sign) = f.leg1(&mut rng);
+        let sig = f.s.agent_key.sign(&to_sign.bytes_to_sign());
+        let (awaiting, _) = to_sign.finish(sig).unwrap();
+        Code::Proof(awaiting.proof_with_full_ticket()).to_text()
+    };
+    let mut codes: Vec<(String, String)> = run
+        .codes
+        .iter()
+        .map(|c| (c.kind.name().to_string(), c.text.clone()))
+        .collect();
+    codes.push(("proof with whole ticket".into(), full));
+    println!(
+        "{:<26} {:>6} {:>6} {:>8} {:>8}",
+        "code", "bytes", "chars", "version", "modules"
+    );
+    for (name, text) in codes {
+        let bytes = doorstep_core::codec::decode_text(&text).unwrap().1.len();
+        let size = doorstep_qr::Symbol::new(&text).unwrap().size();
+        println!(
+            "{name:<26} {bytes:>6} {:>6} {:>8} {:>8}",
+            size.characters, size.version, size.modules
+        );
+    }
+}
+
 fn main() {
+    print_code_sizes();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -1,0 +1,123 @@
+//! Organisations and their signing keys. The private key is written once to a file only its
+//! owner can read; the database holds public keys only, so a database leak forges nothing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use doorstep_core::{PublicKey, Randomness, SoftwareKey};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::{Db, ServerError, now_unix};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+    pub keys: Vec<PublicKey>,
+}
+
+struct SystemRandomness;
+
+impl Randomness for SystemRandomness {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        getrandom::fill(dest).expect("the system random source is available");
+    }
+}
+
+/// Where an organisation's signing key is kept, beside the database or where the operator says.
+pub fn signing_key_path(dir: &Path, organisation: &Uuid) -> PathBuf {
+    dir.join(format!("organisation-{organisation}.key"))
+}
+
+fn key_error(path: &Path, reason: impl ToString) -> ServerError {
+    ServerError::SigningKey {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn write_private(path: &Path, key: &SoftwareKey) -> Result<(), ServerError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| key_error(path, e))?;
+    file.write_all(hex::encode(key.to_bytes()).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| key_error(path, e))
+}
+
+pub fn load_signing_key(path: &Path) -> Result<SoftwareKey, ServerError> {
+    let text = std::fs::read_to_string(path).map_err(|e| key_error(path, e))?;
+    let bytes = hex::decode(text.trim()).map_err(|e| key_error(path, e))?;
+    SoftwareKey::from_bytes(&bytes).map_err(|e| key_error(path, e))
+}
+
+impl Db {
+    /// Creates an organisation with a fresh signing key written to `key_dir`.
+    pub async fn create_organisation(
+        &self,
+        name: &str,
+        key_dir: &Path,
+    ) -> Result<Organisation, ServerError> {
+        if self.organisation(name).await.is_ok() {
+            return Err(ServerError::OrganisationExists(name.into()));
+        }
+        let id = Uuid::now_v7();
+        let key = SoftwareKey::generate(&mut SystemRandomness);
+        let path = signing_key_path(key_dir, &id);
+        write_private(&path, &key)?;
+        let public = key.public_key();
+        let now = now_unix();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(id.as_bytes().to_vec())
+            .bind(name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO organisation_keys (key_id, organisation_id, public_key, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(public.key_id().0.to_vec())
+        .bind(id.as_bytes().to_vec())
+        .bind(public.as_bytes().to_vec())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Organisation {
+            id,
+            name: name.into(),
+            keys: vec![public],
+        })
+    }
+
+    pub async fn organisation(&self, name: &str) -> Result<Organisation, ServerError> {
+        let row = sqlx::query("SELECT id FROM organisations WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| ServerError::UnknownOrganisation(name.into()))?;
+        let id: Vec<u8> = row.try_get("id")?;
+        let id = Uuid::from_slice(&id).map_err(|e| ServerError::Damaged(e.to_string()))?;
+        let keys = sqlx::query(
+            "SELECT public_key FROM organisation_keys WHERE organisation_id = $1 AND retired_at IS NULL ORDER BY created_at",
+        )
+        .bind(id.as_bytes().to_vec())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let k: Vec<u8> = r.try_get("public_key")?;
+            PublicKey::from_compressed(&k).map_err(|e| ServerError::Damaged(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+        Ok(Organisation {
+            id,
+            name: name.into(),
+            keys,
+        })
+    }
+}

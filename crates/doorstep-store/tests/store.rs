@@ -108,6 +108,20 @@ async fn signed_receipt(d: &Device, verified: &agent::CustomerVerified) -> Vec<u
         .unwrap()
 }
 
+/// A verified visit whose signed receipt is recorded in the log.
+async fn completed_visit(
+    d: &Device,
+) -> (agent::CustomerVerified, Vec<u8>, doorstep_store::ReceiptId) {
+    let verified = verify_customer(d).await;
+    let receipt = signed_receipt(d, &verified).await;
+    let id = d
+        .store
+        .record_receipt(d.s.ticket.visit_id, &receipt, d.s.now)
+        .await
+        .unwrap();
+    (verified, receipt, id)
+}
+
 #[tokio::test]
 async fn an_unenrolled_store_says_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -293,14 +307,8 @@ async fn receipts_form_a_chain_that_shows_alteration_and_removal() {
 #[tokio::test]
 async fn an_upload_leaves_the_queue_only_with_its_countersignature() {
     let d = agent_device().await;
-    let verified = verify_customer(&d).await;
-    let receipt = signed_receipt(&d, &verified).await;
+    let (_, receipt, id) = completed_visit(&d).await;
     let now = d.s.now;
-    let id = d
-        .store
-        .record_receipt(d.s.ticket.visit_id, &receipt, now)
-        .await
-        .unwrap();
     d.store
         .record_outcome(d.s.ticket.visit_id, Outcome::Verified, now)
         .await
@@ -354,14 +362,8 @@ async fn an_older_denylist_never_replaces_a_newer_one() {
 #[tokio::test]
 async fn retention_erases_personal_data_after_sync_and_keeps_receipts() {
     let d = agent_device().await;
-    let verified = verify_customer(&d).await;
-    let receipt = signed_receipt(&d, &verified).await;
+    let (verified, _, id) = completed_visit(&d).await;
     let now = d.s.now;
-    let id = d
-        .store
-        .record_receipt(d.s.ticket.visit_id, &receipt, now)
-        .await
-        .unwrap();
     d.store
         .acknowledge_upload(id.0, b"countersigned", now)
         .await

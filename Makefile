@@ -9,7 +9,9 @@ FUZZ_SECONDS ?= 20
 setup:
 	scripts/setup.sh
 
-run: setup
+# The demo needs no fuzzing tools.
+run:
+	WITH_FUZZ=0 scripts/setup.sh
 	$(CARGO) run -q -p doorstep-cli -- demo
 
 test: setup fmt-check clippy unit wasm vectors bench-smoke fuzz

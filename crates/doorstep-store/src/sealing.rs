@@ -63,17 +63,18 @@ pub(crate) struct Sealer {
     cipher: XChaCha20Poly1305,
 }
 
-/// Where a sealed value belongs; part of what is authenticated.
-pub(crate) struct Place<'a> {
+/// A column that holds sealed values. With the row's key it is the associated data, so a value
+/// copied to another row or column does not open.
+#[derive(Clone, Copy)]
+pub(crate) struct SealedColumn {
     pub table: &'static str,
     pub column: &'static str,
-    pub row: &'a [u8],
 }
 
-impl Place<'_> {
-    fn associated_data(&self) -> Vec<u8> {
+impl SealedColumn {
+    fn associated_data(&self, row: &[u8]) -> Vec<u8> {
         let mut aad = Vec::with_capacity(64);
-        for part in [self.table.as_bytes(), self.column.as_bytes(), self.row] {
+        for part in [self.table.as_bytes(), self.column.as_bytes(), row] {
             aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
             aad.extend_from_slice(part);
         }
@@ -88,10 +89,15 @@ impl Sealer {
         }
     }
 
-    pub fn seal(&self, place: Place<'_>, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+    pub fn seal(
+        &self,
+        column: SealedColumn,
+        row: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|e| StoreError::KeyUnavailable(e.to_string()))?;
-        let aad = place.associated_data();
+        let aad = column.associated_data(row);
         let ciphertext = self
             .cipher
             .encrypt(
@@ -109,14 +115,19 @@ impl Sealer {
         Ok(out)
     }
 
-    pub fn open(&self, place: Place<'_>, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+    pub fn open(
+        &self,
+        column: SealedColumn,
+        row: &[u8],
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
         let (&format, rest) = sealed.split_first().ok_or(StoreError::Sealing)?;
         if format != FORMAT || rest.len() < NONCE_LEN {
             return Err(StoreError::Sealing);
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let nonce = XNonce::try_from(nonce).map_err(|_| StoreError::Sealing)?;
-        let aad = place.associated_data();
+        let aad = column.associated_data(row);
         self.cipher
             .decrypt(
                 &nonce,
@@ -133,25 +144,26 @@ impl Sealer {
 mod tests {
     use super::*;
 
-    fn place(row: &[u8]) -> Place<'_> {
-        Place {
-            table: "visits",
-            column: "customer_data_sealed",
-            row,
-        }
-    }
+    const COLUMN: SealedColumn = SealedColumn {
+        table: "visits",
+        column: "customer_data_sealed",
+    };
 
     #[test]
     fn sealed_values_open_only_in_their_place_and_with_their_key() {
         let sealer = Sealer::new([1; 32]);
-        let sealed = sealer.seal(place(b"row-1"), b"Jane Doe").unwrap();
+        let sealed = sealer.seal(COLUMN, b"row-1", b"Jane Doe").unwrap();
         assert!(!sealed.windows(8).any(|w| w == b"Jane Doe"));
-        assert_eq!(sealer.open(place(b"row-1"), &sealed).unwrap(), b"Jane Doe");
-        assert!(sealer.open(place(b"row-2"), &sealed).is_err());
-        assert!(Sealer::new([2; 32]).open(place(b"row-1"), &sealed).is_err());
+        assert_eq!(sealer.open(COLUMN, b"row-1", &sealed).unwrap(), b"Jane Doe");
+        assert!(sealer.open(COLUMN, b"row-2", &sealed).is_err());
+        assert!(
+            Sealer::new([2; 32])
+                .open(COLUMN, b"row-1", &sealed)
+                .is_err()
+        );
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
-        assert!(sealer.open(place(b"row-1"), &tampered).is_err());
+        assert!(sealer.open(COLUMN, b"row-1", &tampered).is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use doorstep_core::receipt::Outcome;
 use doorstep_core::ticket::{SignedTicket, VisitId};
 use doorstep_core::{PublicKey, Trust};
 
-use crate::sealing::Place;
+use crate::sealing::SealedColumn;
 use crate::{Store, StoreError, to_i64};
 
 /// One visit as the back-office packages it for the agent's day.
@@ -31,9 +31,18 @@ pub struct StoredNotice {
     pub photo: Option<Vec<u8>>,
 }
 
-const VISIT_DATA: &str = "customer_data_sealed";
-const SESSION_STATE: &str = "state_sealed";
-const NOTICE_PHOTO: &str = "photo_sealed";
+const VISIT_DATA: SealedColumn = SealedColumn {
+    table: "visits",
+    column: "customer_data_sealed",
+};
+const SESSION_STATE: SealedColumn = SealedColumn {
+    table: "sessions",
+    column: "state_sealed",
+};
+const NOTICE_PHOTO: SealedColumn = SealedColumn {
+    table: "notices",
+    column: "photo_sealed",
+};
 
 impl Store {
     /// Stores the day's package after checking every ticket, so nothing unverifiable reaches
@@ -55,14 +64,7 @@ impl Store {
                 .collect();
             let json = serde_json::to_vec(&data).map_err(|e| StoreError::Damaged(e.to_string()))?;
             let row = t.visit_id.0.to_vec();
-            let sealed = self.sealer.seal(
-                Place {
-                    table: "visits",
-                    column: VISIT_DATA,
-                    row: &row,
-                },
-                &json,
-            )?;
+            let sealed = self.sealer.seal(VISIT_DATA, &row, &json)?;
             sqlx::query(
                 "INSERT INTO visits (visit_id, ticket, customer_key, window_start, window_end, customer_data_sealed)
                  VALUES (?, ?, ?, ?, ?, ?)
@@ -134,14 +136,7 @@ impl Store {
             return Ok(BTreeMap::new());
         };
         let row = visit.0.to_vec();
-        let json = self.sealer.open(
-            Place {
-                table: "visits",
-                column: VISIT_DATA,
-                row: &row,
-            },
-            &sealed,
-        )?;
+        let json = self.sealer.open(VISIT_DATA, &row, &sealed)?;
         let data: BTreeMap<String, String> =
             serde_json::from_slice(&json).map_err(|e| StoreError::Damaged(e.to_string()))?;
         let allowed: Vec<&str> = verified.allowed_fields().iter().map(|f| f.name()).collect();
@@ -185,14 +180,7 @@ impl Store {
                     ));
                 }
                 let row = t.visit_id.0.to_vec();
-                Some(self.sealer.seal(
-                    Place {
-                        table: "notices",
-                        column: NOTICE_PHOTO,
-                        row: &row,
-                    },
-                    p,
-                )?)
+                Some(self.sealer.seal(NOTICE_PHOTO, &row, p)?)
             }
             None => None,
         };
@@ -224,16 +212,7 @@ impl Store {
                 let encoded: Vec<u8> = r.try_get("notice")?;
                 let sealed: Option<Vec<u8>> = r.try_get("photo_sealed")?;
                 let photo = sealed
-                    .map(|s| {
-                        self.sealer.open(
-                            Place {
-                                table: "notices",
-                                column: NOTICE_PHOTO,
-                                row: &visit,
-                            },
-                            &s,
-                        )
-                    })
+                    .map(|s| self.sealer.open(NOTICE_PHOTO, &visit, &s))
                     .transpose()?;
                 Ok(StoredNotice {
                     notice: VerifiedNotice::verify(&encoded, &keys)?,
@@ -252,14 +231,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let json = serde_json::to_vec(state).map_err(|e| StoreError::Damaged(e.to_string()))?;
         let row = visit_id.0.to_vec();
-        let sealed = self.sealer.seal(
-            Place {
-                table: "sessions",
-                column: SESSION_STATE,
-                row: &row,
-            },
-            &json,
-        )?;
+        let sealed = self.sealer.seal(SESSION_STATE, &row, &json)?;
         sqlx::query(
             "INSERT INTO sessions (visit_id, state_sealed, updated_at) VALUES (?, ?, ?)
              ON CONFLICT (visit_id) DO UPDATE SET state_sealed = excluded.state_sealed, updated_at = excluded.updated_at",
@@ -285,14 +257,7 @@ impl Store {
         let Some(sealed) = sealed else {
             return Ok(None);
         };
-        let json = self.sealer.open(
-            Place {
-                table: "sessions",
-                column: SESSION_STATE,
-                row: &row,
-            },
-            &sealed,
-        )?;
+        let json = self.sealer.open(SESSION_STATE, &row, &sealed)?;
         serde_json::from_slice(&json)
             .map(Some)
             .map_err(|e| StoreError::Damaged(format!("session state: {e}")))

@@ -22,8 +22,9 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# Every test, with a private PostgreSQL 15 running so the back-office suite covers both backends.
 unit:
-	$(CARGO) test --workspace
+	scripts/with-postgres.sh env DOORSTEP_REQUIRE_POSTGRES=1 $(CARGO) test --workspace
 
 # The protocol core must build for the web page's WebAssembly (without the std-only tables).
 wasm:

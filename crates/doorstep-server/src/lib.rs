@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod db;
 pub mod organisations;
+pub mod testing;
 
 pub use db::{Backend, Db};
 

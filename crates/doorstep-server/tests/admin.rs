@@ -1,16 +1,17 @@
-//! Organisation and agent administration on a real SQLite file.
+//! Organisation and agent administration, on a real SQLite file and a real PostgreSQL.
 
 use doorstep_server::agents::NewAgent;
 use doorstep_server::organisations::{load_signing_key, signing_key_path};
+use doorstep_server::testing::fresh_database_urls;
 use doorstep_server::{Db, ServerError};
 
-async fn db(dir: &tempfile::TempDir) -> Db {
-    Db::open(&format!(
-        "sqlite:{}",
-        dir.path().join("backoffice.db").display()
-    ))
-    .await
-    .unwrap()
+/// A fresh, migrated database on each backend.
+async fn databases(dir: &tempfile::TempDir) -> Vec<Db> {
+    let mut dbs = Vec::new();
+    for url in fresh_database_urls(dir.path()).await {
+        dbs.push(Db::open(&url).await.unwrap());
+    }
+    dbs
 }
 
 fn agent<'a>(staff_ref: &'a str) -> NewAgent<'a> {
@@ -25,67 +26,69 @@ fn agent<'a>(staff_ref: &'a str) -> NewAgent<'a> {
 #[tokio::test]
 async fn an_organisation_gets_a_private_signing_key_and_a_unique_name() {
     let dir = tempfile::tempdir().unwrap();
-    let db = db(&dir).await;
-    let org = db
-        .create_organisation("Northbank", dir.path())
-        .await
-        .unwrap();
-    let path = signing_key_path(dir.path(), &org.id);
-    assert_eq!(load_signing_key(&path).unwrap().public_key(), org.keys[0]);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+    for db in databases(&dir).await {
+        let org = db
+            .create_organisation("Northbank", dir.path())
+            .await
+            .unwrap();
+        let path = signing_key_path(dir.path(), &org.id);
+        assert_eq!(load_signing_key(&path).unwrap().public_key(), org.keys[0]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        assert_eq!(db.organisation("Northbank").await.unwrap(), org);
+        assert!(matches!(
+            db.create_organisation("Northbank", dir.path()).await,
+            Err(ServerError::OrganisationExists(_))
+        ));
+        assert!(matches!(
+            db.organisation("Southbank").await,
+            Err(ServerError::UnknownOrganisation(_))
+        ));
     }
-    assert_eq!(db.organisation("Northbank").await.unwrap(), org);
-    assert!(matches!(
-        db.create_organisation("Northbank", dir.path()).await,
-        Err(ServerError::OrganisationExists(_))
-    ));
-    assert!(matches!(
-        db.organisation("Southbank").await,
-        Err(ServerError::UnknownOrganisation(_))
-    ));
 }
 
 #[tokio::test]
 async fn agents_are_added_listed_and_revoked_within_their_organisation_only() {
     let dir = tempfile::tempdir().unwrap();
-    let db = db(&dir).await;
-    let north = db
-        .create_organisation("Northbank", dir.path())
-        .await
-        .unwrap();
-    let south = db
-        .create_organisation("Southbank", dir.path())
-        .await
-        .unwrap();
-    let added = db.add_agent(&north, &agent("A-0117")).await.unwrap();
-    assert_eq!(
-        added.photo_hash,
-        doorstep_core::keys::sha256(&[b"photo bytes"])[..16]
-    );
-    assert!(matches!(
-        db.add_agent(&north, &agent("A-0117")).await,
-        Err(ServerError::AgentExists(_))
-    ));
-    // The same staff reference may exist in another organisation, and is a different agent.
-    db.add_agent(&south, &agent("A-0117")).await.unwrap();
+    for db in databases(&dir).await {
+        let north = db
+            .create_organisation("Northbank", dir.path())
+            .await
+            .unwrap();
+        let south = db
+            .create_organisation("Southbank", dir.path())
+            .await
+            .unwrap();
+        let added = db.add_agent(&north, &agent("A-0117")).await.unwrap();
+        assert_eq!(
+            added.photo_hash,
+            doorstep_core::keys::sha256(&[b"photo bytes"])[..16]
+        );
+        assert!(matches!(
+            db.add_agent(&north, &agent("A-0117")).await,
+            Err(ServerError::AgentExists(_))
+        ));
+        // The same staff reference may exist in another organisation, and is a different agent.
+        db.add_agent(&south, &agent("A-0117")).await.unwrap();
 
-    assert_eq!(db.agents(&north).await.unwrap(), vec![added.clone()]);
-    assert!(matches!(
-        db.revoke_agent(&north, "A-9999").await,
-        Err(ServerError::UnknownAgent(_))
-    ));
-    db.revoke_agent(&north, "A-0117").await.unwrap();
-    let first = db.agents(&north).await.unwrap()[0].revoked_at;
-    assert!(first.is_some());
-    db.revoke_agent(&north, "A-0117").await.unwrap();
-    assert_eq!(db.agents(&north).await.unwrap()[0].revoked_at, first);
-    assert_eq!(db.agents(&south).await.unwrap()[0].revoked_at, None);
+        assert_eq!(db.agents(&north).await.unwrap(), vec![added.clone()]);
+        assert!(matches!(
+            db.revoke_agent(&north, "A-9999").await,
+            Err(ServerError::UnknownAgent(_))
+        ));
+        db.revoke_agent(&north, "A-0117").await.unwrap();
+        let first = db.agents(&north).await.unwrap()[0].revoked_at;
+        assert!(first.is_some());
+        db.revoke_agent(&north, "A-0117").await.unwrap();
+        assert_eq!(db.agents(&north).await.unwrap()[0].revoked_at, first);
+        assert_eq!(db.agents(&south).await.unwrap()[0].revoked_at, None);
+    }
 }
 
 #[tokio::test]
@@ -96,64 +99,66 @@ async fn an_unsupported_database_url_is_a_clear_error() {
     ));
 }
 
-#[test]
-fn the_command_line_initialises_and_manages_agents() {
+#[tokio::test]
+async fn the_command_line_initialises_and_manages_agents() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("cli.db").display());
-    let photo = dir.path().join("photo.jpg");
-    std::fs::write(&photo, b"jpeg").unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-server"))
-            .args([
-                "--database-url",
-                &url,
-                "--key-dir",
-                dir.path().to_str().unwrap(),
-            ])
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr),
-        )
-    };
-    assert!(run(&["init", "--name", "Northbank"]).0);
-    let photo = photo.to_str().unwrap();
-    let add = [
-        "agent",
-        "--org",
-        "Northbank",
-        "add",
-        "--staff-ref",
-        "A-1",
-        "--name",
-        "Sanne",
-        "--on-behalf-of",
-        "Northbank Cards",
-        "--photo",
-        photo,
-    ];
-    assert!(run(&add).0);
-    let (ok, out) = run(&add);
-    assert!(!ok && out.contains("already exists"), "{out}");
-    assert!(
-        run(&[
+    for url in fresh_database_urls(dir.path()).await {
+        let keys = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("photo.jpg");
+        std::fs::write(&photo, b"jpeg").unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-server"))
+                .args([
+                    "--database-url",
+                    &url,
+                    "--key-dir",
+                    keys.path().to_str().unwrap(),
+                ])
+                .args(args)
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        };
+        assert!(run(&["init", "--name", "Northbank"]).0);
+        let photo = photo.to_str().unwrap();
+        let add = [
             "agent",
             "--org",
             "Northbank",
-            "revoke",
+            "add",
             "--staff-ref",
-            "A-1"
-        ])
-        .0
-    );
-    let (ok, out) = run(&["agent", "--org", "Northbank", "list"]);
-    assert!(
-        ok && out.contains("A-1") && out.contains("revoked"),
-        "{out}"
-    );
-    let (ok, out) = run(&["agent", "--org", "Nobody", "list"]);
-    assert!(!ok && out.contains("no organisation named"), "{out}");
+            "A-1",
+            "--name",
+            "Sanne",
+            "--on-behalf-of",
+            "Northbank Cards",
+            "--photo",
+            photo,
+        ];
+        assert!(run(&add).0);
+        let (ok, out) = run(&add);
+        assert!(!ok && out.contains("already exists"), "{out}");
+        assert!(
+            run(&[
+                "agent",
+                "--org",
+                "Northbank",
+                "revoke",
+                "--staff-ref",
+                "A-1"
+            ])
+            .0
+        );
+        let (ok, out) = run(&["agent", "--org", "Northbank", "list"]);
+        assert!(
+            ok && out.contains("A-1") && out.contains("revoked"),
+            "{out}"
+        );
+        let (ok, out) = run(&["agent", "--org", "Nobody", "list"]);
+        assert!(!ok && out.contains("no organisation named"), "{out}");
+    }
 }

@@ -65,6 +65,10 @@ pub enum Error {
     SignerMismatch,
     #[error("The receipt does not match this visit's handshake.")]
     ReceiptMismatch,
+    #[error("The back-office's countersignature is not valid.")]
+    BadCountersignature,
+    #[error("The back-office's countersignature is for another receipt.")]
+    CountersignatureMismatch,
 }
 
 impl Error {
@@ -94,6 +98,8 @@ impl Error {
             Error::ClockClearlyWrong { .. } => "clock_clearly_wrong",
             Error::SignerMismatch => "signer_mismatch",
             Error::ReceiptMismatch => "receipt_mismatch",
+            Error::BadCountersignature => "bad_countersignature",
+            Error::CountersignatureMismatch => "countersignature_mismatch",
         }
     }
 

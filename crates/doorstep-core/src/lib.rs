@@ -15,6 +15,7 @@ pub mod agent;
 pub mod base45;
 pub mod cbor;
 pub mod codec;
+pub mod countersignature;
 pub mod customer;
 mod error;
 pub mod handshake;

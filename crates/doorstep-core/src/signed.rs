@@ -17,6 +17,7 @@ pub enum DocumentKind {
     Notice,
     Denylist,
     Receipt,
+    Countersignature,
 }
 
 impl DocumentKind {
@@ -26,6 +27,7 @@ impl DocumentKind {
             DocumentKind::Notice => "DS1 notice",
             DocumentKind::Denylist => "DS1 denylist",
             DocumentKind::Receipt => "DS1 receipt",
+            DocumentKind::Countersignature => "DS1 countersignature",
         }
     }
 
@@ -35,6 +37,7 @@ impl DocumentKind {
             DocumentKind::Notice => Error::BadNoticeSignature,
             DocumentKind::Denylist => Error::BadDenylistSignature,
             DocumentKind::Receipt => Error::BadReceiptSignature,
+            DocumentKind::Countersignature => Error::BadCountersignature,
         }
     }
 }

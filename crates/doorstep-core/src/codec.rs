@@ -8,6 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::base45;
+use crate::enrolment::EnrolmentInvite;
 use crate::error::Error;
 use crate::handshake::{Challenge, Proof, Response};
 use crate::receipt::SignedReceipt;
@@ -23,14 +24,17 @@ pub enum CodeKind {
     Proof,
     Response,
     Receipt,
+    /// A one-time enrolment invite (not part of the doorstep handshake).
+    Enrolment,
 }
 
 impl CodeKind {
-    pub const ALL: [CodeKind; 4] = [
+    pub const ALL: [CodeKind; 5] = [
         CodeKind::Challenge,
         CodeKind::Proof,
         CodeKind::Response,
         CodeKind::Receipt,
+        CodeKind::Enrolment,
     ];
 
     fn letter(self) -> char {
@@ -39,6 +43,7 @@ impl CodeKind {
             CodeKind::Proof => 'P',
             CodeKind::Response => 'R',
             CodeKind::Receipt => 'K',
+            CodeKind::Enrolment => 'E',
         }
     }
 
@@ -48,6 +53,7 @@ impl CodeKind {
             CodeKind::Proof => "proof",
             CodeKind::Response => "response",
             CodeKind::Receipt => "receipt",
+            CodeKind::Enrolment => "enrolment",
         }
     }
 
@@ -64,6 +70,7 @@ pub enum Code {
     Proof(Proof),
     Response(Response),
     Receipt(Vec<u8>),
+    Enrolment(EnrolmentInvite),
 }
 
 impl Code {
@@ -73,6 +80,7 @@ impl Code {
             Code::Proof(_) => CodeKind::Proof,
             Code::Response(_) => CodeKind::Response,
             Code::Receipt(_) => CodeKind::Receipt,
+            Code::Enrolment(_) => CodeKind::Enrolment,
         }
     }
 
@@ -82,6 +90,7 @@ impl Code {
             Code::Proof(p) => p.encode(),
             Code::Response(r) => r.encode(),
             Code::Receipt(r) => r.clone(),
+            Code::Enrolment(e) => e.encode(),
         }
     }
 
@@ -101,6 +110,7 @@ impl Code {
                 SignedReceipt::peek(&bytes)?;
                 Code::Receipt(bytes)
             }
+            CodeKind::Enrolment => Code::Enrolment(EnrolmentInvite::decode(&bytes)?),
         })
     }
 
@@ -129,6 +139,13 @@ impl Code {
         match self {
             Code::Response(r) => Ok(r),
             other => Err(other.wrong_kind(CodeKind::Response)),
+        }
+    }
+
+    pub fn into_enrolment(self) -> Result<EnrolmentInvite, Error> {
+        match self {
+            Code::Enrolment(e) => Ok(e),
+            other => Err(other.wrong_kind(CodeKind::Enrolment)),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod cbor;
 pub mod codec;
 pub mod countersignature;
 pub mod customer;
+pub mod enrolment;
 mod error;
 pub mod handshake;
 pub mod keys;

@@ -2,6 +2,7 @@
 //! input makes a decoder panic.
 
 use doorstep_core::codec::{Code, decode_text};
+use doorstep_core::enrolment::{EnrolmentCode, EnrolmentInvite};
 use doorstep_core::handshake::{Challenge, Proof, Response, TicketRef};
 use doorstep_core::notice::{Denylist, Notice, VerifiedNotice};
 use doorstep_core::receipt::{SignedReceipt, UnverifiedOutcome};
@@ -147,6 +148,13 @@ proptest! {
     }
 
     #[test]
+    fn enrolment_invites_round_trip(url in "\\PC{0,200}", org in "\\PC{0,64}", code in any::<[u8; 10]>()) {
+        let invite = EnrolmentInvite { server_url: url, organisation_name: org, code: EnrolmentCode(code) };
+        prop_assert_eq!(Code::from_text(&Code::Enrolment(invite.clone()).to_text()).unwrap(), Code::Enrolment(invite));
+        prop_assert_eq!(EnrolmentCode::from_typed(&EnrolmentCode(code).to_typed()).unwrap(), EnrolmentCode(code));
+    }
+
+    #[test]
     fn base45_round_trips(b in prop::collection::vec(any::<u8>(), 0..300)) {
         prop_assert_eq!(base45::decode(&base45::encode(&b)).unwrap(), b);
     }
@@ -165,6 +173,8 @@ proptest! {
         let _ = Ticket::decode_payload(&b);
         let _ = SignedTicket::verify(&b, &[]);
         let _ = SignedReceipt::peek(&b);
+        let _ = EnrolmentInvite::decode(&b);
+        let _ = EnrolmentCode::from_typed(&String::from_utf8_lossy(&b));
         let text = format!("DS1P:{}", base45::encode(&b));
         let _ = Code::from_text(&text);
     }

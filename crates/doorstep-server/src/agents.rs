@@ -1,10 +1,12 @@
 //! Agents of an organisation: added, listed, revoked. Revocation is a timestamp, never a
-//! deletion, so past receipts stay attributable.
+//! deletion, so past receipts stay attributable; it revokes the agent's devices with it.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::organisations::Organisation;
+use crate::rows;
 use crate::{Db, ServerError, now_unix};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +24,21 @@ pub struct NewAgent<'a> {
     pub staff_ref: &'a str,
     pub display_name: &'a str,
     pub on_behalf_of: &'a str,
-    /// The photo customers will see; only its hash is kept here and put in tickets.
+    /// The photo customers will see in their notice; its hash goes into tickets.
     pub photo: &'a [u8],
+}
+
+const AGENT_COLUMNS: &str = "id, staff_ref, display_name, on_behalf_of, photo_hash, revoked_at";
+
+fn agent_from_row(r: &AnyRow) -> Result<Agent, ServerError> {
+    Ok(Agent {
+        id: rows::uuid(r, "id")?,
+        staff_ref: r.try_get("staff_ref")?,
+        display_name: r.try_get("display_name")?,
+        on_behalf_of: r.try_get("on_behalf_of")?,
+        photo_hash: rows::fixed(r, "photo_hash")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
 }
 
 impl Db {
@@ -37,8 +52,8 @@ impl Db {
             .try_into()
             .expect("16 bytes");
         let inserted = sqlx::query(
-            "INSERT INTO agents (id, organisation_id, staff_ref, display_name, on_behalf_of, photo_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO agents (id, organisation_id, staff_ref, display_name, on_behalf_of, photo_hash, photo, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.as_bytes().to_vec())
         .bind(org.id.as_bytes().to_vec())
@@ -46,6 +61,7 @@ impl Db {
         .bind(a.display_name)
         .bind(a.on_behalf_of)
         .bind(photo_hash.to_vec())
+        .bind(a.photo.to_vec())
         .bind(now_unix())
         .execute(&self.pool)
         .await;
@@ -67,48 +83,63 @@ impl Db {
     }
 
     pub async fn agents(&self, org: &Organisation) -> Result<Vec<Agent>, ServerError> {
-        let rows = sqlx::query(
-            "SELECT id, staff_ref, display_name, on_behalf_of, photo_hash, revoked_at FROM agents
-             WHERE organisation_id = $1 ORDER BY staff_ref",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE organisation_id = $1 ORDER BY staff_ref"
+        )))
         .bind(org.id.as_bytes().to_vec())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let damaged = |e: &dyn ToString| ServerError::Damaged(e.to_string());
-                let id: Vec<u8> = r.try_get("id")?;
-                let photo: Vec<u8> = r.try_get("photo_hash")?;
-                Ok(Agent {
-                    id: Uuid::from_slice(&id).map_err(|e| damaged(&e))?,
-                    staff_ref: r.try_get("staff_ref")?,
-                    display_name: r.try_get("display_name")?,
-                    on_behalf_of: r.try_get("on_behalf_of")?,
-                    photo_hash: photo.try_into().map_err(|_| damaged(&"photo hash"))?,
-                    revoked_at: r.try_get("revoked_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(agent_from_row).collect()
     }
 
-    /// Revokes an agent by staff reference; revoking twice keeps the first time.
+    pub async fn agent(&self, org: &Organisation, staff_ref: &str) -> Result<Agent, ServerError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE organisation_id = $1 AND staff_ref = $2"
+        )))
+        .bind(org.id.as_bytes().to_vec())
+        .bind(staff_ref)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| ServerError::UnknownAgent(staff_ref.into()))?;
+        agent_from_row(&row)
+    }
+
+    pub(crate) async fn agent_by_id(
+        &self,
+        id: Uuid,
+    ) -> Result<(Agent, Option<Vec<u8>>), ServerError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AGENT_COLUMNS}, photo FROM agents WHERE id = $1"
+        )))
+        .bind(id.as_bytes().to_vec())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((agent_from_row(&row)?, row.try_get("photo")?))
+    }
+
+    /// Revokes an agent by staff reference, and every device enrolled for them; revoking twice
+    /// keeps the first time.
     pub async fn revoke_agent(
         &self,
         org: &Organisation,
         staff_ref: &str,
     ) -> Result<(), ServerError> {
-        let found = sqlx::query(
-            "UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE organisation_id = $2 AND staff_ref = $3",
+        let agent = self.agent(org, staff_ref).await?;
+        let now = now_unix();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE agents SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+            .bind(now)
+            .bind(agent.id.as_bytes().to_vec())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE subject_id = $2",
         )
-        .bind(now_unix())
-        .bind(org.id.as_bytes().to_vec())
-        .bind(staff_ref)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if found == 0 {
-            return Err(ServerError::UnknownAgent(staff_ref.into()));
-        }
+        .bind(now)
+        .bind(agent.id.as_bytes().to_vec())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -1,13 +1,27 @@
-//! The Doorstep back-office: organisations and their signing keys, agents, and (to come)
-//! visits, device enrolment, the sync API and results. SQLite by default, PostgreSQL when one
-//! machine is outgrown; the same code and the same tests run on both.
+//! The Doorstep back-office: organisations and their signing keys, agents, customers, visits,
+//! device enrolment, ticket and notice issuance, results with countersignatures, denylists,
+//! export and retention. SQLite by default, PostgreSQL when one machine is outgrown; the same
+//! code and the same tests run on both.
 
 pub mod agents;
+pub mod customers;
 pub mod db;
+pub mod denylist;
+pub mod devices;
+pub mod export;
+pub mod http;
+pub mod issuance;
 pub mod organisations;
+mod rows;
+pub mod signing;
 pub mod testing;
+pub mod uploads;
+pub mod visits;
+pub mod when;
 
 pub use db::{Backend, Db};
+
+use doorstep_api::wire::Role;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -25,10 +39,59 @@ pub enum ServerError {
     UnknownAgent(String),
     #[error("an agent with staff reference {0:?} already exists in this organisation")]
     AgentExists(String),
+    #[error("agent {0:?} is revoked")]
+    AgentRevoked(String),
+    #[error("no customer {0:?} in this organisation")]
+    UnknownCustomer(String),
+    #[error("a customer with reference {0:?} already exists in this organisation")]
+    CustomerExists(String),
+    #[error("a visit with reference {0:?} already exists in this organisation")]
+    VisitExists(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the import was refused, nothing was stored:\n{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Import(Vec<visits::RowError>),
+    #[error("this enrolment code is not known; check it was typed correctly")]
+    UnknownEnrolmentCode,
+    #[error("this enrolment code has already been used; ask for a new one")]
+    EnrolmentCodeUsed,
+    #[error("this enrolment code has expired; ask for a new one")]
+    EnrolmentCodeExpired,
+    #[error("this device key is already enrolled")]
+    KeyAlreadyEnrolled,
+    #[error("only a device enrolled as {} may do this", .0.as_str())]
+    WrongRole(Role),
     #[error("the signing key file {path}: {reason}")]
     SigningKey { path: String, reason: String },
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+}
+
+impl ServerError {
+    /// A stable name for programs (the API's `error` field).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerError::Database(_) | ServerError::Migration(_) => "database_unavailable",
+            ServerError::UnsupportedDatabase(_) => "unsupported_database",
+            ServerError::UnknownOrganisation(_) => "unknown_organisation",
+            ServerError::OrganisationExists(_) => "organisation_exists",
+            ServerError::UnknownAgent(_) => "unknown_agent",
+            ServerError::AgentExists(_) => "agent_exists",
+            ServerError::AgentRevoked(_) => "agent_revoked",
+            ServerError::UnknownCustomer(_) => "unknown_customer",
+            ServerError::CustomerExists(_) => "customer_exists",
+            ServerError::VisitExists(_) => "visit_exists",
+            ServerError::Invalid(_) => "invalid",
+            ServerError::Import(_) => "import_refused",
+            ServerError::UnknownEnrolmentCode => "unknown_enrolment_code",
+            ServerError::EnrolmentCodeUsed => "enrolment_code_used",
+            ServerError::EnrolmentCodeExpired => "enrolment_code_expired",
+            ServerError::KeyAlreadyEnrolled => "key_already_enrolled",
+            ServerError::WrongRole(_) => "wrong_role",
+            ServerError::SigningKey { .. } => "signing_key_unavailable",
+            ServerError::Damaged(_) => "damaged",
+        }
+    }
 }
 
 pub(crate) fn now_unix() -> i64 {

@@ -1,7 +1,7 @@
 //! Organisation and agent administration, on a real SQLite file and a real PostgreSQL.
 
 use doorstep_server::agents::NewAgent;
-use doorstep_server::organisations::{load_signing_key, signing_key_path};
+use doorstep_server::organisations::{NewOrganisation, load_signing_key, signing_key_path};
 use doorstep_server::testing::fresh_database_urls;
 use doorstep_server::{Db, ServerError};
 
@@ -12,6 +12,14 @@ async fn databases(dir: &tempfile::TempDir) -> Vec<Db> {
         dbs.push(Db::open(&url).await.unwrap());
     }
     dbs
+}
+
+fn new_org(name: &str) -> NewOrganisation<'_> {
+    NewOrganisation {
+        name,
+        official_phone: "+31 20 555 0100",
+        retention_days: 30,
+    }
 }
 
 fn agent<'a>(staff_ref: &'a str) -> NewAgent<'a> {
@@ -28,7 +36,7 @@ async fn an_organisation_gets_a_private_signing_key_and_a_unique_name() {
     let dir = tempfile::tempdir().unwrap();
     for db in databases(&dir).await {
         let org = db
-            .create_organisation("Northbank", dir.path())
+            .create_organisation(&new_org("Northbank"), dir.path())
             .await
             .unwrap();
         let path = signing_key_path(dir.path(), &org.id);
@@ -43,7 +51,7 @@ async fn an_organisation_gets_a_private_signing_key_and_a_unique_name() {
         }
         assert_eq!(db.organisation("Northbank").await.unwrap(), org);
         assert!(matches!(
-            db.create_organisation("Northbank", dir.path()).await,
+            db.create_organisation(&new_org("Northbank"), dir.path()).await,
             Err(ServerError::OrganisationExists(_))
         ));
         assert!(matches!(
@@ -58,11 +66,11 @@ async fn agents_are_added_listed_and_revoked_within_their_organisation_only() {
     let dir = tempfile::tempdir().unwrap();
     for db in databases(&dir).await {
         let north = db
-            .create_organisation("Northbank", dir.path())
+            .create_organisation(&new_org("Northbank"), dir.path())
             .await
             .unwrap();
         let south = db
-            .create_organisation("Southbank", dir.path())
+            .create_organisation(&new_org("Southbank"), dir.path())
             .await
             .unwrap();
         let added = db.add_agent(&north, &agent("A-0117")).await.unwrap();

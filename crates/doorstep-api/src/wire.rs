@@ -1,0 +1,216 @@
+//! The API's JSON bodies, shared by the server and the sync client. Binary fields (signed
+//! documents, keys, countersignatures) travel as standard Base64 strings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Every path the API serves; the version is part of the path.
+pub mod paths {
+    pub const ENROL: &str = "/v1/enrol";
+    pub const AGENT_PACKAGE: &str = "/v1/agent/package";
+    pub const CUSTOMER_NOTICES: &str = "/v1/customer/notices";
+    pub const UPLOADS: &str = "/v1/uploads";
+    pub const DENYLIST: &str = "/v1/denylist";
+    pub const OPENAPI: &str = "/v1/openapi.json";
+}
+
+/// Largest request body the server reads; anything longer is refused unread.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most uploads in one batch.
+pub const MAX_BATCH_ITEMS: usize = 200;
+
+/// Bytes as a Base64 string in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map(Bytes)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes(v)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    Customer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Customer => "customer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "customer" => Some(Role::Customer),
+            _ => None,
+        }
+    }
+}
+
+/// Sent signed by the key being enrolled, which proves the device holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The typed form of the one-time code.
+    pub code: String,
+    /// The device's public key, 33-byte compressed SEC1.
+    pub public_key: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    pub device_id: Uuid,
+    pub role: Role,
+    pub organisation_name: String,
+    pub organisation_keys: Vec<Bytes>,
+    /// What the organisation's notices say about retention, for the app's privacy screen.
+    pub retention_days: u32,
+    pub official_phone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackagedVisit {
+    pub ticket: Bytes,
+    pub customer_key: Bytes,
+    /// Only the fields the ticket allows.
+    pub customer_data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentPackage {
+    pub visits: Vec<PackagedVisit>,
+    /// Scheduled visits not in the package yet because the customer has no enrolled device.
+    pub awaiting_customer_enrolment: u32,
+    pub denylist: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerNotice {
+    pub notice: Bytes,
+    pub agent_photo: Option<Bytes>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerNotices {
+    pub notices: Vec<CustomerNotice>,
+    pub denylist: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DenylistSnapshot {
+    pub denylist: Bytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadKind {
+    /// An agent's signed receipt.
+    Receipt,
+    /// A customer's "report this visitor" (UTF-8 JSON, see [`Report`]).
+    Report,
+}
+
+impl UploadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadKind::Receipt => "receipt",
+            UploadKind::Report => "report",
+        }
+    }
+}
+
+/// A customer's report about a visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The visit the report is about, if the customer's app knew it.
+    pub visit_id: Option<Uuid>,
+    /// The error kind the handshake refused with, if any.
+    pub reason: Option<String>,
+    pub note: String,
+    pub time: u64,
+}
+
+/// One upload; `id` (a UUIDv7 made on the device) is the idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub id: Uuid,
+    pub kind: UploadKind,
+    pub payload: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadBatch {
+    pub uploads: Vec<Upload>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadStatus {
+    /// Stored now.
+    Stored,
+    /// Stored by an earlier delivery of the same upload; the same countersignature again.
+    AlreadyStored,
+    /// Refused for good; resending will not help.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadResult {
+    pub id: Uuid,
+    pub status: UploadStatus,
+    pub countersignature: Option<Bytes>,
+    pub error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadResults {
+    pub results: Vec<UploadResult>,
+}
+
+/// Every error the API returns: a stable kind for programs and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_travel_as_base64_and_bad_base64_is_an_error() {
+        let json = serde_json::to_string(&Bytes(vec![0, 1, 2, 255])).unwrap();
+        assert_eq!(json, "\"AAEC/w==\"");
+        assert_eq!(
+            serde_json::from_str::<Bytes>(&json).unwrap(),
+            Bytes(vec![0, 1, 2, 255])
+        );
+        assert!(serde_json::from_str::<Bytes>("\"not base64!\"").is_err());
+    }
+}

@@ -51,7 +51,8 @@ async fn an_organisation_gets_a_private_signing_key_and_a_unique_name() {
         }
         assert_eq!(db.organisation("Northbank").await.unwrap(), org);
         assert!(matches!(
-            db.create_organisation(&new_org("Northbank"), dir.path()).await,
+            db.create_organisation(&new_org("Northbank"), dir.path())
+                .await,
             Err(ServerError::OrganisationExists(_))
         ));
         assert!(matches!(

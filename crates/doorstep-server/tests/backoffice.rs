@@ -1,0 +1,441 @@
+//! The back-office's behaviour, on a fresh SQLite file and a fresh PostgreSQL database each.
+
+mod support;
+
+use doorstep_api::wire::{Bytes, Role, Upload, UploadKind, UploadStatus};
+use doorstep_core::countersignature::Countersignature;
+use doorstep_core::enrolment::EnrolmentCode;
+use doorstep_core::notice::{Denylist, VerifiedNotice};
+use doorstep_core::receipt::UnverifiedOutcome;
+use doorstep_core::{SeededRandomness, SoftwareKey};
+use doorstep_server::ServerError;
+use doorstep_server::devices::ENROLMENT_CODE_LIFETIME;
+use doorstep_server::visits::CSV_HEADER;
+use support::{NOW, PHOTO, World, customer_data, enrol, new_org, visit};
+use uuid::Uuid;
+
+fn upload(kind: UploadKind, payload: Vec<u8>) -> Upload {
+    Upload {
+        id: Uuid::now_v7(),
+        kind,
+        payload: Bytes(payload),
+    }
+}
+
+#[tokio::test]
+async fn an_enrolment_code_enrols_one_device_once_before_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let code =
+            w.db.issue_enrolment_code(&w.org, Role::Customer, "C-1", "https://x", NOW)
+                .await
+                .unwrap();
+        let code = code.invite.code;
+        let key = |s| SoftwareKey::generate(&mut SeededRandomness::new(s)).public_key();
+        // Expired first (a later attempt at the right time still works: nothing was used up).
+        let late = NOW + ENROLMENT_CODE_LIFETIME;
+        assert!(matches!(
+            w.db.enrol_device(&code, key("a"), late).await,
+            Err(ServerError::EnrolmentCodeExpired)
+        ));
+        let (device, org) = w.db.enrol_device(&code, key("a"), NOW).await.unwrap();
+        assert_eq!(
+            (device.role, org.name.as_str()),
+            (Role::Customer, "Northbank")
+        );
+        assert!(matches!(
+            w.db.enrol_device(&code, key("b"), NOW).await,
+            Err(ServerError::EnrolmentCodeUsed)
+        ));
+        assert!(matches!(
+            w.db.enrol_device(&EnrolmentCode([7; 10]), key("c"), NOW)
+                .await,
+            Err(ServerError::UnknownEnrolmentCode)
+        ));
+        // The new device replaced the customer's earlier one.
+        let earlier =
+            w.db.device_by_key(w.customer_key.public_key().key_id())
+                .await
+                .unwrap();
+        assert!(earlier.unwrap().revoked_at.is_some());
+        // A key can be enrolled once.
+        let again =
+            w.db.issue_enrolment_code(&w.org, Role::Customer, "C-1", "https://x", NOW)
+                .await
+                .unwrap();
+        assert!(matches!(
+            w.db.enrol_device(&again.invite.code, key("a"), NOW).await,
+            Err(ServerError::KeyAlreadyEnrolled)
+        ));
+        // A revoked agent gets no new code.
+        w.db.revoke_agent(&w.org, "A-1").await.unwrap();
+        assert!(matches!(
+            w.db.issue_enrolment_code(&w.org, Role::Agent, "A-1", "https://x", NOW)
+                .await,
+            Err(ServerError::AgentRevoked(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_csv_import_reports_every_bad_line_and_stores_nothing_unless_all_are_good() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let header = CSV_HEADER.join(",");
+        let bad = format!(
+            "{header}\n\
+             V-2,A-1,C-1,2026-11-24T09:00:00Z,90,Deliver card,card_handover,full_name\n\
+             V-3,A-9,C-1,2026-11-24T09:00:00Z,90,Deliver card,,\n\
+             V-4,A-1,C-1,24/11/2026,90,Deliver card,,\n\
+             V-2,A-1,C-1,2026-11-24T11:00:00Z,90,Again,,\n\
+             V-1,A-1,C-1,2026-11-24T11:00:00Z,90,Exists,,\n\
+             V-5,A-1,C-1,2026-11-24T11:00:00Z,90,Bad field,,shoe_size\n\
+             V-6,A-1\n"
+        );
+        let Err(ServerError::Import(errors)) = w.db.import_visits(&w.org, &bad, NOW).await else {
+            panic!("the import must be refused");
+        };
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4, 5, 6, 7, 8], "{errors:?}");
+        assert!(errors[0].message.contains("no agent \"A-9\""));
+        assert!(errors[1].message.contains("window_start"));
+        assert!(errors[2].message.contains("also on line 2"));
+        assert!(errors[3].message.contains("already exists"));
+        assert!(errors[4].message.contains("shoe_size"));
+        assert!(errors[5].message.contains("columns"));
+        assert_eq!(
+            w.db.visits(&w.org).await.unwrap().len(),
+            1,
+            "nothing stored"
+        );
+
+        let good = format!(
+            "{header}\n\
+             V-2,A-1,C-1,2026-11-24T09:00:00Z,90,Deliver card,card_handover,full_name\n\
+             V-3,A-1,C-1,2026-11-24 13:00,60,\"Check address, then card\",address_confirmation,postal_address full_name\n"
+        );
+        assert_eq!(
+            w.db.import_visits(&w.org, &good, NOW).await.unwrap().len(),
+            2
+        );
+        let visits = w.db.visits(&w.org).await.unwrap();
+        assert_eq!(visits.len(), 3);
+        let v3 = visits.iter().find(|v| v.visit_ref == "V-3").unwrap();
+        assert_eq!(v3.purpose, "Check address, then card");
+        assert_eq!(v3.window_minutes, 60);
+        // Importing the same file twice stores nothing the second time.
+        assert!(matches!(
+            w.db.import_visits(&w.org, &good, NOW).await,
+            Err(ServerError::Import(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn the_package_and_the_notice_carry_the_same_ticket_valid_only_in_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let package =
+            w.db.agent_package(&w.org, &w.agent_device, &w.signer, NOW)
+                .await
+                .unwrap();
+        assert_eq!(package.visits.len(), 1);
+        let packaged = &package.visits[0];
+        let ticket = w.ticket().await;
+        let t = ticket.ticket();
+        assert_eq!(t.visit_id, w.visit);
+        assert_eq!((t.not_before, t.not_after), (NOW + 3600, NOW + 3600 + 7200));
+        assert_eq!(t.agent_key, w.agent_key.public_key());
+        assert_eq!(t.customer_key_id, w.customer_key.public_key().key_id());
+        assert_eq!(
+            packaged.customer_key.0,
+            w.customer_key.public_key().as_bytes()
+        );
+        // Only the fields the visit allows; the address and birth date stay home.
+        let shown: Vec<_> = packaged.customer_data.keys().cloned().collect();
+        assert_eq!(shown, vec!["card_last_four", "full_name"]);
+        Denylist::verify(&package.denylist.0, &w.org.keys).unwrap();
+
+        let notices =
+            w.db.customer_notices(&w.org, &w.customer_device, &w.signer, NOW)
+                .await
+                .unwrap();
+        assert_eq!(notices.notices.len(), 1);
+        let notice = VerifiedNotice::verify(&notices.notices[0].notice.0, &w.org.keys).unwrap();
+        assert_eq!(
+            notice.ticket().encoded(),
+            ticket.encoded(),
+            "the very same ticket"
+        );
+        assert_eq!(notice.notice().official_phone, "+31 20 555 0100");
+        assert_eq!(notice.notice().retention_days, 30);
+        assert_eq!(notices.notices[0].agent_photo.as_ref().unwrap().0, PHOTO);
+
+        // Each side may only pull its own.
+        assert!(matches!(
+            w.db.agent_package(&w.org, &w.customer_device, &w.signer, NOW)
+                .await,
+            Err(ServerError::WrongRole(Role::Agent))
+        ));
+        // After the window the visit is no longer handed out.
+        let later =
+            w.db.agent_package(&w.org, &w.agent_device, &w.signer, NOW + 3 * 3600)
+                .await
+                .unwrap();
+        assert!(later.visits.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_visit_waits_for_the_customer_to_enrol_before_it_is_packaged() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        w.db.add_customer(&w.org, "C-2", &customer_data())
+            .await
+            .unwrap();
+        w.db.add_visit(&w.org, &visit("V-2", "A-1", "C-2", NOW + 600), NOW)
+            .await
+            .unwrap();
+        let package =
+            w.db.agent_package(&w.org, &w.agent_device, &w.signer, NOW)
+                .await
+                .unwrap();
+        assert_eq!(
+            (package.visits.len(), package.awaiting_customer_enrolment),
+            (1, 1)
+        );
+        enrol(&w.db, &w.org, Role::Customer, "C-2", "customer 2").await;
+        let package =
+            w.db.agent_package(&w.org, &w.agent_device, &w.signer, NOW)
+                .await
+                .unwrap();
+        assert_eq!(
+            (package.visits.len(), package.awaiting_customer_enrolment),
+            (2, 0)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_upload_is_stored_once_countersigned_and_redelivery_returns_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let ticket = w.ticket().await;
+        let receipt = w.receipt(&ticket, UnverifiedOutcome::Refused, NOW + 3700);
+        let up = upload(UploadKind::Receipt, receipt.clone());
+        let first =
+            w.db.ingest(
+                &w.agent_device,
+                std::slice::from_ref(&up),
+                &w.signer,
+                NOW + 3800,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first[0].status, UploadStatus::Stored);
+        let cs = first[0].countersignature.clone().unwrap();
+        let checked =
+            Countersignature::verify(&cs.0, &w.org.keys, *up.id.as_bytes(), &receipt).unwrap();
+        assert_eq!(checked.received_at, NOW + 3800);
+
+        let again =
+            w.db.ingest(
+                &w.agent_device,
+                std::slice::from_ref(&up),
+                &w.signer,
+                NOW + 9999,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again[0].status, UploadStatus::AlreadyStored);
+        assert_eq!(again[0].countersignature, Some(cs));
+
+        // The same id with other content is refused, and the stored one is untouched.
+        let mut altered = up.clone();
+        altered.payload = Bytes(w.receipt(&ticket, UnverifiedOutcome::Suspicious, NOW + 3700));
+        let refused =
+            w.db.ingest(&w.agent_device, &[altered], &w.signer, NOW + 3800)
+                .await
+                .unwrap();
+        assert_eq!(refused[0].error.as_ref().unwrap().error, "upload_id_reused");
+
+        let exported = w.db.export(&w.org).await.unwrap();
+        assert_eq!(exported.len(), 1);
+        assert_eq!(exported[0].outcome, "refused");
+        assert_eq!(exported[0].visit_ref, "V-1");
+        assert_eq!(exported[0].upload_id, up.id.to_string());
+        let visits = w.db.visits(&w.org).await.unwrap();
+        assert!(visits[0].completed_at.is_some());
+    }
+}
+
+#[tokio::test]
+async fn forged_foreign_and_misdirected_uploads_are_refused_each_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let ticket = w.ticket().await;
+        let good = w.receipt(&ticket, UnverifiedOutcome::NotHome, NOW + 3700);
+        let mut forged = good.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+
+        // A second organisation's agent signs a receipt for our visit with its own key.
+        let south_dir = dir
+            .path()
+            .join(format!("south-{}", Uuid::now_v7().simple()));
+        std::fs::create_dir(&south_dir).unwrap();
+        let south =
+            w.db.create_organisation(&new_org("Southbank"), &south_dir)
+                .await
+                .unwrap();
+        w.db.add_agent(
+            &south,
+            &doorstep_server::agents::NewAgent {
+                staff_ref: "S-1",
+                display_name: "Eve",
+                on_behalf_of: "Southbank",
+                photo: b"eve",
+            },
+        )
+        .await
+        .unwrap();
+        let (eve_key, eve_device) = enrol(&w.db, &south, Role::Agent, "S-1", "eve").await;
+        let eve_receipt = doorstep_core::receipt::Receipt::without_handshake(
+            &ticket,
+            UnverifiedOutcome::Refused,
+            Default::default(),
+            None,
+            NOW,
+        )
+        .to_sign(eve_key.public_key())
+        .sign_with(&eve_key)
+        .unwrap();
+        let south_signer = doorstep_server::signing::KeyRing::new(south_dir)
+            .signer(&south)
+            .unwrap();
+        let eve_result =
+            w.db.ingest(
+                &eve_device,
+                &[upload(UploadKind::Receipt, eve_receipt)],
+                &south_signer,
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(eve_result[0].error.as_ref().unwrap().error, "unknown_visit");
+
+        let not_ours = w.receipt(&ticket, UnverifiedOutcome::NotHome, NOW); // signed by our agent
+        let results =
+            w.db.ingest(
+                &w.agent_device,
+                &[
+                    upload(UploadKind::Receipt, forged),
+                    upload(UploadKind::Receipt, b"not cbor".to_vec()),
+                    upload(UploadKind::Report, b"{}".to_vec()),
+                    upload(UploadKind::Receipt, good),
+                ],
+                &w.signer,
+                NOW,
+            )
+            .await
+            .unwrap();
+        let kinds: Vec<_> = results
+            .iter()
+            .map(|r| r.error.as_ref().map_or("stored", |e| e.error.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "bad_receipt_signature",
+                "malformed_code",
+                "wrong_role",
+                "stored"
+            ]
+        );
+        // Our agent's receipt uploaded through the customer's device is refused too.
+        let via_customer =
+            w.db.ingest(
+                &w.customer_device,
+                &[upload(UploadKind::Receipt, not_ours)],
+                &w.signer,
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(via_customer[0].error.as_ref().unwrap().error, "wrong_role");
+        // "Not home" keeps the visit open for another try.
+        assert!(w.db.visits(&w.org).await.unwrap()[0].completed_at.is_none());
+        assert!(w.db.export(&south).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn revoking_an_agent_puts_their_device_on_a_newer_denylist() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let first = w.db.current_denylist(&w.org, &w.signer, NOW).await.unwrap();
+        assert_eq!(
+            w.db.current_denylist(&w.org, &w.signer, NOW + 10)
+                .await
+                .unwrap(),
+            first
+        );
+        let first = Denylist::verify(&first, &w.org.keys).unwrap();
+        assert!(first.agent_keys.is_empty());
+        w.db.revoke_agent(&w.org, "A-1").await.unwrap();
+        let second =
+            w.db.current_denylist(&w.org, &w.signer, NOW + 20)
+                .await
+                .unwrap();
+        let second = Denylist::verify(&second, &w.org.keys).unwrap();
+        assert_eq!(second.sequence, first.sequence + 1);
+        assert_eq!(second.agent_keys, vec![w.agent_key.public_key().key_id()]);
+        // Unchanged but old: signed again so devices always find a fresh one.
+        let third =
+            w.db.current_denylist(&w.org, &w.signer, NOW + 20 + 3600)
+                .await
+                .unwrap();
+        let third = Denylist::verify(&third, &w.org.keys).unwrap();
+        assert_eq!(
+            (third.sequence, third.issued_at),
+            (second.sequence + 1, NOW + 3620)
+        );
+    }
+}
+
+#[tokio::test]
+async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_open_visit() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let ticket = w.ticket().await;
+        let window_end = NOW + 3600 + 7200;
+        // Open visit: nothing to erase however late.
+        assert_eq!(w.db.purge(&w.org, window_end - 1).await.unwrap(), 0);
+        let receipt = w.receipt(&ticket, UnverifiedOutcome::Refused, NOW + 3700);
+        w.db.ingest(
+            &w.agent_device,
+            &[upload(UploadKind::Receipt, receipt)],
+            &w.signer,
+            NOW + 3700,
+        )
+        .await
+        .unwrap();
+        let day = 86_400;
+        let completed = NOW + 3700;
+        assert_eq!(
+            w.db.purge(&w.org, completed + 30 * day - 1).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            w.db.customer(&w.org, "C-1").await.unwrap().data,
+            Some(customer_data())
+        );
+        assert_eq!(
+            w.db.purge(&w.org, completed + 30 * day + 1).await.unwrap(),
+            1
+        );
+        assert_eq!(w.db.customer(&w.org, "C-1").await.unwrap().data, None);
+        // The audit trail stays.
+        assert_eq!(w.db.export(&w.org).await.unwrap().len(), 1);
+    }
+}

@@ -5,6 +5,8 @@ use sqlx::sqlite::Sqlite;
 use sqlx::{Row, Transaction};
 use uuid::Uuid;
 
+use doorstep_core::countersignature::Countersignature;
+
 use crate::{Store, StoreError, to_i64, to_u64};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +82,7 @@ impl Store {
     pub async fn due_uploads(&self, now: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, kind, payload, created_at, attempts FROM outbox
-             WHERE acknowledged_at IS NULL AND next_attempt_at <= ?
+             WHERE acknowledged_at IS NULL AND rejected_kind IS NULL AND next_attempt_at <= ?
              ORDER BY created_at, id LIMIT ?",
         )
         .bind(to_i64(now))
@@ -105,10 +107,11 @@ impl Store {
 
     /// Uploads not yet acknowledged, for the "pending" count the app shows.
     pub async fn pending_uploads(&self) -> Result<u64, StoreError> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE acknowledged_at IS NULL")
-                .fetch_one(&self.pool)
-                .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE acknowledged_at IS NULL AND rejected_kind IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok(to_u64(n))
     }
 
@@ -124,14 +127,61 @@ impl Store {
         Ok(())
     }
 
-    /// The server accepted the entry: store its countersignature (for a receipt) and mark the
-    /// entry done, in one transaction. Acknowledging twice is harmless.
+    /// The server refused the entry for good (a forged or misdirected upload, say): keep it,
+    /// marked, and stop sending it.
+    pub async fn reject_upload(
+        &self,
+        id: Uuid,
+        kind: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET rejected_kind = ?, rejected_message = ? WHERE id = ? AND acknowledged_at IS NULL",
+        )
+        .bind(kind)
+        .bind(message)
+        .bind(id.as_bytes().to_vec())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Uploads the server refused: id, error kind and message.
+    pub async fn rejected_uploads(&self) -> Result<Vec<(Uuid, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, rejected_kind, rejected_message FROM outbox WHERE rejected_kind IS NOT NULL ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: Vec<u8> = r.try_get("id")?;
+                Ok((
+                    Uuid::from_slice(&id).map_err(|_| StoreError::Damaged("outbox: id".into()))?,
+                    r.try_get("rejected_kind")?,
+                    r.try_get::<Option<String>, _>("rejected_message")?
+                        .unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The server stored the entry: check its countersignature covers exactly this upload,
+    /// then store it and mark the entry done, in one transaction. Acknowledging twice is
+    /// harmless; the first countersignature is kept.
     pub async fn acknowledge_upload(
         &self,
         id: Uuid,
         countersignature: &[u8],
         now: u64,
     ) -> Result<(), StoreError> {
+        let keys = self.enrolment().await?.organisation_keys;
+        let payload: Vec<u8> = sqlx::query_scalar("SELECT payload FROM outbox WHERE id = ?")
+            .bind(id.as_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Damaged(format!("no upload {id} in the outbox")))?;
+        Countersignature::verify(countersignature, &keys, *id.as_bytes(), &payload)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE receipts SET countersignature = ? WHERE id = ? AND countersignature IS NULL",

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use doorstep_core::countersignature::Countersignature;
 use doorstep_core::customer::AwaitingProof;
 use doorstep_core::receipt::Outcome;
 use doorstep_core::scenario::Scenario;
@@ -109,6 +110,14 @@ async fn signed_receipt(d: &Device, verified: &agent::CustomerVerified) -> Vec<u
 }
 
 /// A verified visit whose signed receipt is recorded in the log.
+/// The back-office's countersignature on an upload, made with the scenario's organisation key.
+fn countersign(d: &Device, id: uuid::Uuid, payload: &[u8], at: u64) -> Vec<u8> {
+    Countersignature::new(*id.as_bytes(), payload, at)
+        .to_sign(d.s.organisation_key.public_key())
+        .sign_with(&d.s.organisation_key)
+        .unwrap()
+}
+
 async fn completed_visit(
     d: &Device,
 ) -> (agent::CustomerVerified, Vec<u8>, doorstep_store::ReceiptId) {
@@ -325,20 +334,67 @@ async fn an_upload_leaves_the_queue_only_with_its_countersignature() {
     let again = d.store.due_uploads(now + 60, 10).await.unwrap();
     assert_eq!(again[0].attempts, 1);
 
+    // A countersignature for other content, or not the organisation's, is refused and the
+    // upload stays queued.
+    let for_other = countersign(&d, id.0, b"another receipt", now + 61);
+    assert!(matches!(
+        d.store.acknowledge_upload(id.0, &for_other, now + 61).await,
+        Err(StoreError::Protocol(
+            doorstep_core::Error::CountersignatureMismatch
+        ))
+    ));
+    let mut forged = countersign(&d, id.0, &receipt, now + 61);
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert!(
+        d.store
+            .acknowledge_upload(id.0, &forged, now + 61)
+            .await
+            .is_err()
+    );
+    assert_eq!(d.store.pending_uploads().await.unwrap(), 1);
+
+    let first = countersign(&d, id.0, &receipt, now + 61);
     d.store
-        .acknowledge_upload(id.0, b"countersigned", now + 61)
+        .acknowledge_upload(id.0, &first, now + 61)
         .await
         .unwrap();
+    let second = countersign(&d, id.0, &receipt, now + 62);
     d.store
-        .acknowledge_upload(id.0, b"a second answer", now + 62)
+        .acknowledge_upload(id.0, &second, now + 62)
         .await
         .unwrap();
     assert_eq!(d.store.pending_uploads().await.unwrap(), 0);
     let log = d.store.receipt_log().await.unwrap();
-    assert_eq!(
-        log[0].countersignature.as_deref(),
-        Some(&b"countersigned"[..])
+    assert_eq!(log[0].countersignature.as_deref(), Some(&first[..]));
+}
+
+#[tokio::test]
+async fn a_rejected_upload_is_kept_marked_and_no_longer_sent() {
+    let d = agent_device().await;
+    let (_, _, id) = completed_visit(&d).await;
+    d.store
+        .reject_upload(id.0, "unknown_visit", "not this agent's visit")
+        .await
+        .unwrap();
+    assert!(
+        d.store
+            .due_uploads(u64::MAX / 2, 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
+    assert_eq!(d.store.pending_uploads().await.unwrap(), 0);
+    let rejected = d.store.rejected_uploads().await.unwrap();
+    assert_eq!(
+        rejected,
+        vec![(
+            id.0,
+            "unknown_visit".into(),
+            "not this agent's visit".into()
+        )]
+    );
+    assert_eq!(d.store.receipt_log().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -362,10 +418,11 @@ async fn an_older_denylist_never_replaces_a_newer_one() {
 #[tokio::test]
 async fn retention_erases_personal_data_after_sync_and_keeps_receipts() {
     let d = agent_device().await;
-    let (verified, _, id) = completed_visit(&d).await;
+    let (verified, receipt, id) = completed_visit(&d).await;
     let now = d.s.now;
+    let countersignature = countersign(&d, id.0, &receipt, now);
     d.store
-        .acknowledge_upload(id.0, b"countersigned", now)
+        .acknowledge_upload(id.0, &countersignature, now)
         .await
         .unwrap();
 

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 pub const HEADER: &str = "doorstep-signature";
 /// How far a request's time may be from the server's clock, either way, in seconds.
 pub const DEFAULT_WINDOW: u64 = 300;
-const NONCE_LEN: usize = 16;
+pub const NONCE_LEN: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {

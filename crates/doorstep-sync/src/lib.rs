@@ -1,0 +1,438 @@
+//! The device's sync client. It enrols the device, pulls the agent's visit package or the
+//! customer's notices with the denylist, and drains the outbox in batches.
+//!
+//! Guarantees (see `docs/sync.md`): delivery is at least once and the effect exactly once (each
+//! upload carries the UUIDv7 the device gave it; the server stores an id once); nothing leaves
+//! the device's outbox until the server's countersignature for it is checked and stored; a
+//! failed batch is retried later with exponential backoff and jitter; a device clock that is off
+//! is corrected from the server's `Date` for signing requests, and reported.
+
+mod client;
+
+use std::sync::Arc;
+
+use doorstep_api::wire::{self, Bytes, UploadKind, UploadStatus};
+use doorstep_core::{Policy, PublicKey};
+use doorstep_store::{Enrolment, OutboxKind, PackagedVisit, Role, Store, StoreError};
+
+pub use client::{Client, DeviceSigner};
+
+/// Uploads per request: small enough that a cut connection wastes little, large enough that a
+/// day's visits go in a few round trips.
+pub const BATCH_SIZE: u32 = 50;
+/// The checkpoint holding the time of the last complete sync, for the app's status line.
+pub const LAST_SYNC_CHECKPOINT: &str = "last_sync";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("no connection to the back-office: {0}")]
+    Offline(String),
+    #[error("the back-office is unavailable right now: {0}")]
+    ServerUnavailable(String),
+    #[error("this device's clock is too far from the back-office's: {message}")]
+    ClockOff {
+        server_time: Option<u64>,
+        message: String,
+    },
+    #[error("the back-office refused the request ({kind}): {message}")]
+    Refused {
+        status: u16,
+        kind: String,
+        message: String,
+    },
+    #[error("the back-office's answer makes no sense: {0}")]
+    Protocol(String),
+    #[error("the device key could not sign: {0}")]
+    Signing(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// True when the same request may succeed later without anyone doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Offline(_) | SyncError::ServerUnavailable(_) | SyncError::ClockOff { .. }
+        )
+    }
+
+    /// A stable name for the app (`revoked_device`, `offline`, …).
+    pub fn kind(&self) -> &str {
+        match self {
+            SyncError::Offline(_) => "offline",
+            SyncError::ServerUnavailable(_) => "server_unavailable",
+            SyncError::ClockOff { .. } => "clock_off",
+            SyncError::Refused { kind, .. } => kind,
+            SyncError::Protocol(_) => "protocol",
+            SyncError::Signing(_) => "signing",
+            SyncError::Store(_) => "store",
+        }
+    }
+}
+
+/// Exponential backoff with jitter: the n-th retry waits between half and all of
+/// `base · 2ⁿ`, capped, so a fleet coming back online does not knock on the door in step.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base_secs: u64,
+    pub max_secs: u64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base_secs: 10,
+            max_secs: 3600,
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait before the next attempt after `attempts` failed ones; `random` is any u64.
+    pub fn delay(&self, attempts: u32, random: u64) -> u64 {
+        let full = self
+            .base_secs
+            .saturating_mul(1u64 << attempts.min(30))
+            .min(self.max_secs)
+            .max(1);
+        full / 2 + random % (full - full / 2 + 1)
+    }
+}
+
+/// Done and total uploads, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub stored: u64,
+    pub already_stored: u64,
+    pub rejected: u64,
+    /// Uploads still waiting (deferred after a failure, or queued during the sync).
+    pub pending: u64,
+    pub visits: usize,
+    pub notices: usize,
+    /// Seconds the device clock is behind (+) or ahead (−) of the server's, when it had to be
+    /// corrected.
+    pub clock_offset: i64,
+}
+
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    })
+}
+
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("the system random source is available");
+    u64::from_le_bytes(b)
+}
+
+fn upload_kind(kind: OutboxKind) -> UploadKind {
+    match kind {
+        OutboxKind::Receipt => UploadKind::Receipt,
+        OutboxKind::Report => UploadKind::Report,
+    }
+}
+
+/// Enrols the device with a one-time code and records the enrolment in its store.
+pub async fn enrol(
+    store: &Store,
+    client: &Client,
+    typed_code: &str,
+    signer: &dyn DeviceSigner,
+    now: u64,
+) -> Result<Enrolment, SyncError> {
+    let answer = client.enrol(typed_code, signer, now).await?;
+    let organisation_keys = answer
+        .organisation_keys
+        .iter()
+        .map(|k| PublicKey::from_compressed(&k.0))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| SyncError::Protocol("an organisation key is not a P-256 key".into()))?;
+    let enrolment = Enrolment {
+        role: match answer.role {
+            wire::Role::Agent => Role::Agent,
+            wire::Role::Customer => Role::Customer,
+        },
+        organisation_name: answer.organisation_name,
+        organisation_keys,
+        server_url: client.base_url().to_string(),
+        device_key: signer.public_key(),
+        enrolled_at: now,
+    };
+    store.enrol(&enrolment).await?;
+    Ok(enrolment)
+}
+
+pub struct Syncer<'a> {
+    pub store: &'a Store,
+    pub client: Client,
+    pub signer: Arc<dyn DeviceSigner>,
+    pub clock: Clock,
+    pub backoff: Backoff,
+    /// Added to the device clock when signing requests; learnt from the server.
+    clock_offset: i64,
+}
+
+impl<'a> Syncer<'a> {
+    pub fn new(
+        store: &'a Store,
+        client: Client,
+        signer: Arc<dyn DeviceSigner>,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            store,
+            client,
+            signer,
+            clock,
+            backoff: Backoff::default(),
+            clock_offset: 0,
+        }
+    }
+
+    fn signing_time(&self) -> u64 {
+        (self.clock)().saturating_add_signed(self.clock_offset)
+    }
+
+    /// Runs a request; if the server says the clock is off and tells its own time, adopts the
+    /// difference and tries once more.
+    async fn call<T, F, Fut>(&mut self, request: F) -> Result<T, SyncError>
+    where
+        F: Fn(Client, Arc<dyn DeviceSigner>, u64) -> Fut,
+        Fut: Future<Output = Result<T, SyncError>>,
+    {
+        let first = request(
+            self.client.clone(),
+            self.signer.clone(),
+            self.signing_time(),
+        )
+        .await;
+        match first {
+            Err(SyncError::ClockOff {
+                server_time: Some(server),
+                ..
+            }) => {
+                let device = (self.clock)();
+                self.clock_offset = i64::try_from(server).unwrap_or(i64::MAX)
+                    - i64::try_from(device).unwrap_or(i64::MAX);
+                request(
+                    self.client.clone(),
+                    self.signer.clone(),
+                    self.signing_time(),
+                )
+                .await
+            }
+            other => other,
+        }
+    }
+
+    /// Pushes every due upload, then pulls what the device's role needs.
+    pub async fn sync(
+        &mut self,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        self.push(&mut report, progress).await?;
+        self.pull(&mut report).await?;
+        let now = (self.clock)();
+        self.store
+            .set_checkpoint(LAST_SYNC_CHECKPOINT, &now.to_string())
+            .await?;
+        report.pending = self.store.pending_uploads().await?;
+        report.clock_offset = self.clock_offset;
+        Ok(report)
+    }
+
+    /// Drains the outbox in batches. A batch that fails is deferred with backoff and the error
+    /// returned; what was acknowledged before stays acknowledged.
+    pub async fn push(
+        &mut self,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SyncError> {
+        let total = self.store.pending_uploads().await?;
+        let mut done = 0;
+        progress(Progress { done, total });
+        loop {
+            let now = (self.clock)();
+            let due = self.store.due_uploads(now, BATCH_SIZE).await?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            let batch = wire::UploadBatch {
+                uploads: due
+                    .iter()
+                    .map(|e| wire::Upload {
+                        id: e.id,
+                        kind: upload_kind(e.kind),
+                        payload: Bytes(e.payload.clone()),
+                    })
+                    .collect(),
+            };
+            let batch = Arc::new(batch);
+            let answer = self
+                .call(|client, signer, t| {
+                    let batch = batch.clone();
+                    async move { client.upload(&batch, &*signer, t).await }
+                })
+                .await
+                .and_then(|a| self.check_answer(&batch, a));
+            let results = match answer {
+                Ok(results) => results,
+                Err(e) => {
+                    for entry in &due {
+                        let wait = self.backoff.delay(entry.attempts, random_u64());
+                        self.store.defer_upload(entry.id, now + wait).await?;
+                    }
+                    return Err(e);
+                }
+            };
+            for r in results {
+                match (r.status, r.countersignature) {
+                    (UploadStatus::Stored | UploadStatus::AlreadyStored, Some(cs)) => {
+                        if let Err(e) = self.store.acknowledge_upload(r.id, &cs.0, now).await {
+                            // A countersignature that does not check out is the server's fault;
+                            // the upload stays queued and is offered again later.
+                            let attempts =
+                                due.iter().find(|d| d.id == r.id).map_or(0, |d| d.attempts);
+                            self.store
+                                .defer_upload(
+                                    r.id,
+                                    now + self.backoff.delay(attempts, random_u64()),
+                                )
+                                .await?;
+                            return Err(SyncError::Protocol(format!(
+                                "a countersignature did not verify: {e}"
+                            )));
+                        }
+                        if r.status == UploadStatus::Stored {
+                            report.stored += 1;
+                        } else {
+                            report.already_stored += 1;
+                        }
+                    }
+                    (UploadStatus::Rejected, _) => {
+                        let (kind, message) = r
+                            .error
+                            .map_or(("rejected".into(), String::new()), |e| (e.error, e.message));
+                        self.store.reject_upload(r.id, &kind, &message).await?;
+                        report.rejected += 1;
+                    }
+                    (_, None) => unreachable!("checked by check_answer"),
+                }
+                done += 1;
+                progress(Progress {
+                    done,
+                    total: total.max(done),
+                });
+            }
+        }
+    }
+
+    /// The answer must speak of exactly the uploads sent, each stored one with a countersignature.
+    fn check_answer(
+        &self,
+        batch: &wire::UploadBatch,
+        answer: wire::UploadResults,
+    ) -> Result<Vec<wire::UploadResult>, SyncError> {
+        let sent: Vec<_> = batch.uploads.iter().map(|u| u.id).collect();
+        let got: Vec<_> = answer.results.iter().map(|r| r.id).collect();
+        if sent != got {
+            return Err(SyncError::Protocol(
+                "the answer is for other uploads".into(),
+            ));
+        }
+        if answer
+            .results
+            .iter()
+            .any(|r| r.status != UploadStatus::Rejected && r.countersignature.is_none())
+        {
+            return Err(SyncError::Protocol(
+                "a stored upload came back without a countersignature".into(),
+            ));
+        }
+        Ok(answer.results)
+    }
+
+    /// Pulls the agent's package or the customer's notices, and the denylist with them.
+    pub async fn pull(&mut self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let role = self.store.enrolment().await?.role;
+        match role {
+            Role::Agent => {
+                let package = self
+                    .call(
+                        |client, signer, t| async move { client.agent_package(&*signer, t).await },
+                    )
+                    .await?;
+                self.store.put_denylist(&package.denylist.0).await?;
+                let trust = self.store.trust(Policy::default()).await?;
+                let visits = package
+                    .visits
+                    .into_iter()
+                    .map(|v| {
+                        Ok(PackagedVisit {
+                            ticket: v.ticket.0,
+                            customer_key: PublicKey::from_compressed(&v.customer_key.0).map_err(
+                                |_| SyncError::Protocol("a customer key is not a P-256 key".into()),
+                            )?,
+                            customer_data: v.customer_data,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, SyncError>>()?;
+                self.store.put_package(&visits, &trust).await?;
+                report.visits = visits.len();
+            }
+            Role::Customer => {
+                let notices =
+                    self.call(|client, signer, t| async move {
+                        client.customer_notices(&*signer, t).await
+                    })
+                    .await?;
+                self.store.put_denylist(&notices.denylist.0).await?;
+                let now = (self.clock)();
+                for n in &notices.notices {
+                    self.store
+                        .put_notice(
+                            &n.notice.0,
+                            n.agent_photo.as_ref().map(|p| p.0.as_slice()),
+                            now,
+                        )
+                        .await?;
+                }
+                report.notices = notices.notices.len();
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_and_stays_between_half_and_all() {
+        let b = Backoff::default();
+        for attempts in 0..40 {
+            let full = (10u64 << attempts.min(30)).min(3600);
+            for random in [0, 1, 7, u64::MAX, 123_456_789] {
+                let d = b.delay(attempts, random);
+                assert!(d >= full / 2 && d <= full, "{attempts} {random} {d}");
+            }
+        }
+        // Jitter actually spreads devices out.
+        let spread: std::collections::BTreeSet<_> = (0..100).map(|r| b.delay(5, r)).collect();
+        assert!(spread.len() > 50);
+    }
+}

@@ -19,7 +19,7 @@ mod receipts;
 mod sealing;
 mod visits;
 
-pub use outbox::{OutboxEntry, OutboxKind};
+pub use outbox::{MAX_DEFERRAL, OutboxEntry, OutboxKind};
 pub use receipts::{ChainEntry, ReceiptId};
 pub use sealing::{FileKeyProvider, KeyProvider};
 pub use visits::{PackagedVisit, PurgeReport, StoredNotice};

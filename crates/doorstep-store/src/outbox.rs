@@ -9,6 +9,10 @@ use doorstep_core::countersignature::Countersignature;
 
 use crate::{Store, StoreError, to_i64, to_u64};
 
+/// No retry is ever scheduled further ahead than this (an hour: the sync client's longest
+/// backoff).
+pub const MAX_DEFERRAL: u64 = 3600;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxKind {
     /// A signed receipt from the receipt log.
@@ -78,14 +82,18 @@ impl Store {
         Ok(id)
     }
 
-    /// Entries due for upload at `now`, oldest first.
+    /// Entries due for upload at `now`, oldest first. An entry scheduled more than
+    /// [`MAX_DEFERRAL`] ahead is due too: no backoff is that long, so the device clock was set
+    /// back since, and waiting for it to catch up could take hours.
     pub async fn due_uploads(&self, now: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, kind, payload, created_at, attempts FROM outbox
-             WHERE acknowledged_at IS NULL AND rejected_kind IS NULL AND next_attempt_at <= ?
+             WHERE acknowledged_at IS NULL AND rejected_kind IS NULL
+               AND (next_attempt_at <= ? OR next_attempt_at > ?)
              ORDER BY created_at, id LIMIT ?",
         )
         .bind(to_i64(now))
+        .bind(to_i64(now.saturating_add(MAX_DEFERRAL)))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -115,8 +123,15 @@ impl Store {
         Ok(to_u64(n))
     }
 
-    /// A failed attempt: try again no earlier than `next_attempt_at`.
-    pub async fn defer_upload(&self, id: Uuid, next_attempt_at: u64) -> Result<(), StoreError> {
+    /// A failed attempt: try again no earlier than `next_attempt_at` (at most
+    /// [`MAX_DEFERRAL`] ahead of `now`).
+    pub async fn defer_upload(
+        &self,
+        id: Uuid,
+        now: u64,
+        next_attempt_at: u64,
+    ) -> Result<(), StoreError> {
+        let next_attempt_at = next_attempt_at.min(now.saturating_add(MAX_DEFERRAL));
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND acknowledged_at IS NULL",
         )

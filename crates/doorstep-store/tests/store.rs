@@ -329,7 +329,12 @@ async fn an_upload_leaves_the_queue_only_with_its_countersignature() {
     assert_eq!(due[0].kind, OutboxKind::Receipt);
     assert_eq!(due[0].payload, receipt);
 
-    d.store.defer_upload(id.0, now + 60).await.unwrap();
+    d.store.defer_upload(id.0, now, now + 60).await.unwrap();
+    // A clock set back by more than any backoff does not strand the entry.
+    assert_eq!(
+        d.store.due_uploads(now - 2 * 3600, 10).await.unwrap().len(),
+        1
+    );
     assert!(d.store.due_uploads(now + 59, 10).await.unwrap().is_empty());
     let again = d.store.due_uploads(now + 60, 10).await.unwrap();
     assert_eq!(again[0].attempts, 1);

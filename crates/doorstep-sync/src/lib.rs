@@ -83,7 +83,7 @@ impl Default for Backoff {
     fn default() -> Self {
         Self {
             base_secs: 10,
-            max_secs: 3600,
+            max_secs: doorstep_store::MAX_DEFERRAL,
         }
     }
 }
@@ -293,7 +293,7 @@ impl<'a> Syncer<'a> {
                 Err(e) => {
                     for entry in &due {
                         let wait = self.backoff.delay(entry.attempts, random_u64());
-                        self.store.defer_upload(entry.id, now + wait).await?;
+                        self.store.defer_upload(entry.id, now, now + wait).await?;
                     }
                     return Err(e);
                 }
@@ -309,6 +309,7 @@ impl<'a> Syncer<'a> {
                             self.store
                                 .defer_upload(
                                     r.id,
+                                    now,
                                     now + self.backoff.delay(attempts, random_u64()),
                                 )
                                 .await?;

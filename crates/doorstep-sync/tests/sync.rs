@@ -1,0 +1,288 @@
+//! The sync client against a real back-office on loopback, on SQLite and PostgreSQL: whatever
+//! the network does, every receipt reaches the back-office exactly once and leaves the phone's
+//! outbox only with its countersignature.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use doorstep_api::wire::Role;
+use doorstep_server::testing::fresh_database_urls;
+use doorstep_sync::{Progress, SyncError};
+use support::proxy::{Cut, CutProxy};
+use support::{Backoffice, Phone};
+
+async fn backoffices(dir: &tempfile::TempDir) -> Vec<Backoffice> {
+    let mut all = Vec::new();
+    for url in fresh_database_urls(dir.path()).await {
+        all.push(Backoffice::start(&url, dir.path()).await);
+    }
+    all
+}
+
+/// Every receipt is in the export once, and every one on the phone is countersigned.
+async fn assert_exactly_once(bo: &Backoffice, phone: &Phone, expected: usize) {
+    let exported = bo.exported_upload_ids().await;
+    let unique: BTreeSet<_> = exported.iter().collect();
+    assert_eq!(unique.len(), exported.len(), "a receipt was stored twice");
+    assert_eq!(phone.store.rejected_uploads().await.unwrap(), vec![]);
+    let log = phone.store.receipt_log().await.unwrap();
+    assert_eq!(log.len(), expected);
+    let on_phone: BTreeSet<_> = log.iter().map(|e| e.id.0.to_string()).collect();
+    let on_server: BTreeSet<_> = exported.iter().cloned().collect();
+    assert!(
+        on_phone.is_subset(&on_server),
+        "a receipt was lost: {} on the phone, {} on the server, {} pending, {} countersigned",
+        on_phone.len(),
+        on_server.len(),
+        phone.store.pending_uploads().await.unwrap(),
+        log.iter().filter(|e| e.countersignature.is_some()).count()
+    );
+    assert!(log.iter().all(|e| e.countersignature.is_some()));
+    assert_eq!(phone.store.pending_uploads().await.unwrap(), 0);
+    phone.store.verify_receipt_log().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_agent_and_a_customer_enrol_pull_and_the_results_arrive_countersigned() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        bo.schedule("V", "A-1", "C-1", 12).await;
+        let customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        assert_eq!(
+            agent.store.enrolment().await.unwrap().organisation_keys,
+            bo.org.keys
+        );
+
+        let report = customer
+            .syncer_via(&bo.url)
+            .sync(&mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(report.notices, 12);
+        assert_eq!(customer.store.notices().await.unwrap().len(), 12);
+
+        let mut syncer = agent.syncer_via(&bo.url);
+        assert_eq!(syncer.sync(&mut |_| {}).await.unwrap().visits, 12);
+        agent.record_receipts(5).await;
+        let mut seen = Vec::new();
+        let report = syncer.sync(&mut |p| seen.push(p)).await.unwrap();
+        assert_eq!((report.stored, report.pending), (60, 0));
+        assert_eq!(seen.first(), Some(&Progress { done: 0, total: 60 }));
+        assert_eq!(
+            seen.last(),
+            Some(&Progress {
+                done: 60,
+                total: 60
+            })
+        );
+        assert!(seen.windows(2).all(|w| w[0].done <= w[1].done));
+        assert_exactly_once(&bo, &agent, 60).await;
+        assert!(
+            agent
+                .store
+                .checkpoint(doorstep_sync::LAST_SYNC_CHECKPOINT)
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        // Nothing new: nothing sent.
+        let again = syncer.sync(&mut |_| {}).await.unwrap();
+        assert_eq!((again.stored, again.already_stored), (0, 0));
+    }
+}
+
+#[tokio::test]
+async fn connections_cut_mid_request_or_mid_response_lose_and_duplicate_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        bo.schedule("V", "A-1", "C-1", 3).await;
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        let proxy = CutProxy::start(bo.addr).await;
+        let mut syncer = agent.syncer_via(&proxy.url);
+        // Retry within a second, so the rounds below need no clock games.
+        syncer.backoff = doorstep_sync::Backoff {
+            base_secs: 0,
+            max_secs: 1,
+        };
+        syncer.sync(&mut |_| {}).await.unwrap();
+
+        let mut recorded = 0;
+        let mut failures = 0;
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for round in 0..30 {
+            recorded += agent.record_receipts(1).await.len();
+            // A cut somewhere in the first 3 kB of the request or of the response.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let at = (seed % 3000) as usize;
+            proxy.set(if round % 2 == 0 {
+                Cut::Request(at)
+            } else {
+                Cut::Response(at)
+            });
+            match syncer.push(&mut Default::default(), &mut |_| {}).await {
+                Ok(()) => {}
+                Err(e) => {
+                    assert!(e.is_transient(), "{e}");
+                    failures += 1;
+                }
+            }
+            proxy.set(Cut::Never);
+        }
+        assert!(
+            failures > 10,
+            "the cuts must actually break requests ({failures})"
+        );
+        // Past the last backoff, a clean sync delivers whatever the cut ones did not.
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        let last = syncer.sync(&mut |_| {}).await;
+        assert!(last.is_ok(), "{last:?}");
+        assert_exactly_once(&bo, &agent, recorded).await;
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_agents_phone_is_refused_and_keeps_every_result() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        bo.schedule("V", "A-1", "C-1", 2).await;
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        let mut syncer = agent.syncer_via(&bo.url);
+        syncer.sync(&mut |_| {}).await.unwrap();
+        agent.record_receipts(2).await;
+        bo.db.revoke_agent(&bo.org, "A-1").await.unwrap();
+        let err = syncer.sync(&mut |_| {}).await.unwrap_err();
+        assert_eq!(err.kind(), "revoked_device", "{err}");
+        assert!(!err.is_transient());
+        assert_eq!(agent.store.pending_uploads().await.unwrap(), 4);
+        assert_eq!(agent.store.receipt_log().await.unwrap().len(), 4);
+        assert!(bo.exported_upload_ids().await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_phone_clock_hours_off_still_syncs_and_says_by_how_much() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        bo.schedule("V", "A-1", "C-1", 1).await;
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        agent.clock.shift(-3 * 3600);
+        let mut syncer = agent.syncer_via(&bo.url);
+        let report = syncer.sync(&mut |_| {}).await.unwrap();
+        assert!(
+            (3 * 3600 - 5..=3 * 3600 + 5).contains(&report.clock_offset),
+            "{report:?}"
+        );
+        assert_eq!(report.visits, 1);
+        agent.record_receipts(1).await;
+        syncer.sync(&mut |_| {}).await.unwrap();
+        assert_exactly_once(&bo, &agent, 1).await;
+    }
+}
+
+#[tokio::test]
+async fn fifty_phones_sync_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        let mut phones = Vec::new();
+        let _customer_phone = {
+            for i in 0..50 {
+                bo.add_agent(&format!("A-{}", i + 100)).await;
+                bo.schedule(&format!("V{i}"), &format!("A-{}", i + 100), "C-1", 1)
+                    .await;
+            }
+            Phone::enrolled(&bo, Role::Customer, "C-1").await
+        };
+        for i in 0..50 {
+            phones.push(Phone::enrolled(&bo, Role::Agent, &format!("A-{}", i + 100)).await);
+        }
+        for p in &phones {
+            p.syncer_via(&bo.url).sync(&mut |_| {}).await.unwrap();
+            p.record_receipts(4).await;
+        }
+        let results = futures_join_all(phones.iter().map(|p| async {
+            let mut s = p.syncer_via(&bo.url);
+            s.sync(&mut |_| {}).await
+        }))
+        .await;
+        for r in &results {
+            assert!(r.is_ok(), "{r:?}");
+        }
+        let exported = bo.exported_upload_ids().await;
+        assert_eq!(exported.len(), 200);
+        assert_eq!(exported.iter().collect::<BTreeSet<_>>().len(), 200);
+        for p in &phones {
+            assert_eq!(p.store.pending_uploads().await.unwrap(), 0);
+        }
+    }
+}
+
+/// Runs futures concurrently on this task.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut outputs: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if outputs[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => outputs[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("ready")).collect()
+}
+
+#[tokio::test]
+async fn an_enrolment_code_cannot_be_used_twice_over_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        let code = bo.code(Role::Customer, "C-1").await;
+        let client = doorstep_sync::Client::new(&bo.url).unwrap();
+        let first = Phone::new("first").await;
+        doorstep_sync::enrol(
+            &first.store,
+            &client,
+            &code,
+            &*first.key,
+            support::system_now(),
+        )
+        .await
+        .unwrap();
+        let second = Phone::new("second").await;
+        let err = doorstep_sync::enrol(
+            &second.store,
+            &client,
+            &code,
+            &*second.key,
+            support::system_now(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, SyncError::Refused { status: 409, kind, .. } if kind == "enrolment_code_used"),
+            "{err}"
+        );
+        assert!(second.store.enrolment().await.is_err());
+    }
+}

@@ -42,7 +42,7 @@ async fn server_child() {
 /// Starts the server in a child process; returns it and its URL.
 async fn spawn_server(db_url: &str, key_dir: &Path, dir: &Path) -> (Child, String) {
     let port_file = dir.join(format!("port-{}", uuid::Uuid::now_v7().simple()));
-    let child = Command::new(std::env::current_exe().unwrap())
+    let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--ignored", "--exact", "server_child", "--nocapture"])
         .env(
             CHILD_VAR,
@@ -56,6 +56,8 @@ async fn spawn_server(db_url: &str, key_dir: &Path, dir: &Path) -> (Child, Strin
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    child.kill().ok();
+    child.wait().ok();
     panic!("the server child did not start");
 }
 

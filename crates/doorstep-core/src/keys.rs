@@ -114,6 +114,13 @@ impl PublicKey {
         &self.compressed
     }
 
+    /// The 65-byte SEC1 form other libraries import.
+    pub fn to_uncompressed(&self) -> [u8; 65] {
+        let mut out = [0u8; 65];
+        out.copy_from_slice(self.verifying_key().to_sec1_point(false).as_bytes());
+        out
+    }
+
     pub fn key_id(&self) -> KeyId {
         let digest = Sha256::digest(self.compressed);
         let mut id = [0u8; KEY_ID_LEN];

@@ -183,8 +183,23 @@ pub struct SignedReceipt {
 
 impl SignedReceipt {
     pub fn verify(encoded: &[u8], agent_key: &PublicKey) -> Result<Self, Error> {
+        Self::verify_with(encoded, agent_key, &|key, message, signature| {
+            key.verify(message, signature)
+        })
+    }
+
+    /// As [`SignedReceipt::verify`], with the ECDSA check done by `check`.
+    pub fn verify_with(
+        encoded: &[u8],
+        agent_key: &PublicKey,
+        check: &dyn Fn(&PublicKey, &[u8], &crate::Signature) -> bool,
+    ) -> Result<Self, Error> {
         let envelope = Envelope::decode_all(encoded)?;
-        envelope.verify(DocumentKind::Receipt, core::slice::from_ref(agent_key))?;
+        envelope.verify_with(
+            DocumentKind::Receipt,
+            core::slice::from_ref(agent_key),
+            check,
+        )?;
         let receipt = Receipt::decode_payload(envelope.payload)?;
         Ok(Self {
             encoded: encoded.to_vec(),

@@ -4,6 +4,7 @@
 //! code and the same tests run on both.
 
 pub mod agents;
+pub mod crypto;
 pub mod customers;
 pub mod db;
 pub mod denylist;

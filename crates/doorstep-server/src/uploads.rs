@@ -45,6 +45,7 @@ impl Db {
         &self,
         device: &Device,
         upload: &wire::Upload,
+        signer: &OrganisationSigner,
     ) -> Result<Result<(Option<Vec<u8>>, Option<Outcome>), wire::UploadResult>, ServerError> {
         let id = upload.id;
         let payload = &upload.payload.0;
@@ -57,7 +58,9 @@ impl Db {
                         "only agents upload receipts",
                     )));
                 }
-                let receipt = match SignedReceipt::verify(payload, &device.public_key) {
+                let check = |k: &_, m: &[u8], s: &_| signer.verify(k, m, s);
+                let receipt = match SignedReceipt::verify_with(payload, &device.public_key, &check)
+                {
                     Ok(r) => r,
                     Err(e) => return Ok(Err(rejected(id, e.kind(), e.to_string()))),
                 };
@@ -181,7 +184,7 @@ impl Db {
                 results[i] = Some(Self::replay_result(device, upload.id, &digest, stored));
                 continue;
             }
-            match self.check_upload(device, upload).await? {
+            match self.check_upload(device, upload, signer).await? {
                 Err(refusal) => results[i] = Some(refusal),
                 Ok((visit_id, outcome)) => {
                     let countersignature = signer.sign(

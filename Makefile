@@ -9,10 +9,22 @@ FUZZ_SECONDS ?= 20
 setup:
 	scripts/setup.sh
 
-# The demo needs no fuzzing tools.
+DEMO_DIR ?= .doorstep-demo
+DEMO_LISTEN ?= 127.0.0.1:8080
+
+# The demo needs no fuzzing tools. A visit runs against a real back-office, whose data is then
+# served on $(DEMO_LISTEN) until Ctrl-C.
 run:
 	WITH_FUZZ=0 scripts/setup.sh
-	$(CARGO) run -q -p doorstep-cli -- demo
+	$(CARGO) build -q -p doorstep-cli -p doorstep-server
+	rm -rf $(DEMO_DIR)
+	$(CARGO) run -q -p doorstep-cli -- demo --keep $(DEMO_DIR)
+	@echo
+	@echo "The back-office now serves the demo's data on http://$(DEMO_LISTEN) (Ctrl-C stops it)."
+	@echo "  API description:  http://$(DEMO_LISTEN)/v1/openapi.json"
+	@echo "  Enrol a phone:    target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) enrol-code --org 'Northbank Cards' --role customer --for C-1001 --public-url http://$(DEMO_LISTEN)"
+	@echo "  Completed visits: target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) export --org 'Northbank Cards' --format csv"
+	target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) serve --listen $(DEMO_LISTEN)
 
 test: setup fmt-check clippy unit wasm vectors bench-smoke fuzz
 
@@ -24,7 +36,8 @@ clippy:
 
 # Every test, with a private PostgreSQL 15 running so the back-office suite covers both backends.
 unit:
-	scripts/with-postgres.sh env DOORSTEP_REQUIRE_POSTGRES=1 $(CARGO) test --workspace
+	scripts/with-postgres.sh env DOORSTEP_REQUIRE_POSTGRES=1 sh -c \
+	  '$(CARGO) test --workspace && $(CARGO) test --benches -p doorstep-server -p doorstep-sync' 
 
 # The protocol core must build for the web page's WebAssembly (without the std-only tables).
 wasm:
@@ -42,6 +55,7 @@ fuzz:
 
 bench:
 	$(CARGO) bench -p doorstep-core --bench legs
+	scripts/with-postgres.sh sh -c '$(CARGO) bench -p doorstep-server --bench ingest && $(CARGO) bench -p doorstep-sync --bench sync_day' 
 
 survey:
 	$(CARGO) run --release -p doorstep-qr --example qr_survey

@@ -2,6 +2,7 @@
 
 mod clock;
 mod human;
+mod live;
 mod report;
 mod vectors;
 
@@ -25,8 +26,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a complete visit: organisation, agent and customer, every code, both receipts.
+    /// Run a complete visit: a real back-office on loopback with an embedded SQLite database,
+    /// two phones that enrol, sync, meet at the door and sync the result. `--offline` (or any of
+    /// `--tamper`, `--json`, `--seed`) runs the protocol alone, in memory.
     Demo {
+        /// The protocol alone, in memory, with no back-office.
+        #[arg(long)]
+        offline: bool,
+        /// Keep the back-office's data (database and keys) in this empty directory.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["offline", "tamper", "json", "seed"])]
+        keep: Option<PathBuf>,
         /// Show an attack being refused: a name from `--tamper list`, or `all`.
         #[arg(long, value_name = "WHAT")]
         tamper: Option<String>,
@@ -57,7 +66,7 @@ enum Command {
 }
 
 /// The system's random source.
-struct SystemRandomness;
+pub(crate) struct SystemRandomness;
 
 impl Randomness for SystemRandomness {
     fn fill_bytes(&mut self, dest: &mut [u8]) {
@@ -69,13 +78,32 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo {
+            offline,
+            keep,
             tamper,
             json,
             no_qr,
             seed,
-        } => demo(tamper.as_deref(), json, no_qr, seed.as_deref()),
+        } => {
+            if offline || tamper.is_some() || json || seed.is_some() {
+                demo(tamper.as_deref(), json, no_qr, seed.as_deref())
+            } else {
+                live_demo(keep, !no_qr)
+            }
+        }
         Command::Decode { text, image } => human::decode(text, image),
         Command::Vectors { write, check } => vectors(write, check),
+    }
+}
+
+fn live_demo(keep: Option<PathBuf>, qr: bool) -> ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(live::run(keep, qr)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doorstep: the demo failed: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -147,3 +147,39 @@ fn the_committed_vectors_match_this_build_and_a_changed_copy_does_not() {
     std::fs::remove_file(&copy).ok();
     assert_eq!(status, 1);
 }
+
+#[test]
+fn the_demo_runs_a_visit_against_a_real_back_office_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("demo");
+    let (status, out, err) = doorstep(&["demo", "--no-qr", "--keep", keep.to_str().unwrap()]);
+    assert_eq!(status, 0, "{out}{err}");
+    for expected in [
+        "→ agent of Northbank Cards",
+        "1 notice",
+        "1 visit",
+        "Customer's screen: VERIFIED Sanne de Vries",
+        "Agent's screen: CUSTOMER VERIFIED",
+        "May see: card_last_four 4242, full_name Jan Jansen",
+        "1 stored and countersigned, 0 pending",
+        "\"outcome\": \"verified\"",
+        "\"card_handover\"",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    // Both screens show the same confirmation code.
+    let code = |marker: &str| {
+        let at = out.find(marker).unwrap() + marker.len();
+        out[at..at + 7].to_string()
+    };
+    assert_eq!(
+        code("VERIFIED Sanne de Vries for Northbank Cards. Confirmation code "),
+        code("CUSTOMER VERIFIED. Confirmation code ")
+    );
+    // The address and birth date never reach the agent's screen.
+    assert!(!out.contains("Kerkstraat") && !out.contains("1970-01-01"));
+    assert!(keep.join("backoffice.db").exists());
+    // A second run refuses to mix its data into the first's.
+    let (status, _, err) = doorstep(&["demo", "--no-qr", "--keep", keep.to_str().unwrap()]);
+    assert!(status != 0 && err.contains("exists already"), "{err}");
+}

@@ -22,6 +22,7 @@ pub const PHOTO: &[u8] = b"agent photo bytes";
 pub struct World {
     pub db: Db,
     pub keys: KeyRing,
+    pub key_dir: std::path::PathBuf,
     pub org: Organisation,
     pub signer: OrganisationSigner,
     pub agent_key: SoftwareKey,
@@ -99,7 +100,7 @@ impl World {
             .create_organisation(&new_org("Northbank"), &key_dir)
             .await
             .unwrap();
-        let keys = KeyRing::new(key_dir);
+        let keys = KeyRing::new(key_dir.clone());
         let signer = keys.signer(&org).unwrap();
         db.add_agent(
             &org,
@@ -125,6 +126,7 @@ impl World {
         World {
             db,
             keys,
+            key_dir,
             org,
             signer,
             agent_key,

@@ -204,6 +204,24 @@ impl Signed<'_> {
     }
 }
 
+/// The enrolled, unrevoked device that signed this request, its organisation and signer.
+async fn signed_by_device(
+    state: &AppState,
+    method: &Method,
+    uri: &OriginalUri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Device, Organisation, OrganisationSigner), ApiError> {
+    Signed {
+        method,
+        uri,
+        headers,
+        body,
+    }
+    .device(state)
+    .await
+}
+
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
 }
@@ -256,13 +274,7 @@ async fn agent_package(
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let signed = Signed {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &[],
-    };
-    let (device, org, signer) = signed.device(&state).await?;
+    let (device, org, signer) = signed_by_device(&state, &method, &uri, &headers, &[]).await?;
     let package = state
         .db
         .agent_package(&org, &device, &signer, (state.clock)())
@@ -276,13 +288,7 @@ async fn customer_notices(
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let signed = Signed {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &[],
-    };
-    let (device, org, signer) = signed.device(&state).await?;
+    let (device, org, signer) = signed_by_device(&state, &method, &uri, &headers, &[]).await?;
     let notices = state
         .db
         .customer_notices(&org, &device, &signer, (state.clock)())
@@ -298,13 +304,7 @@ async fn uploads(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body_or_error(body)?;
-    let signed = Signed {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    let (device, _org, signer) = signed.device(&state).await?;
+    let (device, _org, signer) = signed_by_device(&state, &method, &uri, &headers, &body).await?;
     let batch: wire::UploadBatch = json(&body)?;
     if batch.uploads.len() > wire::MAX_BATCH_ITEMS {
         return Err(ApiError::new(
@@ -326,13 +326,7 @@ async fn denylist(
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let signed = Signed {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &[],
-    };
-    let (_device, org, signer) = signed.device(&state).await?;
+    let (_device, org, signer) = signed_by_device(&state, &method, &uri, &headers, &[]).await?;
     let denylist = state
         .db
         .current_denylist(&org, &signer, (state.clock)())

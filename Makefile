@@ -34,9 +34,11 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Every test, with a private PostgreSQL 15 running so the back-office suite covers both backends.
+# Every test, with a private PostgreSQL 15 (the back-office suite covers both backends) and a
+# private Secret Service (the desktop key store) running.
 unit:
-	scripts/with-postgres.sh env DOORSTEP_REQUIRE_POSTGRES=1 sh -c \
+	scripts/with-postgres.sh scripts/with-keyring.sh \
+	  env DOORSTEP_REQUIRE_POSTGRES=1 DOORSTEP_REQUIRE_KEYRING=1 sh -c \
 	  '$(CARGO) test --workspace && $(CARGO) test --benches -p doorstep-server -p doorstep-sync' 
 
 # The protocol core must build for the web page's WebAssembly (without the std-only tables).

@@ -27,9 +27,29 @@ impl Crypto {
     }
 
     pub fn verify(self, key: &PublicKey, message: &[u8], signature: &Signature) -> bool {
+        self.verifier(key).verify(message, signature)
+    }
+
+    /// A verifier for one key, prepared once for the many signatures of a batch.
+    pub fn verifier(self, key: &PublicKey) -> Verifier {
         match self {
-            Crypto::P256 => key.verify(message, signature),
-            Crypto::AwsLc => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key.as_bytes())
+            Crypto::P256 => Verifier::P256(*key),
+            // Uncompressed, so AWS-LC need not recover y for every signature.
+            Crypto::AwsLc => Verifier::AwsLc(key.to_uncompressed()),
+        }
+    }
+}
+
+pub enum Verifier {
+    P256(PublicKey),
+    AwsLc([u8; 65]),
+}
+
+impl Verifier {
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
+        match self {
+            Verifier::P256(key) => key.verify(message, signature),
+            Verifier::AwsLc(key) => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key)
                 .verify(message, signature.as_bytes())
                 .is_ok(),
         }

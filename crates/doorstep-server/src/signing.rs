@@ -48,6 +48,10 @@ impl OrganisationSigner {
     pub fn verify(&self, key: &PublicKey, message: &[u8], signature: &Signature) -> bool {
         self.crypto.verify(key, message, signature)
     }
+
+    pub fn verifier(&self, key: &PublicKey) -> crate::crypto::Verifier {
+        self.crypto.verifier(key)
+    }
 }
 
 #[derive(Clone)]

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use doorstep_api::wire::{self, Bytes, ErrorBody, Role, UploadKind, UploadStatus};
+use doorstep_core::PublicKey;
 use doorstep_core::countersignature::Countersignature;
 use doorstep_core::keys::sha256;
 use doorstep_core::receipt::{Outcome, SignedReceipt};
@@ -168,7 +169,10 @@ impl Db {
         let mut receipts = Vec::new();
         let mut checked: Vec<(usize, Option<Vec<u8>>, Option<Outcome>)> = Vec::new();
         let mut seen = HashSet::new();
-        let check = |k: &_, m: &[u8], s: &_| signer.verify(k, m, s);
+        // Every receipt of the batch must be signed by the uploading device's key.
+        let device_key = signer.verifier(&device.public_key);
+        let check =
+            |k: &PublicKey, m: &[u8], s: &_| k == &device.public_key && device_key.verify(m, s);
         for (i, upload) in uploads.iter().enumerate() {
             let id = upload.id;
             if !seen.insert(id) {

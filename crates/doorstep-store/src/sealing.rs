@@ -15,8 +15,8 @@ use crate::StoreError;
 const FORMAT: u8 = 1;
 const NONCE_LEN: usize = 24;
 
-/// Where the device's data key lives. Implementations: [`FileKeyProvider`] here; the apps add
-/// the OS keyring, Android Keystore and the iOS Keychain.
+/// Where the device's data key lives. Implementations: [`FileKeyProvider`] here, the desktop's
+/// key store in `doorstep-keyring`; the mobile apps add Android Keystore and the iOS Keychain.
 pub trait KeyProvider: Send + Sync {
     fn data_key(&self) -> Result<[u8; 32], StoreError>;
 }

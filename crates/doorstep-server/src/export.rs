@@ -72,10 +72,11 @@ impl Db {
     }
 
     /// Erases the personal data of customers with no open visit whose last visit ended more than
-    /// the organisation's retention period ago. Receipts stay: they hold no personal data.
-    pub async fn purge(&self, org: &Organisation, now: u64) -> Result<u64, ServerError> {
+    /// the organisation's retention period ago, and the text of customers' reports received
+    /// before then. Receipts stay: they hold no personal data.
+    pub async fn purge(&self, org: &Organisation, now: u64) -> Result<Purged, ServerError> {
         let cutoff = now.saturating_sub(u64::from(org.retention_days) * 86_400);
-        let erased = sqlx::query(
+        let customers = sqlx::query(
             "UPDATE customers SET data = NULL, purged_at = $1
              WHERE organisation_id = $2 AND data IS NOT NULL
                AND NOT EXISTS (
@@ -88,8 +89,26 @@ impl Db {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        Ok(erased)
+        // The digest and countersignature stay, so a late redelivery is still recognised.
+        let reports = sqlx::query(
+            "UPDATE results SET payload = $1
+             WHERE organisation_id = $2 AND kind = 'report' AND received_at <= $3 AND length(payload) > 0",
+        )
+        .bind(Vec::<u8>::new())
+        .bind(org.id.as_bytes().to_vec())
+        .bind(rows::signed(cutoff))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(Purged { customers, reports })
     }
+}
+
+/// What a purge erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    pub customers: u64,
+    pub reports: u64,
 }
 
 pub fn to_csv(results: &[ExportedResult]) -> String {

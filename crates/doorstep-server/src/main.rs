@@ -370,10 +370,10 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         }
         Command::Purge { org } => {
             let org = db.organisation(&org.organisation).await?;
-            let erased = db.purge(&org, now()).await?;
+            let purged = db.purge(&org, now()).await?;
             println!(
-                "personal data of {erased} customer(s) erased ({} days retention)",
-                org.retention_days
+                "personal data of {} customer(s) and the text of {} report(s) erased ({} days retention)",
+                purged.customers, purged.reports, org.retention_days
             );
         }
         Command::Serve { listen } => {

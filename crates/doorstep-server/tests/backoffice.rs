@@ -10,6 +10,7 @@ use doorstep_core::receipt::UnverifiedOutcome;
 use doorstep_core::{SeededRandomness, SoftwareKey};
 use doorstep_server::ServerError;
 use doorstep_server::devices::ENROLMENT_CODE_LIFETIME;
+use doorstep_server::export::Purged;
 use doorstep_server::visits::CSV_HEADER;
 use support::{NOW, PHOTO, World, customer_data, enrol, new_org, visit};
 use uuid::Uuid;
@@ -410,7 +411,29 @@ async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_op
         let ticket = w.ticket().await;
         let window_end = NOW + 3600 + 7200;
         // Open visit: nothing to erase however late.
-        assert_eq!(w.db.purge(&w.org, window_end - 1).await.unwrap(), 0);
+        assert_eq!(
+            w.db.purge(&w.org, window_end - 1).await.unwrap(),
+            Purged::default()
+        );
+        // The customer reports the visitor; the note is personal data too.
+        let report = serde_json::to_vec(&doorstep_api::wire::Report {
+            visit_id: None,
+            reason: Some("bad_proof_signature".into()),
+            note: "A man in a grey coat, would not wait for the call".into(),
+            time: NOW + 3650,
+        })
+        .unwrap();
+        let report = upload(UploadKind::Report, report);
+        let sent =
+            w.db.ingest(
+                &w.customer_device,
+                std::slice::from_ref(&report),
+                &w.signer,
+                NOW + 3650,
+            )
+            .await
+            .unwrap();
+        assert_eq!(sent[0].status, UploadStatus::Stored);
         let receipt = w.receipt(&ticket, UnverifiedOutcome::Refused, NOW + 3700);
         w.db.ingest(
             &w.agent_device,
@@ -424,7 +447,11 @@ async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_op
         let completed = NOW + 3700;
         assert_eq!(
             w.db.purge(&w.org, completed + 30 * day - 1).await.unwrap(),
-            0
+            Purged {
+                customers: 0,
+                reports: 1
+            },
+            "the report arrived earlier, so its time is up first"
         );
         assert_eq!(
             w.db.customer(&w.org, "C-1").await.unwrap().data,
@@ -432,10 +459,24 @@ async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_op
         );
         assert_eq!(
             w.db.purge(&w.org, completed + 30 * day + 1).await.unwrap(),
-            1
+            Purged {
+                customers: 1,
+                reports: 0
+            }
         );
         assert_eq!(w.db.customer(&w.org, "C-1").await.unwrap().data, None);
-        // The audit trail stays.
+        // The audit trail stays, and a late redelivery of the report is still recognised.
         assert_eq!(w.db.export(&w.org).await.unwrap().len(), 1);
+        let again =
+            w.db.ingest(
+                &w.customer_device,
+                &[report],
+                &w.signer,
+                completed + 31 * day,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again[0].status, UploadStatus::AlreadyStored);
+        assert_eq!(again[0].countersignature, sent[0].countersignature);
     }
 }

@@ -107,6 +107,7 @@ impl From<ServerError> for ApiError {
             E::UnknownEnrolmentCode => StatusCode::NOT_FOUND,
             E::EnrolmentCodeUsed | E::KeyAlreadyEnrolled => StatusCode::CONFLICT,
             E::EnrolmentCodeExpired => StatusCode::GONE,
+            E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::WrongRole(_) | E::AgentRevoked(_) => StatusCode::FORBIDDEN,
             E::Invalid(_) => StatusCode::BAD_REQUEST,
             E::Database(_) | E::Migration(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -306,13 +307,6 @@ async fn uploads(
     let body = body_or_error(body)?;
     let (device, _org, signer) = signed_by_device(&state, &method, &uri, &headers, &body).await?;
     let batch: wire::UploadBatch = json(&body)?;
-    if batch.uploads.len() > wire::MAX_BATCH_ITEMS {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "batch_too_large",
-            format!("at most {} uploads per batch", wire::MAX_BATCH_ITEMS),
-        ));
-    }
     let results = state
         .db
         .ingest(&device, &batch.uploads, &signer, (state.clock)())

@@ -60,6 +60,8 @@ pub enum ServerError {
     EnrolmentCodeExpired,
     #[error("this device key is already enrolled")]
     KeyAlreadyEnrolled,
+    #[error("at most {max} uploads per batch")]
+    BatchTooLarge { max: usize },
     #[error("only a device enrolled as {} may do this", .0.as_str())]
     WrongRole(Role),
     #[error("the signing key file {path}: {reason}")]
@@ -88,6 +90,7 @@ impl ServerError {
             ServerError::EnrolmentCodeUsed => "enrolment_code_used",
             ServerError::EnrolmentCodeExpired => "enrolment_code_expired",
             ServerError::KeyAlreadyEnrolled => "key_already_enrolled",
+            ServerError::BatchTooLarge { .. } => "batch_too_large",
             ServerError::WrongRole(_) => "wrong_role",
             ServerError::SigningKey { .. } => "signing_key_unavailable",
             ServerError::Damaged(_) => "damaged",

@@ -161,6 +161,11 @@ impl Db {
         signer: &OrganisationSigner,
         now: u64,
     ) -> Result<Vec<wire::UploadResult>, ServerError> {
+        if uploads.len() > wire::MAX_BATCH_ITEMS {
+            return Err(ServerError::BatchTooLarge {
+                max: wire::MAX_BATCH_ITEMS,
+            });
+        }
         let mut results: Vec<Option<wire::UploadResult>> = vec![None; uploads.len()];
         let digests: Vec<[u8; 32]> = uploads.iter().map(|u| sha256(&[&u.payload.0])).collect();
         let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();

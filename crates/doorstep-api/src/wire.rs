@@ -99,6 +99,9 @@ pub struct PackagedVisit {
     pub customer_key: Bytes,
     /// Only the fields the ticket allows.
     pub customer_data: BTreeMap<String, String>,
+    /// Where the visit takes place (the customer's postal address), so the agent finds the door.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +134,8 @@ pub struct DenylistSnapshot {
 pub enum UploadKind {
     /// An agent's signed receipt.
     Receipt,
-    /// A customer's "report this visitor" (UTF-8 JSON, see [`Report`]).
+    /// A customer's "report this visitor", or an agent's note on an outcome (UTF-8 JSON, see
+    /// [`Report`]).
     Report,
 }
 
@@ -144,7 +148,10 @@ impl UploadKind {
     }
 }
 
-/// A customer's report about a visitor.
+/// The longest note a report may carry, in characters.
+pub const MAX_REPORT_NOTE_CHARS: usize = 2000;
+
+/// A customer's report about a visitor, or an agent's note on a visit's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The visit the report is about, if the customer's app knew it.

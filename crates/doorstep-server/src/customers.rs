@@ -22,6 +22,11 @@ pub struct Customer {
 
 impl Customer {
     /// The fields a visit may show, and nothing else.
+    /// The place of the visit; the agent needs it whatever the ticket lets them see.
+    pub fn address(&self) -> Option<String> {
+        self.data.as_ref()?.get("postal_address").cloned()
+    }
+
     pub fn data_for(&self, fields: FieldSet) -> BTreeMap<String, String> {
         let Some(data) = &self.data else {
             return BTreeMap::new();

@@ -111,6 +111,7 @@ impl Db {
                 ticket: Bytes(ticket),
                 customer_key: Bytes(customer_key.as_bytes().to_vec()),
                 customer_data: customer.data_for(visit.fields),
+                address: customer.address(),
             });
         }
         Ok(wire::AgentPackage {

@@ -8,7 +8,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use doorstep_api::wire::{self, Bytes, ErrorBody, Role, UploadKind, UploadStatus};
+use doorstep_api::wire::{
+    self, Bytes, ErrorBody, MAX_REPORT_NOTE_CHARS, Role, UploadKind, UploadStatus,
+};
 use doorstep_core::PublicKey;
 use doorstep_core::countersignature::Countersignature;
 use doorstep_core::keys::sha256;
@@ -20,7 +22,6 @@ use crate::devices::Device;
 use crate::signing::OrganisationSigner;
 use crate::{Db, ServerError, rows};
 
-const MAX_REPORT_NOTE_CHARS: usize = 2000;
 const RESULT_COLUMNS: usize = 10;
 
 /// Why an upload was refused for good.
@@ -205,25 +206,18 @@ impl Db {
                         Err(e) => results[i] = Some(rejected(id, e.kind(), e.to_string())),
                     }
                 }
-                (UploadKind::Report, Role::Customer) => {
-                    match serde_json::from_slice::<wire::Report>(payload) {
-                        Ok(report) if report.note.chars().count() <= MAX_REPORT_NOTE_CHARS => {
-                            checked.push((i, report.visit_id.map(|v| v.as_bytes().to_vec()), None));
-                        }
-                        Ok(_) => {
-                            results[i] =
-                                Some(rejected(id, "malformed_report", "the note is too long"))
-                        }
-                        Err(e) => {
-                            results[i] = Some(rejected(id, "malformed_report", e.to_string()))
-                        }
+                // A customer's report about a visitor, or an agent's note on an outcome.
+                (UploadKind::Report, _) => match serde_json::from_slice::<wire::Report>(payload) {
+                    Ok(report) if report.note.chars().count() <= MAX_REPORT_NOTE_CHARS => {
+                        checked.push((i, report.visit_id.map(|v| v.as_bytes().to_vec()), None));
                     }
-                }
+                    Ok(_) => {
+                        results[i] = Some(rejected(id, "malformed_report", "the note is too long"))
+                    }
+                    Err(e) => results[i] = Some(rejected(id, "malformed_report", e.to_string())),
+                },
                 (UploadKind::Receipt, _) => {
                     results[i] = Some(rejected(id, "wrong_role", "only agents upload receipts"));
-                }
-                (UploadKind::Report, _) => {
-                    results[i] = Some(rejected(id, "wrong_role", "only customers send reports"));
                 }
             }
         }

@@ -349,7 +349,7 @@ async fn forged_foreign_and_misdirected_uploads_are_refused_each_with_its_reason
             vec![
                 "bad_receipt_signature",
                 "malformed_code",
-                "wrong_role",
+                "malformed_report",
                 "stored"
             ]
         );

@@ -14,6 +14,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod device;
 mod outbox;
 mod receipts;
 mod sealing;
@@ -22,7 +23,7 @@ mod visits;
 pub use outbox::{MAX_DEFERRAL, OutboxEntry, OutboxKind};
 pub use receipts::{ChainEntry, ReceiptId};
 pub use sealing::{FileKeyProvider, KeyProvider};
-pub use visits::{PackagedVisit, PurgeReport, StoredNotice};
+pub use visits::{PackagedVisit, PurgeReport, StoredNotice, VisitSummary};
 
 use sealing::Sealer;
 

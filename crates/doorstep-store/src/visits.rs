@@ -23,6 +23,16 @@ pub struct PackagedVisit {
     /// The customer's data this visit may show, by field name (`full_name`, …). Fields the
     /// ticket does not allow are dropped before anything is stored.
     pub customer_data: BTreeMap<String, String>,
+    /// Where the visit takes place, so the agent can find the door.
+    pub address: Option<String>,
+}
+
+/// A visit of the day as the agent's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitSummary {
+    pub ticket: SignedTicket,
+    pub outcome: Option<String>,
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +44,10 @@ pub struct StoredNotice {
 const VISIT_DATA: SealedColumn = SealedColumn {
     table: "visits",
     column: "customer_data_sealed",
+};
+const VISIT_ADDRESS: SealedColumn = SealedColumn {
+    table: "visits",
+    column: "address_sealed",
 };
 const SESSION_STATE: SealedColumn = SealedColumn {
     table: "sessions",
@@ -65,12 +79,17 @@ impl Store {
             let json = serde_json::to_vec(&data).map_err(|e| StoreError::Damaged(e.to_string()))?;
             let row = t.visit_id.0.to_vec();
             let sealed = self.sealer.seal(VISIT_DATA, &row, &json)?;
+            let address = v
+                .address
+                .as_ref()
+                .map(|a| self.sealer.seal(VISIT_ADDRESS, &row, a.as_bytes()))
+                .transpose()?;
             sqlx::query(
-                "INSERT INTO visits (visit_id, ticket, customer_key, window_start, window_end, customer_data_sealed)
-                 VALUES (?, ?, ?, ?, ?, ?)
+                "INSERT INTO visits (visit_id, ticket, customer_key, window_start, window_end, customer_data_sealed, address_sealed)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (visit_id) DO UPDATE SET ticket = excluded.ticket, customer_key = excluded.customer_key,
                    window_start = excluded.window_start, window_end = excluded.window_end,
-                   customer_data_sealed = excluded.customer_data_sealed
+                   customer_data_sealed = excluded.customer_data_sealed, address_sealed = excluded.address_sealed
                  WHERE visits.outcome IS NULL",
             )
             .bind(t.visit_id.0.to_vec())
@@ -79,6 +98,7 @@ impl Store {
             .bind(to_i64(t.window_start))
             .bind(to_i64(t.window_end()))
             .bind(sealed)
+            .bind(address)
             .execute(&mut *tx)
             .await?;
         }
@@ -97,6 +117,32 @@ impl Store {
             .map(|r| {
                 let ticket: Vec<u8> = r.try_get("ticket")?;
                 Ok((SignedTicket::verify(&ticket, &keys)?, r.try_get("outcome")?))
+            })
+            .collect()
+    }
+
+    /// The day's visits with their addresses, by window start.
+    pub async fn visit_summaries(&self) -> Result<Vec<VisitSummary>, StoreError> {
+        let keys = self.enrolment().await?.organisation_keys;
+        let rows = sqlx::query(
+            "SELECT visit_id, ticket, outcome, address_sealed FROM visits ORDER BY window_start, visit_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let ticket: Vec<u8> = r.try_get("ticket")?;
+                let row: Vec<u8> = r.try_get("visit_id")?;
+                let address = r
+                    .try_get::<Option<Vec<u8>>, _>("address_sealed")?
+                    .map(|sealed| self.sealer.open(VISIT_ADDRESS, &row, &sealed))
+                    .transpose()?
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+                Ok(VisitSummary {
+                    ticket: SignedTicket::verify(&ticket, &keys)?,
+                    outcome: r.try_get("outcome")?,
+                    address,
+                })
             })
             .collect()
     }
@@ -278,8 +324,9 @@ impl Store {
         let cutoff = to_i64(now.saturating_sub(u64::from(retention_days) * 86_400));
         let mut tx = self.pool.begin().await?;
         let customer_data = sqlx::query(
-            "UPDATE visits SET customer_data_sealed = NULL
-             WHERE customer_data_sealed IS NOT NULL AND synced_at IS NOT NULL AND synced_at <= ?",
+            "UPDATE visits SET customer_data_sealed = NULL, address_sealed = NULL
+             WHERE (customer_data_sealed IS NOT NULL OR address_sealed IS NOT NULL)
+               AND synced_at IS NOT NULL AND synced_at <= ?",
         )
         .bind(cutoff)
         .execute(&mut *tx)
@@ -300,6 +347,11 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        let kept_receipts = sqlx::query("DELETE FROM kept_receipts WHERE created_at <= ?")
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         let uploads = sqlx::query(
             "DELETE FROM outbox WHERE acknowledged_at IS NOT NULL AND acknowledged_at <= ?",
         )
@@ -312,6 +364,7 @@ impl Store {
             customer_data,
             sessions,
             notices,
+            kept_receipts,
             uploads,
         })
     }
@@ -322,5 +375,6 @@ pub struct PurgeReport {
     pub customer_data: u64,
     pub sessions: u64,
     pub notices: u64,
+    pub kept_receipts: u64,
     pub uploads: u64,
 }

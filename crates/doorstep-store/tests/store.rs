@@ -60,6 +60,7 @@ async fn agent_device() -> Device {
                 ticket: s.ticket_encoded.clone(),
                 customer_key: s.customer_key.public_key(),
                 customer_data: customer_data(),
+                address: Some("Kerkstraat 1, 3511 Utrecht".into()),
             }],
             &trust,
         )
@@ -164,6 +165,7 @@ async fn a_package_with_a_forged_ticket_is_refused_whole() {
                 ticket: forged,
                 customer_key: d.s.customer_key.public_key(),
                 customer_data: customer_data(),
+                address: Some("Kerkstraat 1, 3511 Utrecht".into()),
             }],
             &trust,
         )
@@ -434,12 +436,35 @@ async fn retention_erases_personal_data_after_sync_and_keeps_receipts() {
     let early = d.store.purge(now + 29 * 86_400, 30).await.unwrap();
     assert_eq!(early.customer_data, 0);
     assert_eq!(d.store.customer_data(&verified).await.unwrap().len(), 2);
+    let address = |summaries: Vec<doorstep_store::VisitSummary>| summaries[0].address.clone();
+    assert_eq!(
+        address(d.store.visit_summaries().await.unwrap()).as_deref(),
+        Some("Kerkstraat 1, 3511 Utrecht")
+    );
 
     let due = d.store.purge(now + 30 * 86_400, 30).await.unwrap();
     assert_eq!(due.customer_data, 1);
     assert_eq!(due.uploads, 1);
     assert!(d.store.customer_data(&verified).await.unwrap().is_empty());
+    assert_eq!(address(d.store.visit_summaries().await.unwrap()), None);
     assert_eq!(d.store.verify_receipt_log().await.unwrap().0, 1);
+}
+
+#[tokio::test]
+async fn the_device_key_is_stored_once_and_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    assert_eq!(store.device_secret().await.unwrap(), None);
+    store.put_device_secret(&[7; 32]).await.unwrap();
+    assert_eq!(store.device_secret().await.unwrap(), Some(vec![7; 32]));
+    assert!(store.put_device_secret(&[8; 32]).await.is_err());
+    assert_eq!(store.device_secret().await.unwrap(), Some(vec![7; 32]));
+    store.close().await;
+    let raw = std::fs::read(dir.path().join("device.db")).unwrap();
+    assert!(
+        !raw.windows(32).any(|w| w == [7; 32]),
+        "the key is on disk in clear"
+    );
 }
 
 #[tokio::test]

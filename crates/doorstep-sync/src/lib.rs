@@ -240,7 +240,7 @@ impl<'a> Syncer<'a> {
     /// Pushes every due upload, then pulls what the device's role needs.
     pub async fn sync(
         &mut self,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
         self.push(&mut report, progress).await?;
@@ -259,7 +259,7 @@ impl<'a> Syncer<'a> {
     pub async fn push(
         &mut self,
         report: &mut SyncReport,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<(), SyncError> {
         let total = self.store.pending_uploads().await?;
         let mut done = 0;
@@ -388,6 +388,7 @@ impl<'a> Syncer<'a> {
                                 |_| SyncError::Protocol("a customer key is not a P-256 key".into()),
                             )?,
                             customer_data: v.customer_data,
+                            address: v.address,
                         })
                     })
                     .collect::<Result<Vec<_>, SyncError>>()?;

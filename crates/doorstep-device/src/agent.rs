@@ -1,0 +1,230 @@
+//! The agent's side: the day's visits, and at the door challenge → proof → response → outcome.
+//! After each step the session is saved, so the flow survives the app being closed.
+
+use serde::{Deserialize, Serialize};
+
+use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
+use doorstep_core::agent::{AwaitingResponse, CustomerVerified};
+use doorstep_core::receipt::{Outcome, Receipt, UnverifiedOutcome};
+use doorstep_core::ticket::{Check, CheckSet, VisitId};
+use doorstep_core::{Code, Policy};
+use doorstep_store::OutboxKind;
+
+use crate::views::{
+    AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, OutcomeChoice, VisitTerms,
+    check_names, checks_to_record, spaced,
+};
+use crate::{Device, DeviceError, render, rng};
+
+/// Where the agent's handshake for a visit stands.
+#[derive(Serialize, Deserialize)]
+enum AgentSession {
+    AwaitingResponse(AwaitingResponse),
+    CustomerVerified(CustomerVerified),
+}
+
+pub(crate) fn parse_visit_id(hex_id: &str) -> Result<VisitId, DeviceError> {
+    hex::decode(hex_id)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .map(VisitId)
+        .ok_or_else(|| DeviceError::new("unknown_visit", "There is no such visit on this device."))
+}
+
+impl Device {
+    pub async fn agent_visits(&self) -> Result<Vec<AgentVisit>, DeviceError> {
+        Ok(self
+            .store
+            .visit_summaries()
+            .await?
+            .iter()
+            .map(|v| AgentVisit {
+                terms: VisitTerms::from(&v.ticket),
+                status: v.outcome.clone().unwrap_or_else(|| "open".into()),
+                address: v.address.clone(),
+            })
+            .collect())
+    }
+
+    pub async fn agent_visit(&self, visit_id: &str) -> Result<AgentVisit, DeviceError> {
+        self.agent_visits()
+            .await?
+            .into_iter()
+            .find(|v| v.terms.visit_id == visit_id)
+            .ok_or_else(|| {
+                DeviceError::new("unknown_visit", "There is no such visit on this device.")
+            })
+    }
+
+    /// The customer's challenge, scanned: checked against this visit, answered with the proof
+    /// to show.
+    pub async fn agent_scan_challenge(
+        &self,
+        visit_id: &str,
+        text: &str,
+    ) -> Result<CodeView, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        let challenge = Code::from_text(text)?.into_challenge()?;
+        let trust = self.store.trust(Policy::default()).await?;
+        let now = self.now();
+        let ready = self.store.ready_for(visit, &trust).await?;
+        let to_sign = ready.receive_challenge(challenge, &trust, now, &mut rng())?;
+        let signature = self.key.sign(&to_sign.bytes_to_sign());
+        let (awaiting, proof) = to_sign.finish(signature)?;
+        self.store
+            .save_session(visit, &AgentSession::AwaitingResponse(awaiting), now)
+            .await?;
+        render(&Code::Proof(proof))
+    }
+
+    /// The same proof with the whole ticket inside, for a customer whose phone does not hold
+    /// the notice (their app said "unknown ticket").
+    pub async fn agent_full_proof(&self, visit_id: &str) -> Result<CodeView, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        match self.store.load_session::<AgentSession>(visit).await? {
+            Some(AgentSession::AwaitingResponse(a)) => {
+                render(&Code::Proof(a.proof_with_full_ticket()))
+            }
+            _ => Err(no_handshake()),
+        }
+    }
+
+    /// The customer's response, scanned: the customer is verified and the data this visit may
+    /// show is opened.
+    pub async fn agent_scan_response(
+        &self,
+        visit_id: &str,
+        text: &str,
+    ) -> Result<CustomerConfirmed, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        let response = Code::from_text(text)?.into_response()?;
+        let awaiting = match self.store.load_session::<AgentSession>(visit).await? {
+            Some(AgentSession::AwaitingResponse(a)) => a,
+            _ => return Err(no_handshake()),
+        };
+        let verified = awaiting.receive_response(&response)?;
+        let customer_data = self.store.customer_data(&verified).await?;
+        let confirmed = CustomerConfirmed {
+            confirmation_code: spaced(verified.confirmation_code()),
+            customer_data,
+            checks_to_record: checks_to_record(verified.ticket().ticket().checks),
+        };
+        self.store
+            .save_session(visit, &AgentSession::CustomerVerified(verified), self.now())
+            .await?;
+        Ok(confirmed)
+    }
+
+    /// Signs, logs and queues the visit's receipt, with the agent's note (if any) queued for the
+    /// back-office beside it. `Verified` needs a handshake that verified the customer.
+    pub async fn agent_record_outcome(
+        &self,
+        visit_id: &str,
+        outcome: OutcomeChoice,
+        checks_done: &[String],
+        note: &str,
+    ) -> Result<AgentReceiptView, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        if note.chars().count() > MAX_REPORT_NOTE_CHARS {
+            return Err(DeviceError::new("note_too_long", "The note is too long."));
+        }
+        let checks: CheckSet = checks_done
+            .iter()
+            .filter_map(|name| Check::ALL.iter().copied().find(|c| c.name() == name))
+            .collect();
+        let now = self.now();
+        let session = self.store.load_session::<AgentSession>(visit).await?;
+        let receipt = match (outcome, session) {
+            (OutcomeChoice::Verified, Some(AgentSession::CustomerVerified(v))) => {
+                v.receipt(checks, now)
+            }
+            (OutcomeChoice::Verified, _) => {
+                return Err(DeviceError::new(
+                    "customer_not_verified",
+                    "The customer is not verified yet: scan their response first.",
+                ));
+            }
+            (other, session) => {
+                let unverified = unverified(other);
+                match session {
+                    Some(AgentSession::AwaitingResponse(a)) => a.abandon(unverified, now),
+                    Some(AgentSession::CustomerVerified(v)) => Receipt::without_handshake(
+                        v.ticket(),
+                        unverified,
+                        checks,
+                        Some(v.transcript_hash()),
+                        now,
+                    ),
+                    None => {
+                        let trust = self.store.trust(Policy::default()).await?;
+                        let ready = self.store.ready_for(visit, &trust).await?;
+                        Receipt::without_handshake(
+                            ready.ticket(),
+                            unverified,
+                            CheckSet::default(),
+                            None,
+                            now,
+                        )
+                    }
+                }
+            }
+        };
+        let signed = receipt
+            .to_sign(self.key.public_key())
+            .sign_with(&self.key)?;
+        self.store
+            .record_outcome(visit, receipt.outcome(), now)
+            .await?;
+        self.store.record_receipt(visit, &signed, now).await?;
+        self.store.clear_session(visit).await?;
+        let note = note.trim();
+        if !note.is_empty() {
+            let report = Report {
+                visit_id: Some(uuid::Uuid::from_bytes(visit.0)),
+                reason: Some(receipt.outcome().name().to_string()),
+                note: note.to_string(),
+                time: now,
+            };
+            let payload = serde_json::to_vec(&report)
+                .map_err(|e| DeviceError::new("storage", e.to_string()))?;
+            self.store
+                .enqueue(OutboxKind::Report, &payload, now)
+                .await?;
+        }
+        Ok(AgentReceiptView {
+            visit_id: visit_id.to_string(),
+            outcome: receipt.outcome().name(),
+            checks_done: check_names(receipt.checks_done()),
+            time: receipt.time(),
+            code: render(&Code::Receipt(signed))?,
+        })
+    }
+}
+
+fn unverified(choice: OutcomeChoice) -> UnverifiedOutcome {
+    match choice {
+        OutcomeChoice::NotHome => UnverifiedOutcome::NotHome,
+        OutcomeChoice::Refused => UnverifiedOutcome::Refused,
+        OutcomeChoice::Suspicious => UnverifiedOutcome::Suspicious,
+        OutcomeChoice::Failed | OutcomeChoice::Verified => UnverifiedOutcome::Failed,
+    }
+}
+
+fn no_handshake() -> DeviceError {
+    DeviceError::new(
+        "no_handshake",
+        "No handshake is in progress for this visit: scan the customer's code first.",
+    )
+}
+
+impl From<Outcome> for OutcomeChoice {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Verified => OutcomeChoice::Verified,
+            Outcome::NotHome => OutcomeChoice::NotHome,
+            Outcome::Refused => OutcomeChoice::Refused,
+            Outcome::Failed => OutcomeChoice::Failed,
+            Outcome::Suspicious => OutcomeChoice::Suspicious,
+        }
+    }
+}

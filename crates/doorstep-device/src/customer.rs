@@ -1,0 +1,179 @@
+//! The customer's side: the coming visits as the notices tell them, and at the door
+//! challenge → proof → response, an optional receipt from the agent, and reports.
+
+use serde::{Deserialize, Serialize};
+
+use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
+use doorstep_core::customer::{AwaitingProof, Done};
+use doorstep_core::{Code, Policy};
+use doorstep_store::{OutboxKind, StoredNotice};
+
+use crate::agent::parse_visit_id;
+use crate::views::{
+    AgentConfirmed, CodeView, CustomerVisit, KeptReceipt, VisitTerms, photo_url, spaced,
+};
+use crate::{Device, DeviceError, render, rng};
+
+/// Where the customer's handshake for a visit stands.
+#[derive(Serialize, Deserialize)]
+enum CustomerSession {
+    AwaitingProof(AwaitingProof),
+    Done(Done),
+}
+
+fn visit_view(n: &StoredNotice) -> CustomerVisit {
+    let notice = n.notice.notice();
+    CustomerVisit {
+        terms: VisitTerms::from(n.notice.ticket()),
+        purpose: notice.purpose.clone(),
+        retention_days: notice.retention_days,
+        official_phone: notice.official_phone.clone(),
+        organisation: notice.organisation_name.clone(),
+        photo: photo_url(n.photo.as_deref()),
+    }
+}
+
+impl Device {
+    pub async fn customer_visits(&self) -> Result<Vec<CustomerVisit>, DeviceError> {
+        Ok(self.store.notices().await?.iter().map(visit_view).collect())
+    }
+
+    async fn notice(&self, visit_id: &str) -> Result<StoredNotice, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        self.store
+            .notices()
+            .await?
+            .into_iter()
+            .find(|n| n.notice.ticket().ticket().visit_id == visit)
+            .ok_or_else(|| {
+                DeviceError::new("unknown_visit", "There is no such visit on this device.")
+            })
+    }
+
+    /// The challenge to show the agent. The one in progress is shown again unless `fresh`
+    /// (after a refused proof, a fresh challenge defeats a replayed one).
+    pub async fn customer_challenge(
+        &self,
+        visit_id: &str,
+        fresh: bool,
+    ) -> Result<CodeView, DeviceError> {
+        let notice = self.notice(visit_id).await?;
+        let visit = notice.notice.ticket().ticket().visit_id;
+        if !fresh {
+            if let Some(CustomerSession::AwaitingProof(waiting)) =
+                self.store.load_session(visit).await?
+            {
+                return render(&Code::Challenge(waiting.challenge().clone()));
+            }
+        }
+        let now = self.now();
+        let (waiting, challenge) =
+            AwaitingProof::start(notice.notice, self.key.public_key(), now, &mut rng());
+        self.store
+            .save_session(visit, &CustomerSession::AwaitingProof(waiting), now)
+            .await?;
+        render(&Code::Challenge(challenge))
+    }
+
+    /// The agent's proof, scanned. Every check passed: the agent is who the notice says, and
+    /// the response to show is signed and kept with the customer's receipt. Otherwise the
+    /// error says why, and the challenge stays so the customer may scan again.
+    pub async fn customer_scan_proof(
+        &self,
+        visit_id: &str,
+        text: &str,
+    ) -> Result<AgentConfirmed, DeviceError> {
+        let notice = self.notice(visit_id).await?;
+        let visit = notice.notice.ticket().ticket().visit_id;
+        let proof = Code::from_text(text)?.into_proof()?;
+        let waiting = match self.store.load_session(visit).await? {
+            Some(CustomerSession::AwaitingProof(w)) => w,
+            _ => {
+                return Err(DeviceError::new(
+                    "no_handshake",
+                    "Show your code to the agent first, then scan theirs.",
+                ));
+            }
+        };
+        let trust = self.store.trust(Policy::default()).await?;
+        let now = self.now();
+        let verified = waiting.receive_proof(&proof, &trust, now)?;
+        let signature = self.key.sign(&verified.bytes_to_sign());
+        let terms = VisitTerms::from(verified.ticket());
+        let (done, response) = verified.finish(signature)?;
+        self.store.keep_receipt(&done.receipt(), now).await?;
+        let confirmation_code = spaced(done.confirmation_code());
+        self.store
+            .save_session(visit, &CustomerSession::Done(done), now)
+            .await?;
+        Ok(AgentConfirmed {
+            terms,
+            photo: photo_url(notice.photo.as_deref()),
+            confirmation_code,
+            response: render(&Code::Response(response))?,
+        })
+    }
+
+    /// The agent's signed receipt, scanned: kept with the customer's receipt if it is for this
+    /// very handshake.
+    pub async fn customer_scan_receipt(
+        &self,
+        visit_id: &str,
+        text: &str,
+    ) -> Result<KeptReceipt, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        let encoded = Code::from_text(text)?.into_receipt()?;
+        let done = match self.store.load_session(visit).await? {
+            Some(CustomerSession::Done(d)) => d,
+            _ => {
+                return Err(DeviceError::new(
+                    "no_handshake",
+                    "This visit has no completed check to attach a receipt to.",
+                ));
+            }
+        };
+        let done = done.accept_agent_receipt(&encoded)?;
+        let receipt = done.receipt();
+        self.store.keep_receipt(&receipt, self.now()).await?;
+        self.store
+            .save_session(visit, &CustomerSession::Done(done), self.now())
+            .await?;
+        Ok(KeptReceipt::from(&receipt))
+    }
+
+    /// "Report this visitor": queued, and sent with the next sync.
+    pub async fn customer_report(
+        &self,
+        visit_id: Option<&str>,
+        reason: Option<&str>,
+        note: &str,
+    ) -> Result<(), DeviceError> {
+        if note.chars().count() > MAX_REPORT_NOTE_CHARS {
+            return Err(DeviceError::new("note_too_long", "The note is too long."));
+        }
+        let visit_id = visit_id.map(parse_visit_id).transpose()?;
+        let now = self.now();
+        let report = Report {
+            visit_id: visit_id.map(|v| uuid::Uuid::from_bytes(v.0)),
+            reason: reason.map(str::to_string),
+            note: note.trim().to_string(),
+            time: now,
+        };
+        let payload =
+            serde_json::to_vec(&report).map_err(|e| DeviceError::new("storage", e.to_string()))?;
+        self.store
+            .enqueue(OutboxKind::Report, &payload, now)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn customer_receipts(&self) -> Result<Vec<KeptReceipt>, DeviceError> {
+        Ok(self
+            .store
+            .kept_receipts()
+            .await?
+            .iter()
+            .map(KeptReceipt::from)
+            .collect())
+    }
+}

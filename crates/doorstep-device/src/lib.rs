@@ -1,0 +1,198 @@
+//! What a phone does with Doorstep, as plain async calls returning plain data. The app's
+//! commands (Tauri, or any other shell) translate to and from these and hold no logic.
+//!
+//! A [`Device`] owns the offline store and the device's signing key; the doorstep flows keep
+//! their state in the store after every step, so a restart or a crash mid-visit resumes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use doorstep_core::{Code, Randomness, SoftwareKey};
+use doorstep_store::{KeyProvider, Store, StoreError};
+use doorstep_sync::{Client, Clock, Progress, SyncError, Syncer};
+
+mod agent;
+mod customer;
+mod error;
+pub mod views;
+
+pub use error::DeviceError;
+use views::{CodeView, EnrolmentView, Status, SyncView};
+
+/// The checkpoint holding the time of the last complete sync.
+pub const LAST_SYNC: &str = doorstep_sync::LAST_SYNC_CHECKPOINT;
+
+struct SystemRandomness;
+
+impl Randomness for SystemRandomness {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        getrandom::fill(dest).expect("the system random source is available");
+    }
+}
+
+pub struct Device {
+    store: Store,
+    key: Arc<SoftwareKey>,
+    clock: Clock,
+}
+
+impl Device {
+    /// Opens the device's store in `dir` (creating it on first use) with its data key from
+    /// `keys`, and loads the device's signing key, making one on first use.
+    pub async fn open(
+        dir: &Path,
+        keys: &dyn KeyProvider,
+        clock: Clock,
+    ) -> Result<Self, DeviceError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DeviceError::new("storage", format!("cannot create {}: {e}", dir.display()))
+        })?;
+        let store = Store::open(&dir.join("device.db"), keys).await?;
+        let key = match store.device_secret().await? {
+            Some(secret) => SoftwareKey::from_bytes(&secret)
+                .map_err(|_| StoreError::Damaged("device_secret: not a P-256 key".into()))?,
+            None => {
+                let key = SoftwareKey::generate(&mut SystemRandomness);
+                store.put_device_secret(&key.to_bytes()).await?;
+                key
+            }
+        };
+        Ok(Self {
+            store,
+            key: Arc::new(key),
+            clock,
+        })
+    }
+
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    pub async fn status(&self) -> Result<Status, DeviceError> {
+        let enrolment = match self.store.enrolment().await {
+            Ok(e) => Some(EnrolmentView::from(&e)),
+            Err(StoreError::NotEnrolled) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let last_sync = self
+            .store
+            .checkpoint(LAST_SYNC)
+            .await?
+            .and_then(|t| t.parse().ok());
+        Ok(Status {
+            enrolment,
+            pending_uploads: self.store.pending_uploads().await?,
+            rejected_uploads: self.store.rejected_uploads().await?.len() as u64,
+            last_sync,
+        })
+    }
+
+    /// Enrols with what the person scanned or typed: a `DS1E:` invite (which names the
+    /// back-office), or the typed one-time code with the back-office's address.
+    pub async fn enrol(
+        &self,
+        code: &str,
+        server_url: Option<&str>,
+    ) -> Result<EnrolmentView, DeviceError> {
+        let code = code.trim();
+        let (typed, url) = if code.to_ascii_uppercase().starts_with("DS1E:") {
+            let invite = Code::from_text(code)?.into_enrolment()?;
+            (invite.code.to_typed(), invite.server_url)
+        } else {
+            let typed = doorstep_core::enrolment::EnrolmentCode::from_typed(code)?.to_typed();
+            let url = server_url
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| {
+                    DeviceError::new(
+                        "server_url_missing",
+                        "Enter your organisation's server address.",
+                    )
+                })?;
+            (typed, url.to_string())
+        };
+        if let Ok(existing) = self.store.enrolment().await {
+            return Err(DeviceError::new(
+                "already_enrolled",
+                format!(
+                    "This device is already enrolled with {}.",
+                    existing.organisation_name
+                ),
+            ));
+        }
+        let client = Client::new(&url)?;
+        let enrolment =
+            doorstep_sync::enrol(&self.store, &client, &typed, &*self.key, self.now()).await?;
+        Ok(EnrolmentView::from(&enrolment))
+    }
+
+    /// Pushes what is waiting and pulls the day's visits or notices; `progress` hears about
+    /// every batch.
+    pub async fn sync(
+        &self,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<SyncView, DeviceError> {
+        let url = self.store.enrolment().await?.server_url;
+        let mut syncer = Syncer::new(
+            &self.store,
+            Client::new(&url)?,
+            self.key.clone(),
+            self.clock.clone(),
+        );
+        let report = syncer.sync(progress).await?;
+        Ok(SyncView {
+            stored: report.stored + report.already_stored,
+            rejected: report.rejected,
+            pending: report.pending,
+            visits: report.visits as u64,
+            notices: report.notices as u64,
+            clock_offset: report.clock_offset,
+        })
+    }
+
+    /// Erases what the retention period no longer allows the device to keep.
+    pub async fn purge(
+        &self,
+        retention_days: u32,
+    ) -> Result<doorstep_store::PurgeReport, DeviceError> {
+        Ok(self.store.purge(self.now(), retention_days).await?)
+    }
+}
+
+/// The Doorstep code in a picture (a photo of a screen, a screenshot): every QR symbol is
+/// decoded and the first Doorstep code among them returned as text.
+pub fn decode_image(bytes: &[u8]) -> Result<String, DeviceError> {
+    let texts = doorstep_qr::decode_png(bytes)
+        .map_err(|e| DeviceError::new("no_code_in_image", e.to_string()))?;
+    texts
+        .into_iter()
+        .find(|t| doorstep_core::codec::decode_text(t).is_ok())
+        .ok_or_else(|| DeviceError::new("no_code_in_image", "The picture holds no Doorstep code."))
+}
+
+/// A code as text and as an SVG symbol for the screen.
+pub fn render(code: &Code) -> Result<CodeView, DeviceError> {
+    CodeView::new(code.to_text())
+}
+
+pub(crate) fn rng() -> impl Randomness {
+    SystemRandomness
+}
+
+impl From<SyncError> for DeviceError {
+    fn from(e: SyncError) -> Self {
+        DeviceError {
+            kind: e.kind().to_string(),
+            message: e.to_string(),
+            transient: e.is_transient(),
+        }
+    }
+}

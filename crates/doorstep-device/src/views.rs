@@ -1,0 +1,238 @@
+//! What the screens show, as plain serialisable data (camelCase for the views' TypeScript).
+//! Times are Unix seconds; the views format them in the person's language and zone.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use doorstep_core::customer::CustomerReceipt;
+use doorstep_core::ticket::{Check, CheckSet, SignedTicket};
+use doorstep_store::{Enrolment, Role};
+
+use crate::DeviceError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolmentView {
+    pub role: &'static str,
+    pub organisation: String,
+    pub server_url: String,
+    pub enrolled_at: u64,
+}
+
+impl From<&Enrolment> for EnrolmentView {
+    fn from(e: &Enrolment) -> Self {
+        Self {
+            role: match e.role {
+                Role::Agent => "agent",
+                Role::Customer => "customer",
+            },
+            organisation: e.organisation_name.clone(),
+            server_url: e.server_url.clone(),
+            enrolled_at: e.enrolled_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub enrolment: Option<EnrolmentView>,
+    pub pending_uploads: u64,
+    pub rejected_uploads: u64,
+    pub last_sync: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncView {
+    pub stored: u64,
+    pub rejected: u64,
+    pub pending: u64,
+    pub visits: u64,
+    pub notices: u64,
+    pub clock_offset: i64,
+}
+
+/// A code to show: its text (what a scanner reads) and the QR symbol as SVG.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeView {
+    pub text: String,
+    pub svg: String,
+    pub qr_version: i16,
+}
+
+impl CodeView {
+    pub fn new(text: String) -> Result<Self, DeviceError> {
+        let symbol = doorstep_qr::Symbol::new(&text)
+            .map_err(|e| DeviceError::new("code_too_large", e.to_string()))?;
+        Ok(Self {
+            svg: symbol.to_svg(),
+            qr_version: symbol.size().version,
+            text,
+        })
+    }
+}
+
+/// Who is coming and what they may do and see: the part of a ticket both sides show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitTerms {
+    pub visit_id: String,
+    pub agent_name: String,
+    pub on_behalf_of: String,
+    pub window_start: u64,
+    pub window_end: u64,
+    /// What the agent may check at the door (`card_handover`, …).
+    pub checks: Vec<&'static str>,
+    /// The customer's data the agent may see (`full_name`, …).
+    pub fields: Vec<&'static str>,
+}
+
+impl From<&SignedTicket> for VisitTerms {
+    fn from(ticket: &SignedTicket) -> Self {
+        let t = ticket.ticket();
+        Self {
+            visit_id: hex::encode(t.visit_id.0),
+            agent_name: t.agent_name.clone(),
+            on_behalf_of: t.on_behalf_of.clone(),
+            window_start: t.window_start,
+            window_end: t.window_end(),
+            checks: t.checks.iter().map(|c| c.name()).collect(),
+            fields: t.fields.iter().map(|f| f.name()).collect(),
+        }
+    }
+}
+
+/// One of the agent's visits of the day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentVisit {
+    pub terms: VisitTerms,
+    /// `open`, or the recorded outcome (`verified`, `not_home`, …).
+    pub status: String,
+    pub address: Option<String>,
+}
+
+/// The customer's coming visit, everything the notice says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerVisit {
+    pub terms: VisitTerms,
+    pub purpose: String,
+    pub retention_days: u32,
+    pub official_phone: String,
+    pub organisation: String,
+    /// The agent's photo as a `data:` URL, checked against the ticket's hash.
+    pub photo: Option<String>,
+}
+
+pub(crate) fn photo_url(photo: Option<&[u8]>) -> Option<String> {
+    let bytes = photo?;
+    let mime = if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else if bytes.starts_with(&[0xff, 0xd8]) {
+        "image/jpeg"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+/// The agent's screen once the customer is verified: the confirmation code both screens show
+/// and exactly the customer data the ticket allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerConfirmed {
+    pub confirmation_code: String,
+    pub customer_data: BTreeMap<String, String>,
+    /// Checks the agent may tick besides the handshake itself.
+    pub checks_to_record: Vec<&'static str>,
+}
+
+/// The customer's screen once the agent is verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentConfirmed {
+    pub terms: VisitTerms,
+    pub photo: Option<String>,
+    pub confirmation_code: String,
+    /// The customer's answer, for the agent to scan.
+    pub response: CodeView,
+}
+
+/// What the agent records after the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeChoice {
+    Verified,
+    NotHome,
+    Refused,
+    Failed,
+    Suspicious,
+}
+
+/// The receipt the agent's device signed and queued; its code lets the customer keep it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentReceiptView {
+    pub visit_id: String,
+    pub outcome: &'static str,
+    pub checks_done: Vec<&'static str>,
+    pub time: u64,
+    pub code: CodeView,
+}
+
+/// One of the customer's kept receipts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptReceipt {
+    pub visit_id: String,
+    pub agent_name: String,
+    pub on_behalf_of: String,
+    pub confirmation_code: String,
+    pub verified_at: u64,
+    /// The first bytes of the handshake's transcript hash, to quote to the organisation.
+    pub reference: String,
+    /// Set once the agent's signed receipt was scanned: the outcome it records.
+    pub agent_outcome: Option<&'static str>,
+}
+
+impl From<&CustomerReceipt> for KeptReceipt {
+    fn from(r: &CustomerReceipt) -> Self {
+        Self {
+            visit_id: hex::encode(r.visit_id.0),
+            agent_name: r.agent_name.clone(),
+            on_behalf_of: r.on_behalf_of.clone(),
+            confirmation_code: spaced(r.confirmation_code),
+            verified_at: r.verified_at,
+            reference: hex::encode(&r.transcript_hash[..6]),
+            agent_outcome: r
+                .agent_receipt
+                .as_ref()
+                .map(|a| a.receipt().outcome().name()),
+        }
+    }
+}
+
+/// `406 859`: easier to read aloud and compare than `406859`.
+pub fn spaced(code: u32) -> String {
+    format!("{:03} {:03}", code / 1000 % 1000, code % 1000)
+}
+
+pub(crate) fn check_names(set: CheckSet) -> Vec<&'static str> {
+    set.iter().map(|c| c.name()).collect()
+}
+
+/// Checks an agent may tick: the ticket's, except the handshake, which is never ticked by hand.
+pub(crate) fn checks_to_record(set: CheckSet) -> Vec<&'static str> {
+    set.iter()
+        .filter(|c| *c != Check::DeviceKey)
+        .map(|c| c.name())
+        .collect()
+}

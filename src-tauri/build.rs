@@ -1,0 +1,29 @@
+// The app's own commands get permissions like a plugin's, so each capability file grants only
+// what its windows need.
+const COMMANDS: &[&str] = &[
+    "status",
+    "first_screen_shown",
+    "enrol",
+    "sync",
+    "decode_image",
+    "agent_visits",
+    "agent_visit",
+    "agent_scan_challenge",
+    "agent_full_proof",
+    "agent_scan_response",
+    "agent_record_outcome",
+    "customer_visits",
+    "customer_challenge",
+    "customer_scan_proof",
+    "customer_scan_receipt",
+    "customer_report",
+    "customer_receipts",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("the Tauri build step failed");
+}

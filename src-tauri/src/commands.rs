@@ -1,0 +1,215 @@
+//! The commands the views call. Each one unpacks its arguments, calls the device and hands the
+//! result back; errors travel as [`DeviceError`] (kind, message, transient).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use serde::Serialize;
+use tauri::{Emitter, Runtime, State};
+
+use doorstep_device::views::{
+    AgentConfirmed, AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, CustomerVisit,
+    EnrolmentView, KeptReceipt, OutcomeChoice, Status, SyncView,
+};
+use doorstep_device::{DeviceError, decode_image as decode_png};
+
+use crate::AppState;
+
+type Shared<'a> = State<'a, Arc<AppState>>;
+type Answer<T> = Result<T, DeviceError>;
+
+pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        status,
+        first_screen_shown,
+        enrol,
+        sync,
+        decode_image,
+        agent_visits,
+        agent_visit,
+        agent_scan_challenge,
+        agent_full_proof,
+        agent_scan_response,
+        agent_record_outcome,
+        customer_visits,
+        customer_challenge,
+        customer_scan_proof,
+        customer_scan_receipt,
+        customer_report,
+        customer_receipts,
+    ]
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppStatus {
+    #[serde(flatten)]
+    pub device: Status,
+    /// `system` (the OS key store holds the data key) or `file`.
+    pub key_store: &'static str,
+    /// `desktop` or `mobile`: which ways of scanning the views offer.
+    pub platform: &'static str,
+}
+
+#[tauri::command]
+pub async fn status(state: Shared<'_>) -> Answer<AppStatus> {
+    Ok(AppStatus {
+        device: state.device.status().await?,
+        key_store: state.key_store,
+        platform: if cfg!(mobile) { "mobile" } else { "desktop" },
+    })
+}
+
+/// The views call this once their first screen is on display; the time is logged for the
+/// cold-start measurement (`scripts/measure-app.sh`).
+#[tauri::command]
+pub fn first_screen_shown(state: Shared<'_>) -> u64 {
+    let since_start = state.started.elapsed().as_millis() as u64;
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    eprintln!(
+        "doorstep: first screen at {wall} ms (unix), {since_start} ms after the store opened"
+    );
+    since_start
+}
+
+#[tauri::command]
+pub async fn enrol(
+    state: Shared<'_>,
+    code: String,
+    server_url: Option<String>,
+) -> Answer<EnrolmentView> {
+    state.device.enrol(&code, server_url.as_deref()).await
+}
+
+#[derive(Clone, Serialize)]
+struct SyncProgress {
+    done: u64,
+    total: u64,
+}
+
+/// Syncs now; progress goes out as `sync-progress` events. A second call while one runs waits.
+#[tauri::command]
+pub async fn sync<R: Runtime>(app: tauri::AppHandle<R>, state: Shared<'_>) -> Answer<SyncView> {
+    let _one_at_a_time = state.sync_lock.lock().await;
+    state
+        .device
+        .sync(&mut |p| {
+            let _ = app.emit(
+                "sync-progress",
+                SyncProgress {
+                    done: p.done,
+                    total: p.total,
+                },
+            );
+        })
+        .await
+}
+
+/// A picture (PNG, base64) from "scan from an image" or a webcam frame, decoded by the same
+/// decoder every scan path uses.
+#[tauri::command]
+pub fn decode_image(png_base64: String) -> Answer<String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(png_base64.trim())
+        .map_err(|_| DeviceError::new("no_code_in_image", "The picture could not be read."))?;
+    decode_png(&bytes)
+}
+
+#[tauri::command]
+pub async fn agent_visits(state: Shared<'_>) -> Answer<Vec<AgentVisit>> {
+    state.device.agent_visits().await
+}
+
+#[tauri::command]
+pub async fn agent_visit(state: Shared<'_>, visit_id: String) -> Answer<AgentVisit> {
+    state.device.agent_visit(&visit_id).await
+}
+
+#[tauri::command]
+pub async fn agent_scan_challenge(
+    state: Shared<'_>,
+    visit_id: String,
+    text: String,
+) -> Answer<CodeView> {
+    state.device.agent_scan_challenge(&visit_id, &text).await
+}
+
+#[tauri::command]
+pub async fn agent_full_proof(state: Shared<'_>, visit_id: String) -> Answer<CodeView> {
+    state.device.agent_full_proof(&visit_id).await
+}
+
+#[tauri::command]
+pub async fn agent_scan_response(
+    state: Shared<'_>,
+    visit_id: String,
+    text: String,
+) -> Answer<CustomerConfirmed> {
+    state.device.agent_scan_response(&visit_id, &text).await
+}
+
+#[tauri::command]
+pub async fn agent_record_outcome(
+    state: Shared<'_>,
+    visit_id: String,
+    outcome: OutcomeChoice,
+    checks_done: Vec<String>,
+    note: String,
+) -> Answer<AgentReceiptView> {
+    state
+        .device
+        .agent_record_outcome(&visit_id, outcome, &checks_done, &note)
+        .await
+}
+
+#[tauri::command]
+pub async fn customer_visits(state: Shared<'_>) -> Answer<Vec<CustomerVisit>> {
+    state.device.customer_visits().await
+}
+
+#[tauri::command]
+pub async fn customer_challenge(
+    state: Shared<'_>,
+    visit_id: String,
+    fresh: bool,
+) -> Answer<CodeView> {
+    state.device.customer_challenge(&visit_id, fresh).await
+}
+
+#[tauri::command]
+pub async fn customer_scan_proof(
+    state: Shared<'_>,
+    visit_id: String,
+    text: String,
+) -> Answer<AgentConfirmed> {
+    state.device.customer_scan_proof(&visit_id, &text).await
+}
+
+#[tauri::command]
+pub async fn customer_scan_receipt(
+    state: Shared<'_>,
+    visit_id: String,
+    text: String,
+) -> Answer<KeptReceipt> {
+    state.device.customer_scan_receipt(&visit_id, &text).await
+}
+
+#[tauri::command]
+pub async fn customer_report(
+    state: Shared<'_>,
+    visit_id: Option<String>,
+    reason: Option<String>,
+    note: String,
+) -> Answer<()> {
+    state
+        .device
+        .customer_report(visit_id.as_deref(), reason.as_deref(), &note)
+        .await
+}
+
+#[tauri::command]
+pub async fn customer_receipts(state: Shared<'_>) -> Answer<Vec<KeptReceipt>> {
+    state.device.customer_receipts().await
+}

@@ -1,0 +1,79 @@
+//! The Doorstep app's Rust shell. Commands translate between the views and
+//! [`doorstep_device::Device`], which does the work; nothing here decides anything.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use doorstep_device::{Device, DeviceError};
+use doorstep_store::{FileKeyProvider, KeyProvider};
+use tauri::Manager;
+
+pub mod commands;
+
+/// What the commands share: the device, and one sync at a time.
+pub struct AppState {
+    pub device: Device,
+    pub key_store: &'static str,
+    pub sync_lock: tokio::sync::Mutex<()>,
+    pub started: std::time::Instant,
+}
+
+/// The device's data key: from the system key store where there is one (Secret Service,
+/// Keychain, Credential Manager), else from an owner-only file beside the data.
+fn key_provider(dir: &Path) -> (Box<dyn KeyProvider>, &'static str) {
+    if std::env::var("DOORSTEP_KEY_STORE").as_deref() != Ok("file") {
+        let account = dir.display().to_string();
+        if let Ok(provider) = doorstep_keyring::KeyringKeyProvider::new(&account) {
+            if provider.data_key().is_ok() {
+                return (Box::new(provider), "system");
+            }
+        }
+        eprintln!("doorstep: the system key store is unavailable; the data key is kept in a file");
+    }
+    (Box::new(FileKeyProvider::new(dir.join("data.key"))), "file")
+}
+
+/// The data directory: `DOORSTEP_DATA_DIR` if set (two instances on one desktop, tests), else
+/// the platform's app data directory.
+fn data_dir(app: &tauri::App) -> Result<PathBuf, DeviceError> {
+    if let Some(dir) = std::env::var_os("DOORSTEP_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    app.path()
+        .app_data_dir()
+        .map_err(|e| DeviceError::new("storage", e.to_string()))
+}
+
+pub async fn open_state(dir: &Path) -> Result<AppState, DeviceError> {
+    let (keys, key_store) = key_provider(dir);
+    std::fs::create_dir_all(dir).map_err(|e| DeviceError::new("storage", e.to_string()))?;
+    let device = Device::open(dir, &*keys, doorstep_sync::system_clock()).await?;
+    Ok(AppState {
+        device,
+        key_store,
+        sync_lock: tokio::sync::Mutex::new(()),
+        started: std::time::Instant::now(),
+    })
+}
+
+/// The builder with every command and plugin; `run` adds the real context, tests a mock one.
+pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
+    let builder = tauri::Builder::<R>::new();
+    #[cfg(mobile)]
+    let builder = builder
+        .plugin(tauri_plugin_barcode_scanner::init())
+        .plugin(tauri_plugin_biometric::init());
+    builder.invoke_handler(commands::handler())
+}
+
+pub fn run() {
+    builder()
+        .setup(|app| {
+            let dir = data_dir(app)?;
+            let state = tauri::async_runtime::block_on(open_state(&dir))?;
+            app.manage(Arc::new(state));
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("the app failed to start");
+}

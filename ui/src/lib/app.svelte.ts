@@ -1,0 +1,73 @@
+// Which screen is showing and the device's status, shared by every view.
+import { listen } from "@tauri-apps/api/event";
+import { api, asDeviceError, type AppStatus, type DeviceError } from "./api";
+
+export type Screen =
+  | { name: "loading" }
+  | { name: "onboarding" }
+  | { name: "agentVisits" }
+  | { name: "agentVisit"; visitId: string }
+  | { name: "agentDoor"; visitId: string }
+  | { name: "customerHome" }
+  | { name: "customerDoor"; visitId: string }
+  | { name: "receipts" };
+
+export const app = $state({
+  screen: { name: "loading" } as Screen,
+  status: null as AppStatus | null,
+  online: globalThis.navigator?.onLine ?? true,
+  syncing: false,
+  progress: null as { done: number; total: number } | null,
+  syncError: null as DeviceError | null,
+  // Bumped after every sync, so lists reload.
+  generation: 0,
+});
+
+export function go(screen: Screen) {
+  app.screen = screen;
+  globalThis.scrollTo?.(0, 0);
+}
+
+export function home(): Screen {
+  const role = app.status?.enrolment?.role;
+  if (role === "agent") return { name: "agentVisits" };
+  if (role === "customer") return { name: "customerHome" };
+  return { name: "onboarding" };
+}
+
+export async function refreshStatus() {
+  app.status = await api.status();
+}
+
+export async function syncNow() {
+  if (app.syncing || !app.status?.enrolment) return;
+  app.syncing = true;
+  app.syncError = null;
+  app.progress = null;
+  try {
+    await api.sync();
+    app.online = true;
+  } catch (e) {
+    app.syncError = asDeviceError(e);
+    if (app.syncError.transient) app.online = false;
+  } finally {
+    app.syncing = false;
+    app.progress = null;
+    app.generation += 1;
+    await refreshStatus().catch(() => {});
+  }
+}
+
+export async function start() {
+  globalThis.addEventListener?.("online", () => {
+    app.online = true;
+    void syncNow();
+  });
+  globalThis.addEventListener?.("offline", () => (app.online = false));
+  await listen<{ done: number; total: number }>("sync-progress", (e) => {
+    app.progress = e.payload;
+  }).catch(() => {});
+  await refreshStatus();
+  app.screen = home();
+  if (app.status?.enrolment) void syncNow();
+}

@@ -4,7 +4,8 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: setup run test fmt-check clippy unit wasm vectors fuzz bench-smoke bench survey
+.PHONY: setup run test fmt-check clippy unit wasm vectors fuzz bench-smoke bench survey \
+	ui-dist ui-check app e2e screens check-mobile measure-app
 
 setup:
 	scripts/setup.sh
@@ -26,7 +27,7 @@ run:
 	@echo "  Completed visits: target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) export --org 'Northbank Cards' --format csv"
 	target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) serve --listen $(DEMO_LISTEN)
 
-test: setup fmt-check clippy unit wasm vectors bench-smoke fuzz
+test: setup ui-dist fmt-check clippy ui-check unit wasm vectors bench-smoke fuzz e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -40,6 +41,29 @@ unit:
 	scripts/with-postgres.sh scripts/with-keyring.sh \
 	  env DOORSTEP_REQUIRE_POSTGRES=1 DOORSTEP_REQUIRE_KEYRING=1 sh -c \
 	  '$(CARGO) test --workspace && $(CARGO) test --benches -p doorstep-server -p doorstep-sync' 
+
+# The app's views, built: the Rust shell embeds them, so its tests and clippy need them too.
+ui-dist:
+	npm --prefix ui run build
+
+# The views' type check (svelte-check, strict) and their tests (Vitest with mocked IPC).
+ui-check:
+	npm --prefix ui run check
+	NO_COLOR=1 npm --prefix ui test
+
+# The desktop app as the CLI builds it (views embedded, debug profile).
+app:
+	cd src-tauri && ../ui/node_modules/.bin/tauri build --debug --no-bundle
+
+# Two instances of the real app in WebKit under Xvfb against a real back-office.
+e2e: app
+	$(CARGO) build -q -p doorstep-server
+	scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
+
+# Every main screen at 360×640 in English and Dutch, into docs/screens.
+screens: app
+	$(CARGO) build -q -p doorstep-server
+	SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # The protocol core must build for the web page's WebAssembly (without the std-only tables).
 wasm:

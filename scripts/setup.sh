@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs what building and testing Doorstep needs, idempotently: Rust targets and tools.
+# Installs what building and testing Doorstep needs, idempotently: Debian packages (the app's
+# WebKitGTK and its WebDriver, Xvfb), Rust targets and tools, the views' npm packages.
 # Everything here is a no-op when already present.
 set -euo pipefail
 
 need_apt=()
 for tool in gcc:gcc pkg-config:pkg-config python3:python3; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
+done
+# The desktop app (Tauri 2 on WebKitGTK), its WebDriver and a virtual display for its tests.
+for pkg in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev \
+  libsoup-3.0-dev libxdo-dev libssl-dev webkit2gtk-driver xvfb xauth file; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
@@ -24,4 +30,15 @@ if [ "${WITH_FUZZ:-1}" = 1 ]; then
   if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
   fi
+fi
+
+# Drives the app's WebKit for the end-to-end tests.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  cargo install tauri-driver --locked
+fi
+
+# The views' packages, exactly as locked; reinstalled only when the lockfile changed.
+ui=$(dirname "$0")/../ui
+if [ ! -f "$ui/node_modules/.package-lock.json" ] || [ "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]; then
+  npm --prefix "$ui" ci --no-audit --no-fund
 fi

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import AgentDoor from "../src/screens/AgentDoor.svelte";
+import { code, terms } from "./fixtures";
+
+async function scanPasted(text: string) {
+  await fireEvent.input(await screen.findByTestId("scan-paste"), { target: { value: text } });
+  await fireEvent.click(screen.getByTestId("scan-paste-submit"));
+}
+
+describe("the agent at the door", () => {
+  it("challenge → proof → response → only the allowed data → signed receipt", async () => {
+    const recorded: unknown[] = [];
+    mockIPC((cmd, args) => {
+      switch (cmd) {
+        case "agent_scan_challenge":
+          return code("DS1P:PROOF");
+        case "agent_scan_response":
+          return {
+            confirmationCode: "406 859",
+            customerData: { full_name: "Jan Jansen", card_last_four: "4242" },
+            checksToRecord: ["card_handover"],
+          };
+        case "agent_record_outcome":
+          recorded.push(args);
+          return { visitId: terms.visitId, outcome: "verified", checksDone: ["device_key", "card_handover"], time: 1, code: code("DS1K:RECEIPT") };
+        case "status":
+          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop" };
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(AgentDoor, { visitId: terms.visitId });
+    await scanPasted("DS1C:CHALLENGE");
+    expect((await screen.findByTestId("qr")).innerHTML).toContain("DS1P:PROOF");
+    expect(screen.getByText(/Turn your screen brightness up/)).toBeTruthy();
+    await fireEvent.click(screen.getByTestId("next"));
+    await scanPasted("DS1R:RESPONSE");
+    expect((await screen.findByTestId("confirmation")).textContent).toBe("406 859");
+    const data = screen.getByTestId("customer-data").textContent ?? "";
+    expect(data).toContain("Full name");
+    expect(data).toContain("Jan Jansen");
+    expect(data).toContain("Last four digits of the card");
+    await fireEvent.input(screen.getByTestId("note"), { target: { value: "all fine" } });
+    await fireEvent.click(screen.getByTestId("save-outcome"));
+    await screen.findByTestId("receipt");
+    expect(recorded).toEqual([{ visitId: terms.visitId, outcome: "verified", checksDone: ["card_handover"], note: "all fine" }]);
+  });
+
+  it("a challenge for another visit ends on the agent's red screen with the reason", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "agent_scan_challenge") {
+        throw { kind: "wrong_visit", message: "This code belongs to a different visit.", transient: false };
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(AgentDoor, { visitId: terms.visitId });
+    await scanPasted("DS1C:OTHER");
+    const result = await screen.findByTestId("result");
+    expect(result.dataset.kind).toBe("wrong_visit");
+    expect(result.textContent).toContain("Not verified");
+    expect(screen.getByTestId("reason").textContent).toBe("This code belongs to a different visit.");
+  });
+});

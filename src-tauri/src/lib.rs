@@ -23,10 +23,10 @@ pub struct AppState {
 fn key_provider(dir: &Path) -> (Box<dyn KeyProvider>, &'static str) {
     if std::env::var("DOORSTEP_KEY_STORE").as_deref() != Ok("file") {
         let account = dir.display().to_string();
-        if let Ok(provider) = doorstep_keyring::KeyringKeyProvider::new(&account) {
-            if provider.data_key().is_ok() {
-                return (Box::new(provider), "system");
-            }
+        if let Ok(provider) = doorstep_keyring::KeyringKeyProvider::new(&account)
+            && provider.data_key().is_ok()
+        {
+            return (Box::new(provider), "system");
         }
         eprintln!("doorstep: the system key store is unavailable; the data key is kept in a file");
     }
@@ -56,9 +56,8 @@ pub async fn open_state(dir: &Path) -> Result<AppState, DeviceError> {
     })
 }
 
-/// The builder with every command and plugin; `run` adds the real context, tests a mock one.
-pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
-    let builder = tauri::Builder::<R>::new();
+/// Adds every command and plugin to `builder`: the real one in `run`, a mock one in tests.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     #[cfg(mobile)]
     let builder = builder
         .plugin(tauri_plugin_barcode_scanner::init())
@@ -67,7 +66,7 @@ pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
 }
 
 pub fn run() {
-    builder()
+    with_commands(tauri::Builder::default())
         .setup(|app| {
             let dir = data_dir(app)?;
             let state = tauri::async_runtime::block_on(open_state(&dir))?;

@@ -19,8 +19,8 @@ use crate::{Device, DeviceError, render, rng};
 /// Where the agent's handshake for a visit stands.
 #[derive(Serialize, Deserialize)]
 enum AgentSession {
-    AwaitingResponse(AwaitingResponse),
-    CustomerVerified(CustomerVerified),
+    AwaitingResponse(Box<AwaitingResponse>),
+    CustomerVerified(Box<CustomerVerified>),
 }
 
 pub(crate) fn parse_visit_id(hex_id: &str) -> Result<VisitId, DeviceError> {
@@ -72,7 +72,11 @@ impl Device {
         let signature = self.key.sign(&to_sign.bytes_to_sign());
         let (awaiting, proof) = to_sign.finish(signature)?;
         self.store
-            .save_session(visit, &AgentSession::AwaitingResponse(awaiting), now)
+            .save_session(
+                visit,
+                &AgentSession::AwaitingResponse(Box::new(awaiting)),
+                now,
+            )
             .await?;
         render(&Code::Proof(proof))
     }
@@ -99,7 +103,7 @@ impl Device {
         let visit = parse_visit_id(visit_id)?;
         let response = Code::from_text(text)?.into_response()?;
         let awaiting = match self.store.load_session::<AgentSession>(visit).await? {
-            Some(AgentSession::AwaitingResponse(a)) => a,
+            Some(AgentSession::AwaitingResponse(a)) => *a,
             _ => return Err(no_handshake()),
         };
         let verified = awaiting.receive_response(&response)?;
@@ -110,7 +114,11 @@ impl Device {
             checks_to_record: checks_to_record(verified.ticket().ticket().checks),
         };
         self.store
-            .save_session(visit, &AgentSession::CustomerVerified(verified), self.now())
+            .save_session(
+                visit,
+                &AgentSession::CustomerVerified(Box::new(verified)),
+                self.now(),
+            )
             .await?;
         Ok(confirmed)
     }

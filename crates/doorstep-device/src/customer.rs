@@ -59,12 +59,11 @@ impl Device {
     ) -> Result<CodeView, DeviceError> {
         let notice = self.notice(visit_id).await?;
         let visit = notice.notice.ticket().ticket().visit_id;
-        if !fresh {
-            if let Some(CustomerSession::AwaitingProof(waiting)) =
+        if !fresh
+            && let Some(CustomerSession::AwaitingProof(waiting)) =
                 self.store.load_session(visit).await?
-            {
-                return render(&Code::Challenge(waiting.challenge().clone()));
-            }
+        {
+            return render(&Code::Challenge(waiting.challenge().clone()));
         }
         let now = self.now();
         let (waiting, challenge) =

@@ -1,0 +1,331 @@
+//! Two devices (agent and customer) against a real back-office served on loopback, through
+//! the same calls the app's commands make. Devices are closed and reopened between steps, as
+//! an app killed mid-visit would be.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use doorstep_api::wire::Role;
+use doorstep_device::Device;
+use doorstep_device::views::OutcomeChoice;
+use doorstep_server::agents::NewAgent;
+use doorstep_server::http::{AppState, router, system_clock};
+use doorstep_server::organisations::NewOrganisation;
+use doorstep_server::signing::KeyRing;
+use doorstep_server::visits::NewVisit;
+use doorstep_server::{Db, when};
+use doorstep_store::FileKeyProvider;
+
+const ORG: &str = "Northbank Cards";
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    db: Db,
+    url: String,
+    /// One visit now and one later, both agent A-1 at customer C-1.
+    codes: (String, String),
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let db = Db::open(&format!("sqlite:{}", root.join("office.db").display()))
+        .await
+        .unwrap();
+    let org = db
+        .create_organisation(
+            &NewOrganisation {
+                name: ORG,
+                official_phone: "+31 20 555 0100",
+                retention_days: 30,
+            },
+            &root,
+        )
+        .await
+        .unwrap();
+    db.add_agent(
+        &org,
+        &NewAgent {
+            staff_ref: "A-1",
+            display_name: "Sanne de Vries",
+            on_behalf_of: ORG,
+            photo: b"\x89PNG not really",
+        },
+    )
+    .await
+    .unwrap();
+    let data = BTreeMap::from([
+        ("full_name".to_string(), "Jan Jansen".to_string()),
+        ("postal_address".to_string(), "Kerkstraat 1".to_string()),
+        ("date_of_birth".to_string(), "1970-01-01".to_string()),
+    ]);
+    db.add_customer(&org, "C-1", &data).await.unwrap();
+    for (visit_ref, start) in [("V-1", now() - 300), ("V-2", now() + 600)] {
+        let visit = NewVisit {
+            visit_ref: visit_ref.into(),
+            staff_ref: "A-1".into(),
+            customer_ref: "C-1".into(),
+            window_start: when::format(start),
+            window_minutes: 120,
+            purpose: "Hand over your new debit card".into(),
+            checks: "card_handover".into(),
+            fields: "full_name".into(),
+        };
+        db.add_visit(&org, &visit, now()).await.unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(db.clone(), KeyRing::new(root.clone()), system_clock());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let mut codes = Vec::new();
+    for (role, subject) in [(Role::Agent, "A-1"), (Role::Customer, "C-1")] {
+        let issued = db
+            .issue_enrolment_code(&org, role, subject, &url, now())
+            .await
+            .unwrap();
+        codes.push(issued.invite.code.to_typed());
+    }
+    World {
+        _dir: dir,
+        root,
+        db,
+        url,
+        codes: (codes[0].clone(), codes[1].clone()),
+    }
+}
+
+async fn open(dir: &Path) -> Device {
+    Device::open(
+        dir,
+        &FileKeyProvider::new(dir.join("data.key")),
+        doorstep_sync::system_clock(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Both phones enrolled and synced; returns their data directories and the two visit ids (now, later).
+async fn enrolled(w: &World) -> (PathBuf, PathBuf, String, String) {
+    let (agent_dir, customer_dir) = (w.root.join("agent"), w.root.join("customer"));
+    let customer = open(&customer_dir).await;
+    let joined = customer.enrol(&w.codes.1, Some(&w.url)).await.unwrap();
+    assert_eq!(
+        (joined.role, joined.organisation.as_str()),
+        ("customer", ORG)
+    );
+    customer.close().await;
+    let agent = open(&agent_dir).await;
+    agent.enrol(&w.codes.0, Some(&w.url)).await.unwrap();
+    assert_eq!(agent.sync(&mut |_| {}).await.unwrap().visits, 2);
+    agent.close().await;
+    let customer = open(&customer_dir).await;
+    assert_eq!(customer.sync(&mut |_| {}).await.unwrap().notices, 2);
+    let visits = customer.customer_visits().await.unwrap();
+    customer.close().await;
+    let ids = (
+        visits[0].terms.visit_id.clone(),
+        visits[1].terms.visit_id.clone(),
+    );
+    (agent_dir, customer_dir, ids.0, ids.1)
+}
+
+#[tokio::test]
+async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
+    let w = world().await;
+    let (agent_dir, customer_dir, visit, _) = enrolled(&w).await;
+
+    let customer = open(&customer_dir).await;
+    let notice = &customer.customer_visits().await.unwrap()[0];
+    assert_eq!(notice.terms.agent_name, "Sanne de Vries");
+    assert_eq!(notice.terms.fields, ["full_name"]);
+    assert_eq!(notice.official_phone, "+31 20 555 0100");
+    let challenge = customer.customer_challenge(&visit, false).await.unwrap();
+    customer.close().await;
+
+    let agent = open(&agent_dir).await;
+    let listed = agent.agent_visits().await.unwrap();
+    assert_eq!(listed[0].address.as_deref(), Some("Kerkstraat 1"));
+    assert_eq!(listed[0].status, "open");
+    let proof = agent
+        .agent_scan_challenge(&visit, &challenge.text)
+        .await
+        .unwrap();
+    agent.close().await;
+
+    // The customer's app was closed meanwhile: the same challenge is shown again.
+    let customer = open(&customer_dir).await;
+    assert_eq!(
+        customer
+            .customer_challenge(&visit, false)
+            .await
+            .unwrap()
+            .text,
+        challenge.text
+    );
+    let confirmed = customer
+        .customer_scan_proof(&visit, &proof.text)
+        .await
+        .unwrap();
+    customer.close().await;
+
+    let agent = open(&agent_dir).await;
+    let verified = agent
+        .agent_scan_response(&visit, &confirmed.response.text)
+        .await
+        .unwrap();
+    assert_eq!(verified.confirmation_code, confirmed.confirmation_code);
+    assert_eq!(
+        verified.customer_data,
+        BTreeMap::from([("full_name".to_string(), "Jan Jansen".to_string())]),
+        "only the fields the ticket allows"
+    );
+    assert_eq!(verified.checks_to_record, ["card_handover"]);
+    let receipt = agent
+        .agent_record_outcome(
+            &visit,
+            OutcomeChoice::Verified,
+            &["card_handover".into()],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt.outcome, "verified");
+    assert_eq!(receipt.checks_done, ["device_key", "card_handover"]);
+    assert_eq!(agent.status().await.unwrap().pending_uploads, 1);
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.pending), (1, 0));
+    assert_eq!(agent.agent_visits().await.unwrap()[0].status, "verified");
+    agent.close().await;
+
+    let customer = open(&customer_dir).await;
+    let kept = customer
+        .customer_scan_receipt(&visit, &receipt.code.text)
+        .await
+        .unwrap();
+    assert_eq!(kept.agent_outcome, Some("verified"));
+    let receipts = customer.customer_receipts().await.unwrap();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].confirmation_code, confirmed.confirmation_code);
+
+    let org = w.db.organisation(ORG).await.unwrap();
+    let export = w.db.export(&org).await.unwrap();
+    assert_eq!((export.len(), export[0].outcome.as_str()), (1, "verified"));
+}
+
+#[tokio::test]
+async fn wrong_visit_and_replayed_proof_are_refused_with_their_reasons() {
+    let w = world().await;
+    let (agent_dir, customer_dir, now_visit, later_visit) = enrolled(&w).await;
+    let agent = open(&agent_dir).await;
+    let customer = open(&customer_dir).await;
+
+    let challenge = customer
+        .customer_challenge(&later_visit, false)
+        .await
+        .unwrap();
+    let refused = agent
+        .agent_scan_challenge(&now_visit, &challenge.text)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, "wrong_visit");
+
+    // A proof made for an earlier challenge does not answer a fresh one.
+    let first = customer
+        .customer_challenge(&now_visit, false)
+        .await
+        .unwrap();
+    let proof = agent
+        .agent_scan_challenge(&now_visit, &first.text)
+        .await
+        .unwrap();
+    let fresh = customer.customer_challenge(&now_visit, true).await.unwrap();
+    assert_ne!(fresh.text, first.text);
+    let replayed = customer
+        .customer_scan_proof(&now_visit, &proof.text)
+        .await
+        .unwrap_err();
+    assert_eq!(replayed.kind, "nonce_mismatch");
+
+    // The wrong kind of code, and a code that is not one at all.
+    let wrong_kind = customer
+        .customer_scan_proof(&now_visit, &fresh.text)
+        .await
+        .unwrap_err();
+    assert_eq!(wrong_kind.kind, "wrong_message_kind");
+    let garbage = customer
+        .customer_scan_proof(&now_visit, "DS1P:%%%")
+        .await
+        .unwrap_err();
+    assert_eq!(garbage.kind, "malformed_code");
+
+    customer
+        .customer_report(Some(&now_visit), Some(&replayed.kind), "old code shown")
+        .await
+        .unwrap();
+    assert_eq!(customer.status().await.unwrap().pending_uploads, 1);
+    assert_eq!(customer.sync(&mut |_| {}).await.unwrap().pending, 0);
+}
+
+#[tokio::test]
+async fn outcomes_without_a_check_and_enrolment_mistakes() {
+    let w = world().await;
+    let (agent_dir, _, visit, _) = enrolled(&w).await;
+    let agent = open(&agent_dir).await;
+
+    let no_check = agent
+        .agent_record_outcome(&visit, OutcomeChoice::Verified, &[], "")
+        .await
+        .unwrap_err();
+    assert_eq!(no_check.kind, "customer_not_verified");
+    let receipt = agent
+        .agent_record_outcome(&visit, OutcomeChoice::NotHome, &[], "rang twice")
+        .await
+        .unwrap();
+    assert_eq!(receipt.outcome, "not_home");
+    assert_eq!(
+        agent.status().await.unwrap().pending_uploads,
+        2,
+        "receipt and note"
+    );
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected, synced.pending), (2, 0, 0));
+
+    let again = agent.enrol(&w.codes.0, Some(&w.url)).await.unwrap_err();
+    assert_eq!(again.kind, "already_enrolled");
+    let fresh = open(&w.root.join("fresh")).await;
+    let no_url = fresh.enrol("ABCD-EFGH-JKMN-PQRS", None).await.unwrap_err();
+    assert_eq!(no_url.kind, "server_url_missing");
+    let unknown = fresh
+        .enrol("ABCD-EFGH-JKMN-PQRS", Some(&w.url))
+        .await
+        .unwrap_err();
+    assert!(!unknown.transient, "{unknown:?}");
+    let offline = fresh
+        .enrol("ABCD-EFGH-JKMN-PQRS", Some("http://127.0.0.1:9"))
+        .await
+        .unwrap_err();
+    assert!(offline.transient, "{offline:?}");
+}
+
+#[tokio::test]
+async fn a_code_is_read_back_from_its_own_picture() {
+    let text = doorstep_core::codec::encode_text(doorstep_core::CodeKind::Receipt, b"any bytes");
+    let png = doorstep_qr::Symbol::new(&text).unwrap().to_image(6);
+    let mut bytes = Vec::new();
+    png.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    assert_eq!(doorstep_device::decode_image(&bytes).unwrap(), text);
+    let none = doorstep_device::decode_image(b"not a picture").unwrap_err();
+    assert_eq!(none.kind, "no_code_in_image");
+}

@@ -53,7 +53,7 @@ ui-check:
 
 # The desktop app as the CLI builds it (views embedded, debug profile).
 app:
-	cd src-tauri && ../ui/node_modules/.bin/tauri build --debug --no-bundle
+	ui/node_modules/.bin/tauri build --debug --no-bundle
 
 # Two instances of the real app in WebKit under Xvfb against a real back-office.
 e2e: app

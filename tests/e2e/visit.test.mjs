@@ -161,10 +161,11 @@ test("the customer keeps the receipt", async () => {
   const kept = await customer.waitFor('[data-testid="kept-receipt"]', { text: "Sanne de Vries" });
   assert.match(await customer.text(kept), /Agent's receipt: Verified/);
   await screens(customer, "11-customer-receipts");
-  await customer.execute(`document.querySelector('.back')?.click()`);
+  await customer.click(".back");
 });
 
 test("a challenge for another visit: the agent's app refuses it and says why", async () => {
+  await customer.waitFor('[data-testid="notice"]');
   const notices = await customer.find('[data-testid="notice"]');
   assert.equal(notices.length, 2);
   const other = await customer.attribute(notices[1], "data-visit-id");

@@ -28,7 +28,9 @@ export class Session {
 
   async find(css) {
     const found = await this.cmd("POST", "/elements", { using: "css selector", value: css });
-    return found.map((e) => e[ELEMENT] ?? Object.values(e)[0]);
+    // WebKitGTK's driver may name the reference differently from the W3C key; keep its name.
+    if (found.length > 0) this.elementKey = Object.keys(found[0])[0];
+    return found.map((e) => Object.values(e)[0]);
   }
 
   /// Waits for an element matching `css` (and `predicate` on its text, if given).
@@ -48,6 +50,8 @@ export class Session {
 
   async click(css, options) {
     const id = await this.waitFor(css, options);
+    // Out of the sticky header's way, as a person would scroll before tapping.
+    await this.execute(`arguments[0].scrollIntoView({ block: "center" })`, [{ [this.elementKey ?? ELEMENT]: id }]);
     await this.cmd("POST", `/element/${id}/click`, {});
   }
 

@@ -13,19 +13,14 @@ setup:
 DEMO_DIR ?= .doorstep-demo
 DEMO_LISTEN ?= 127.0.0.1:8080
 
-# The demo needs no fuzzing tools. A visit runs against a real back-office, whose data is then
-# served on $(DEMO_LISTEN) until Ctrl-C.
+# The demo needs no fuzzing tools. A visit runs against a real back-office, which then serves
+# on $(DEMO_LISTEN) while two app windows (agent and customer) enrol and do a visit of their own.
 run:
 	WITH_FUZZ=0 scripts/setup.sh
+	npm --prefix ui run build
 	$(CARGO) build -q -p doorstep-cli -p doorstep-server
-	rm -rf $(DEMO_DIR)
-	$(CARGO) run -q -p doorstep-cli -- demo --keep $(DEMO_DIR)
-	@echo
-	@echo "The back-office now serves the demo's data on http://$(DEMO_LISTEN) (Ctrl-C stops it)."
-	@echo "  API description:  http://$(DEMO_LISTEN)/v1/openapi.json"
-	@echo "  Enrol a phone:    target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) enrol-code --org 'Northbank Cards' --role customer --for C-1001 --public-url http://$(DEMO_LISTEN)"
-	@echo "  Completed visits: target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) export --org 'Northbank Cards' --format csv"
-	target/debug/doorstep-server --database-url sqlite:$(DEMO_DIR)/backoffice.db --key-dir $(DEMO_DIR) serve --listen $(DEMO_LISTEN)
+	$(MAKE) app
+	DEMO_DIR=$(DEMO_DIR) DEMO_LISTEN=$(DEMO_LISTEN) scripts/run-demo.sh
 
 test: setup ui-dist fmt-check clippy ui-check unit wasm vectors bench-smoke fuzz e2e
 
@@ -64,6 +59,15 @@ e2e: app
 screens: app
 	$(CARGO) build -q -p doorstep-server
 	SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
+
+# Release app: binary size and cold start to the first screen under Xvfb.
+measure-app:
+	ui/node_modules/.bin/tauri build --no-bundle
+	xvfb-run -a scripts/measure-app.sh
+
+# The app type-checked for Android and iOS (no SDKs here: a check, never a build to ship).
+check-mobile:
+	scripts/check-mobile.sh
 
 # The protocol core must build for the web page's WebAssembly (without the std-only tables).
 wasm:

@@ -49,6 +49,9 @@ pub struct AppStatus {
     pub key_store: &'static str,
     /// `desktop` or `mobile`: which ways of scanning the views offer.
     pub platform: &'static str,
+    /// The back-office address to offer when enrolling by typed code (`DOORSTEP_SERVER_URL`,
+    /// set by whoever installs the app for an organisation).
+    pub suggested_server: Option<String>,
 }
 
 #[tauri::command]
@@ -57,6 +60,7 @@ pub async fn status(state: Shared<'_>) -> Answer<AppStatus> {
         device: state.device.status().await?,
         key_store: state.key_store,
         platform: if cfg!(mobile) { "mobile" } else { "desktop" },
+        suggested_server: std::env::var("DOORSTEP_SERVER_URL").ok(),
     })
 }
 

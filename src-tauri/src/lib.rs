@@ -19,8 +19,11 @@ pub struct AppState {
 }
 
 /// The device's data key: from the system key store where there is one (Secret Service,
-/// Keychain, Credential Manager), else from an owner-only file beside the data.
+/// Keychain, Credential Manager), else from an owner-only file beside the data. On phones the
+/// file lives in the app's private storage; a key held by Android Keystore or the Secure
+/// Enclave needs a native plugin of its own (see docs/app.md).
 fn key_provider(dir: &Path) -> (Box<dyn KeyProvider>, &'static str) {
+    #[cfg(desktop)]
     if std::env::var("DOORSTEP_KEY_STORE").as_deref() != Ok("file") {
         let account = dir.display().to_string();
         if let Ok(provider) = doorstep_keyring::KeyringKeyProvider::new(&account)

@@ -168,8 +168,10 @@ test("a challenge for another visit: the agent's app refuses it and says why", a
   await customer.waitFor('[data-testid="notice"]');
   const notices = await customer.find('[data-testid="notice"]');
   assert.equal(notices.length, 2);
-  const other = await customer.attribute(notices[1], "data-visit-id");
+  // Listed by time: the visit done above first, the later one second.
   const first = await customer.attribute(notices[0], "data-visit-id");
+  const other = await customer.attribute(notices[1], "data-visit-id");
+  assert.match(await customer.text(notices[1]), /Collect your old card/);
   await customer.click(`[data-testid="notice"][data-visit-id="${other}"] [data-testid="at-door"]`);
   await agent.click(`[data-testid="visit"][data-visit-id="${first}"]`);
   await agent.click('[data-testid="start-door"]');

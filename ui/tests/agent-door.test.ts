@@ -26,7 +26,7 @@ describe("the agent at the door", () => {
           recorded.push(args);
           return { visitId: terms.visitId, outcome: "verified", checksDone: ["device_key", "card_handover"], time: 1, code: code("DS1K:RECEIPT") };
         case "status":
-          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop" };
+          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
       }
       throw new Error(`unexpected ${cmd}`);
     });

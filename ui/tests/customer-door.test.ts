@@ -20,7 +20,7 @@ function backend(proof: (text: string) => unknown): Calls {
       case "customer_report":
         return null;
       case "status":
-        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop" };
+        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
     }
     throw new Error(`unexpected ${cmd}`);
   });

@@ -11,7 +11,7 @@ describe("onboarding", () => {
         sent.push(args);
         return { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", enrolledAt: 1 };
       }
-      if (cmd === "status") return { enrolment: null, pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop" };
+      if (cmd === "status") return { enrolment: null, pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
       throw new Error(`unexpected ${cmd}`);
     });
     render(Onboarding);

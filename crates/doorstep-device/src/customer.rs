@@ -35,7 +35,13 @@ fn visit_view(n: &StoredNotice) -> CustomerVisit {
 
 impl Device {
     pub async fn customer_visits(&self) -> Result<Vec<CustomerVisit>, DeviceError> {
-        Ok(self.store.notices().await?.iter().map(visit_view).collect())
+        let mut visits: Vec<_> = self.store.notices().await?.iter().map(visit_view).collect();
+        // The next visit first.
+        visits.sort_by(|a, b| {
+            (a.terms.window_start, &a.terms.visit_id)
+                .cmp(&(b.terms.window_start, &b.terms.visit_id))
+        });
+        Ok(visits)
     }
 
     async fn notice(&self, visit_id: &str) -> Result<StoredNotice, DeviceError> {

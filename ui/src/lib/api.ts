@@ -31,6 +31,7 @@ export interface AppStatus {
   lastSync: number | null;
   keyStore: "system" | "file";
   platform: "desktop" | "mobile";
+  suggestedServer: string | null;
 }
 
 export interface SyncResult {

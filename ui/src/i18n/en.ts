@@ -22,6 +22,9 @@ export const en = {
   onboard_joined: "You joined {organisation}",
   onboard_joined_as: "This phone is now enrolled as {role}.",
   onboard_role_mismatch: "The code was issued for {role}; this phone is set up that way.",
+  unlock_title: "Unlock the agent role",
+  unlock_reason: "Confirm it is you to see today's visits.",
+  unlock_button: "Unlock",
   // Sync
   sync_offline: "Offline: everything is kept on this phone and sent later.",
   sync_pending: "{count} waiting to send",

@@ -4,6 +4,7 @@ import { api, asDeviceError, type AppStatus, type DeviceError } from "./api";
 
 export type Screen =
   | { name: "loading" }
+  | { name: "locked" }
   | { name: "onboarding" }
   | { name: "agentVisits" }
   | { name: "agentVisit"; visitId: string }
@@ -21,7 +22,17 @@ export const app = $state({
   syncError: null as DeviceError | null,
   // Bumped after every sync, so lists reload.
   generation: 0,
+  // On phones the agent role opens only after the system's biometric prompt.
+  unlocked: false,
 });
+
+/// Asks the phone's own biometric prompt (nothing biometric is stored by the app).
+export async function unlock(reason: string) {
+  const biometric = await import("@tauri-apps/plugin-biometric");
+  await biometric.authenticate(reason, { allowDeviceCredential: true });
+  app.unlocked = true;
+  go(home());
+}
 
 export function go(screen: Screen) {
   app.screen = screen;
@@ -30,6 +41,7 @@ export function go(screen: Screen) {
 
 export function home(): Screen {
   const role = app.status?.enrolment?.role;
+  if (role === "agent" && app.status?.platform === "mobile" && !app.unlocked) return { name: "locked" };
   if (role === "agent") return { name: "agentVisits" };
   if (role === "customer") return { name: "customerHome" };
   return { name: "onboarding" };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Type-checks the app for Android and iOS (arm64). The Android NDK and Xcode are not available
-# here, so C sources (SQLite) are compiled for the check with Debian's aarch64 cross gcc. The
+# here, so C and Objective-C sources (SQLite, objc2's exception helper) are compiled for the
+# check with Debian's aarch64 cross gcc and gobjc. The
 # result is never linked or shipped: it only proves the Rust compiles for the phones, with the
 # mobile-only plugins and without the desktop's.
 set -euo pipefail
@@ -8,11 +9,22 @@ cd "$(dirname "$0")/.."
 for target in aarch64-linux-android aarch64-apple-ios; do
   rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 done
-if ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
+cross_packages="gcc-aarch64-linux-gnu gobjc-aarch64-linux-gnu libc6-dev-arm64-cross"
+# shellcheck disable=SC2086
+if ! dpkg -s $cross_packages >/dev/null 2>&1; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $cross_packages >/dev/null
 fi
 export CC_aarch64_linux_android=aarch64-linux-gnu-gcc AR_aarch64_linux_android=aarch64-linux-gnu-ar
-export CC_aarch64_apple_ios=aarch64-linux-gnu-gcc AR_aarch64_apple_ios=aarch64-linux-gnu-ar CRATE_CC_NO_DEFAULTS=1
+# cc-rs passes Apple's clang a flag gcc does not know; a wrapper drops it.
+ios_cc="$PWD/target/check-mobile-ios-cc"
+mkdir -p target
+cat >"$ios_cc" <<'SH'
+#!/bin/sh
+for arg; do shift; [ "$arg" = -gfull ] || set -- "$@" "$arg"; done
+exec aarch64-linux-gnu-gcc "$@"
+SH
+chmod +x "$ios_cc"
+export CC_aarch64_apple_ios="$ios_cc" AR_aarch64_apple_ios=aarch64-linux-gnu-ar CRATE_CC_NO_DEFAULTS=1
 cargo check -p doorstep-app --lib --target aarch64-linux-android
 cargo check -p doorstep-app --lib --target aarch64-apple-ios

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Figures for docs/benchmarks.md: the release app's binary size, and its cold start to the
+# Figures for docs/benchmarks.md: the shipped (dist profile) app's binary size, and its cold start to the
 # first screen under Xvfb (process launched → the views report their first screen painted),
 # each start with a fresh data directory. Run under xvfb-run (`make measure-app`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APP=${APP:-target/release/doorstep-app}
+APP=${APP:-target/dist/doorstep-app}
 RUNS=${RUNS:-7}
 size=$(stat -c %s "$APP")
 echo "figure: release binary $APP: $size bytes ($(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1048576 }') MiB)"
@@ -12,6 +12,7 @@ times=()
 for i in $(seq 1 "$RUNS"); do
   dir=$(mktemp -d)
   log="$dir/app.log"
+  : >"$log"
   start=$(date +%s%3N)
   DOORSTEP_DATA_DIR="$dir" DOORSTEP_KEY_STORE=file "$APP" 2>"$log" &
   pid=$!

@@ -22,9 +22,18 @@ before(async () => {
 
 after(async () => {
   // Figures for docs/benchmarks.md: each app instance with its WebKit processes, after the visit.
+  // PSS shares the WebKit libraries between the processes that map them; RSS counts them in each.
   const table = execFileSync("ps", ["-eo", "pid,ppid,rss,comm"], { encoding: "utf8" });
   for (const line of table.split("\n")) {
-    if (/doorstep-app|WebKit/.test(line)) console.log(`figure: ps ${line.trim()}`);
+    if (!/doorstep-app|WebKit/.test(line)) continue;
+    const pid = line.trim().split(/\s+/)[0];
+    let pss = "?";
+    try {
+      pss = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? "?";
+    } catch {
+      // The process ended between ps and the read.
+    }
+    console.log(`figure: ps ${line.trim()} pss_kb=${pss}`);
   }
   await agent?.quit();
   await customer?.quit();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import CustomerDoor from "../src/screens/CustomerDoor.svelte";
+import { app } from "../src/lib/app.svelte";
 import { code, customerVisit, terms } from "./fixtures";
 
 type Calls = { cmd: string; args: Record<string, unknown> }[];
@@ -19,6 +20,9 @@ function backend(proof: (text: string) => unknown): Calls {
         return proof((args as { text: string }).text);
       case "customer_report":
         return null;
+      case "customer_scan_receipt":
+        if ((args as { text: string }).text !== "DS1K:RECEIPT") throw { kind: "receipt_mismatch", message: "not ours", transient: false };
+        return null;
       case "status":
         return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
     }
@@ -29,6 +33,10 @@ function backend(proof: (text: string) => unknown): Calls {
 
 async function scanPasted(text: string) {
   await fireEvent.click(await screen.findByTestId("next"));
+  await pasteCode(text);
+}
+
+async function pasteCode(text: string) {
   await fireEvent.input(screen.getByTestId("scan-paste"), { target: { value: text } });
   await fireEvent.click(screen.getByTestId("scan-paste-submit"));
 }
@@ -45,6 +53,41 @@ describe("the customer at the door", () => {
     expect(result.textContent).toContain("Sanne de Vries, on behalf of Northbank Cards");
     expect(screen.getByTestId("confirmation").textContent).toBe("406 859");
     expect(calls.find((c) => c.cmd === "customer_scan_proof")?.args).toEqual({ visitId: terms.visitId, text: "DS1P:PROOF" });
+  });
+
+  it("after the green result: the answer over the whole screen, then the agent's receipt kept", async () => {
+    const calls = backend(() => ({ terms, photo: null, confirmationCode: "406 859", response: code("DS1R:RESPONSE") }));
+    render(CustomerDoor, { visitId: terms.visitId });
+    await scanPasted("DS1P:PROOF");
+    await screen.findByTestId("result");
+    expect(screen.queryByTestId("qr")).toBeNull();
+    await fireEvent.click(screen.getByTestId("next"));
+    const answer = await screen.findByTestId("fullscreen-code");
+    expect(answer.getAttribute("aria-label")).toBe("Show your answer to the agent");
+    expect(screen.getByTestId("qr").innerHTML).toContain("DS1R:RESPONSE");
+    await fireEvent.click(screen.getByTestId("next"));
+    await pasteCode("DS1K:OTHER");
+    expect((await screen.findByRole("alert")).textContent).toContain("This receipt is not for this visit.");
+    expect(screen.queryByTestId("receipt-kept")).toBeNull();
+    await pasteCode("DS1K:RECEIPT");
+    await screen.findByTestId("receipt-kept");
+    expect(screen.getByTestId("result").dataset.result).toBe("verified");
+    expect(calls.filter((c) => c.cmd === "customer_scan_receipt").map((c) => c.args.text)).toEqual(["DS1K:OTHER", "DS1K:RECEIPT"]);
+  });
+
+  it("the challenge fills the screen and still says what waits to be sent, and that the phone is offline", async () => {
+    backend(() => null);
+    app.status = { enrolment: null, pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
+    app.online = false;
+    try {
+      render(CustomerDoor, { visitId: terms.visitId });
+      const challenge = await screen.findByTestId("fullscreen-code");
+      expect(challenge.textContent).toContain("Turn your screen brightness up");
+      expect(screen.getByTestId("fullscreen-sync").textContent).toMatch(/Offline\s*·\s*2 waiting to send/);
+    } finally {
+      app.status = null;
+      app.online = true;
+    }
   });
 
   it("refused: red with the reason in words, the official number, and a report that is queued", async () => {

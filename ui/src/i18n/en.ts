@@ -27,6 +27,7 @@ export const en = {
   unlock_button: "Unlock",
   // Sync
   sync_offline: "Offline: everything is kept on this phone and sent later.",
+  sync_offline_short: "Offline",
   sync_pending: "{count} waiting to send",
   sync_none_pending: "Everything sent",
   sync_progress: "Sending {done} of {total}…",

@@ -26,6 +26,7 @@ export const nl: Catalogue = {
   unlock_reason: "Bevestig dat u het bent om de bezoeken van vandaag te zien.",
   unlock_button: "Ontgrendelen",
   sync_offline: "Offline: alles blijft op deze telefoon en wordt later verstuurd.",
+  sync_offline_short: "Offline",
   sync_pending: "{count} wacht op verzending",
   sync_none_pending: "Alles verstuurd",
   sync_progress: "{done} van {total} verstuurd…",

@@ -26,6 +26,7 @@ export const pl: Catalogue = {
   unlock_reason: "Potwierdź, że to Ty, aby zobaczyć dzisiejsze wizyty.",
   unlock_button: "Odblokuj",
   sync_offline: "Offline: wszystko zostaje w telefonie i zostanie wysłane później.",
+  sync_offline_short: "Offline",
   sync_pending: "Do wysłania: {count}",
   sync_none_pending: "Wszystko wysłane",
   sync_progress: "Wysyłanie {done} z {total}…",

@@ -26,6 +26,7 @@ export const sv: Catalogue = {
   unlock_reason: "Bekräfta att det är du för att se dagens besök.",
   unlock_button: "Lås upp",
   sync_offline: "Offline: allt sparas på telefonen och skickas senare.",
+  sync_offline_short: "Offline",
   sync_pending: "{count} väntar på att skickas",
   sync_none_pending: "Allt skickat",
   sync_progress: "Skickar {done} av {total}…",

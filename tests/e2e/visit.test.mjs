@@ -40,6 +40,8 @@ after(async () => {
 });
 
 /// Saves the whole window in English and Dutch (for docs/screens), then returns to English.
+/// A screen longer than the window is saved a second time scrolled to its end (`.end.png`),
+/// so that what lies below the fold is looked at too.
 async function screens(session, name) {
   if (!SCREENS) return;
   mkdirSync(SCREENS, { recursive: true });
@@ -47,6 +49,17 @@ async function screens(session, name) {
     await setLanguage(session, locale);
     await sleep(400);
     writeFileSync(join(SCREENS, `${name}.${locale}.png`), await session.screenPng());
+    const scrolledFrom = await session.execute(
+      `const page = document.scrollingElement;
+       if (document.querySelector('[data-testid="fullscreen-code"]') || page.scrollHeight <= innerHeight + 2) return null;
+       const from = page.scrollTop;
+       page.scrollTop = page.scrollHeight;
+       return from;`,
+    );
+    if (scrolledFrom === null) continue;
+    await sleep(400);
+    writeFileSync(join(SCREENS, `${name}.${locale}.end.png`), await session.screenPng());
+    await session.execute(`document.scrollingElement.scrollTop = arguments[0]`, [scrolledFrom]);
   }
   await setLanguage(session, "en");
 }
@@ -134,7 +147,9 @@ test("a visit completes: green on both screens with the same confirmation code",
   const customerCode = await customer.text(await customer.waitFor('[data-testid="confirmation"]'));
   await screens(customer, "08-customer-verified");
 
+  await customer.click('[data-testid="next"]');
   await agent.click('[data-testid="next"]');
+  await screens(customer, "09-customer-answer");
   await handOver(customer, agent);
   const agentCode = await agent.text(await agent.waitFor('[data-testid="confirmation"]'));
   assert.match(agentCode, /^\d{3} \d{3}$/);
@@ -143,11 +158,12 @@ test("a visit completes: green on both screens with the same confirmation code",
   assert.match(data, /Jan Jansen/);
   assert.match(data, /4242/);
   assert.doesNotMatch(data, /1970|Kerkstraat/, "the agent sees only what the ticket allows");
-  await screens(agent, "09-agent-verified");
+  await screens(agent, "10-agent-verified");
 
   await agent.click('[data-testid="save-outcome"]');
   await agent.waitFor('[data-testid="receipt"]');
-  await screens(agent, "10-agent-receipt");
+  await screens(agent, "11-agent-receipt");
+  await customer.click('[data-testid="next"]');
   await handOver(agent, customer);
   await customer.waitFor('[data-testid="receipt-kept"]');
 });
@@ -169,7 +185,7 @@ test("the customer keeps the receipt", async () => {
   await customer.click('[data-testid="receipts-link"]');
   const kept = await customer.waitFor('[data-testid="kept-receipt"]', { text: "Sanne de Vries" });
   assert.match(await customer.text(kept), /Agent's receipt: Verified/);
-  await screens(customer, "11-customer-receipts");
+  await screens(customer, "12-customer-receipts");
   await customer.click(".back");
 });
 
@@ -188,7 +204,7 @@ test("a challenge for another visit: the agent's app refuses it and says why", a
   const red = await agent.waitFor('[data-testid="result"][data-result="refused"]');
   assert.equal(await agent.attribute(red, "data-kind"), "wrong_visit");
   assert.match(await agent.text(red), /This code belongs to a different visit/);
-  await screens(agent, "12-agent-refused");
+  await screens(agent, "13-agent-refused");
 });
 
 test("a replayed proof ends on the customer's red screen; the report is queued and synced", async () => {
@@ -198,7 +214,7 @@ test("a replayed proof ends on the customer's red screen; the report is queued a
   assert.equal(await customer.attribute(red, "data-kind"), "nonce_mismatch");
   assert.match(await customer.text(red), /Do not let this person in/);
   assert.match(await customer.text(await customer.waitFor('[data-testid="call"]')), /\+31 20 555 0100/);
-  await screens(customer, "13-customer-refused");
+  await screens(customer, "14-customer-refused");
   await customer.click('[data-testid="report"]');
   await customer.type('[data-testid="report-note"]', "Showed an old code");
   await customer.click('[data-testid="report-send"]');

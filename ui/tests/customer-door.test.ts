@@ -83,6 +83,7 @@ describe("the customer at the door", () => {
       render(CustomerDoor, { visitId: terms.visitId });
       const challenge = await screen.findByTestId("fullscreen-code");
       expect(challenge.textContent).toContain("Turn your screen brightness up");
+      expect(document.activeElement?.textContent).toBe("Show this to the agent");
       expect(screen.getByTestId("fullscreen-sync").textContent).toMatch(/Offline\s*·\s*2 waiting to send/);
     } finally {
       app.status = null;

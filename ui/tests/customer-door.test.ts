@@ -71,6 +71,7 @@ describe("the customer at the door", () => {
     expect(screen.queryByTestId("receipt-kept")).toBeNull();
     await pasteCode("DS1K:RECEIPT");
     await screen.findByTestId("receipt-kept");
+    expect(screen.queryByRole("alert"), "the refusal of the first receipt is not left standing").toBeNull();
     expect(screen.getByTestId("result").dataset.result).toBe("verified");
     expect(calls.filter((c) => c.cmd === "customer_scan_receipt").map((c) => c.args.text)).toEqual(["DS1K:OTHER", "DS1K:RECEIPT"]);
   });

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use base64::Engine;
 use serde::Serialize;
 use tauri::{Emitter, Runtime, State};
+use ts_rs::TS;
 
+use doorstep_core::Outcome;
 use doorstep_device::views::{
     AgentConfirmed, AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, CustomerVisit,
-    EnrolmentView, KeptReceipt, OutcomeChoice, Status, SyncView,
+    EnrolmentView, KeptReceipt, Status, SyncView,
 };
-use doorstep_device::{DeviceError, decode_image as decode_png};
+use doorstep_device::{DeviceError, ErrorKind, decode_image as decode_png};
 
 use crate::AppState;
 
@@ -40,14 +42,16 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
     ]
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
     #[serde(flatten)]
     pub device: Status,
     /// `system` (the OS key store holds the data key) or `file`.
+    #[ts(type = "\"system\" | \"file\"")]
     pub key_store: &'static str,
     /// `desktop` or `mobile`: which ways of scanning the views offer.
+    #[ts(type = "\"desktop\" | \"mobile\"")]
     pub platform: &'static str,
     /// The back-office address to offer when enrolling by typed code (`DOORSTEP_SERVER_URL`,
     /// set by whoever installs the app for an organisation).
@@ -117,7 +121,9 @@ pub async fn sync<R: Runtime>(app: tauri::AppHandle<R>, state: Shared<'_>) -> An
 pub fn decode_image(png_base64: String) -> Answer<String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(png_base64.trim())
-        .map_err(|_| DeviceError::new("no_code_in_image", "The picture could not be read."))?;
+        .map_err(|_| {
+            DeviceError::new(ErrorKind::NoCodeInImage, "The picture could not be read.")
+        })?;
     decode_png(&bytes)
 }
 
@@ -158,7 +164,7 @@ pub async fn agent_scan_response(
 pub async fn agent_record_outcome(
     state: Shared<'_>,
     visit_id: String,
-    outcome: OutcomeChoice,
+    outcome: Outcome,
     checks_done: Vec<String>,
     note: String,
 ) -> Answer<AgentReceiptView> {
@@ -204,12 +210,12 @@ pub async fn customer_scan_receipt(
 pub async fn customer_report(
     state: Shared<'_>,
     visit_id: Option<String>,
-    reason: Option<String>,
+    reason: Option<ErrorKind>,
     note: String,
 ) -> Answer<()> {
     state
         .device
-        .customer_report(visit_id.as_deref(), reason.as_deref(), &note)
+        .customer_report(visit_id.as_deref(), reason, &note)
         .await
 }
 

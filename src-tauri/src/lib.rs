@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use doorstep_device::{Device, DeviceError};
+use doorstep_device::{Device, DeviceError, ErrorKind};
 use doorstep_store::{FileKeyProvider, KeyProvider};
 use tauri::Manager;
 
@@ -44,13 +44,12 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, DeviceError> {
     }
     app.path()
         .app_data_dir()
-        .map_err(|e| DeviceError::new("storage", e.to_string()))
+        .map_err(|e| DeviceError::new(ErrorKind::Storage, e.to_string()))
 }
 
 pub async fn open_state(dir: &Path) -> Result<AppState, DeviceError> {
     let (keys, key_store) = key_provider(dir);
-    std::fs::create_dir_all(dir).map_err(|e| DeviceError::new("storage", e.to_string()))?;
-    let device = Device::open(dir, &*keys, doorstep_sync::system_clock()).await?;
+    let device = Device::open(dir, &*keys, doorstep_core::system::system_clock()).await?;
     Ok(AppState {
         device,
         key_store,

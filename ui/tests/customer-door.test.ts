@@ -115,12 +115,23 @@ describe("the customer at the door", () => {
     });
   });
 
-  it("an error the catalogue does not know still says what happened", async () => {
+  it("a failure outside the Rust side's kinds still says what happened", async () => {
+    backend(() => {
+      throw "disk full";
+    });
+    render(CustomerDoor, { visitId: terms.visitId });
+    await scanPasted("DS1P:PROOF");
+    expect((await screen.findByTestId("reason")).textContent).toBe("Something went wrong: disk full");
+  });
+
+  it("every kind the Rust side reports has its own words, a storage failure too", async () => {
     backend(() => {
       throw { kind: "storage", message: "disk full", transient: false };
     });
     render(CustomerDoor, { visitId: terms.visitId });
     await scanPasted("DS1P:PROOF");
-    expect((await screen.findByTestId("reason")).textContent).toBe("Something went wrong: disk full");
+    expect((await screen.findByTestId("reason")).textContent).toBe(
+      "This phone's storage could not be read or written.",
+    );
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { catalogues, setLocale, systemLocale, t } from "../src/i18n/index.svelte";
 import { en } from "../src/i18n/en";
+import { ERROR_KINDS } from "../src/lib/bindings";
+import { explain } from "../src/lib/errors";
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -12,6 +14,21 @@ describe("catalogues", () => {
         expect(text.trim(), key).not.toBe("");
         expect(placeholders(text), key).toEqual(placeholders(en[key as keyof typeof en]));
       }
+    });
+  }
+
+  // ERROR_KINDS is generated from the Rust side's closed list, so a kind added there without a
+  // text here fails this test.
+  for (const [locale, catalogue] of Object.entries(catalogues)) {
+    it(`${locale} explains every error kind the app can report in its own words`, () => {
+      const missing = ERROR_KINDS.filter((kind) => !(`err_${kind}` in catalogue));
+      expect(missing).toEqual([]);
+      setLocale(locale as keyof typeof catalogues);
+      for (const kind of ERROR_KINDS) {
+        const text = explain({ kind, message: "(English sentence)", transient: false });
+        expect(text, kind).not.toBe(t("err_other", { message: "(English sentence)" }));
+      }
+      setLocale("en");
     });
   }
 

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+// Part of the bodies below; the vocabulary is the core's.
+pub use doorstep_core::{Role, UploadKind};
+
 /// Every path the API serves; the version is part of the path.
 pub mod paths {
     pub const ENROL: &str = "/v1/enrol";
@@ -46,30 +49,6 @@ impl<'de> Deserialize<'de> for Bytes {
 impl From<Vec<u8>> for Bytes {
     fn from(v: Vec<u8>) -> Self {
         Bytes(v)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Agent,
-    Customer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Customer => "customer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "agent" => Some(Role::Agent),
-            "customer" => Some(Role::Customer),
-            _ => None,
-        }
     }
 }
 
@@ -127,25 +106,6 @@ pub struct CustomerNotices {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DenylistSnapshot {
     pub denylist: Bytes,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UploadKind {
-    /// An agent's signed receipt.
-    Receipt,
-    /// A customer's "report this visitor", or an agent's note on an outcome (UTF-8 JSON, see
-    /// [`Report`]).
-    Report,
-}
-
-impl UploadKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UploadKind::Receipt => "receipt",
-            UploadKind::Report => "report",
-        }
-    }
 }
 
 /// The longest note a report may carry, in characters.

@@ -2,7 +2,7 @@
 
 /// `2026-11-23 10:30 UTC` from Unix seconds.
 pub fn utc(unix: u64) -> String {
-    let iso = doorstep_server::when::format(unix);
+    let iso = doorstep_core::when::format(unix);
     format!("{} {} UTC", &iso[..10], &iso[11..16])
 }
 

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use doorstep_core::SeededRandomness;
 use doorstep_core::scenario::{Scenario, Tamper};
-use doorstep_core::{Randomness, SeededRandomness};
+use doorstep_core::system::SystemRandomness;
 
 #[derive(Parser)]
 #[command(
@@ -63,15 +64,6 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         check: Option<PathBuf>,
     },
-}
-
-/// The system's random source.
-pub(crate) struct SystemRandomness;
-
-impl Randomness for SystemRandomness {
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        getrandom::fill(dest).expect("the system random source is available");
-    }
 }
 
 fn main() -> ExitCode {

@@ -87,10 +87,6 @@ impl DemoReport {
     }
 }
 
-pub fn six_digits(code: u32) -> String {
-    format!("{:03} {:03}", code / 1000, code % 1000)
-}
-
 pub fn build(scenario: &Scenario, tamper: Option<Tamper>, run: &Run) -> DemoReport {
     let t = &scenario.ticket;
     let codes = run
@@ -126,8 +122,8 @@ pub fn build(scenario: &Scenario, tamper: Option<Tamper>, run: &Run) -> DemoRepo
         },
         codes,
         confirmation_codes: ConfirmationCodes {
-            customer: run.customer_code.map(six_digits),
-            agent: run.agent_code.map(six_digits),
+            customer: run.customer_code.map(|c| c.to_string()),
+            agent: run.agent_code.map(|c| c.to_string()),
         },
         outcome: if run.completed() {
             "verified"
@@ -135,7 +131,7 @@ pub fn build(scenario: &Scenario, tamper: Option<Tamper>, run: &Run) -> DemoRepo
             "refused"
         },
         refused: run.refused.as_ref().map(|(role, e)| Refusal {
-            by: role.name(),
+            by: role.as_str(),
             kind: e.kind(),
             message: e.to_string(),
         }),
@@ -154,7 +150,7 @@ pub fn build(scenario: &Scenario, tamper: Option<Tamper>, run: &Run) -> DemoRepo
                 visit_id: r.visit_id.to_string(),
                 agent_name: r.agent_name.clone(),
                 on_behalf_of: r.on_behalf_of.clone(),
-                confirmation_code: six_digits(r.confirmation_code),
+                confirmation_code: r.confirmation_code.to_string(),
                 transcript_hash: hex::encode(r.transcript_hash),
                 verified_at: utc(r.verified_at),
                 holds_agent_signed_receipt: r.agent_receipt.is_some(),

@@ -94,7 +94,7 @@ pub fn build() -> Value {
                 "attack": t.description(),
                 "randomness_seed": t.name(),
                 "codes": run.codes.iter().map(|c| c.text.clone()).collect::<Vec<_>>(),
-                "refused_by": by.name(),
+                "refused_by": by.as_str(),
                 "error_kind": error.kind(),
             })
         })

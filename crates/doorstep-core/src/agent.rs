@@ -17,6 +17,7 @@ use crate::receipt::{Outcome, Receipt, UnverifiedOutcome};
 use crate::signed::DocumentToSign;
 use crate::ticket::{Check, CheckSet, FieldSet, SignedTicket};
 use crate::trust::Trust;
+use crate::vocabulary::ConfirmationCode;
 
 /// A visit from the day's package, ready for the door.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,7 +147,7 @@ pub struct AwaitingResponse {
     ready: Ready,
     transcript: [u8; 32],
     agent_nonce: Nonce,
-    confirmation_code: u32,
+    confirmation_code: ConfirmationCode,
     proof: Proof,
 }
 
@@ -160,7 +161,7 @@ impl AwaitingResponse {
         &self.ready.ticket
     }
 
-    pub fn confirmation_code(&self) -> u32 {
+    pub fn confirmation_code(&self) -> ConfirmationCode {
         self.confirmation_code
     }
 
@@ -213,7 +214,7 @@ impl AwaitingResponse {
 pub struct CustomerVerified {
     ticket: SignedTicket,
     transcript_hash: [u8; 32],
-    confirmation_code: u32,
+    confirmation_code: ConfirmationCode,
 }
 
 impl CustomerVerified {
@@ -221,7 +222,7 @@ impl CustomerVerified {
         &self.ticket
     }
 
-    pub fn confirmation_code(&self) -> u32 {
+    pub fn confirmation_code(&self) -> ConfirmationCode {
         self.confirmation_code
     }
 

@@ -16,6 +16,7 @@ use crate::notice::VerifiedNotice;
 use crate::receipt::{Outcome, SignedReceipt};
 use crate::ticket::{SignedTicket, VisitId};
 use crate::trust::Trust;
+use crate::vocabulary::ConfirmationCode;
 
 /// Leg 1 sent; waiting for the agent's proof.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,7 +172,7 @@ pub struct AgentVerified {
     ticket: SignedTicket,
     transcript: [u8; 32],
     agent_nonce: Nonce,
-    confirmation_code: u32,
+    confirmation_code: ConfirmationCode,
     verified_at: u64,
 }
 
@@ -184,11 +185,17 @@ impl AgentVerified {
         self.notice.as_ref()
     }
 
-    pub fn confirmation_code(&self) -> u32 {
+    pub fn confirmation_code(&self) -> ConfirmationCode {
         self.confirmation_code
     }
 
     /// What the customer's device key must sign (ECDSA-SHA256).
+    /// The nonce the agent's proof carried, which the response echoes.
+    #[cfg(feature = "scenario")]
+    pub(crate) fn agent_nonce(&self) -> Nonce {
+        self.agent_nonce
+    }
+
     pub fn bytes_to_sign(&self) -> alloc::vec::Vec<u8> {
         response_signed_bytes(&self.transcript, &self.agent_nonce)
     }
@@ -221,7 +228,7 @@ impl AgentVerified {
 pub struct Done {
     ticket: SignedTicket,
     transcript_hash: [u8; 32],
-    confirmation_code: u32,
+    confirmation_code: ConfirmationCode,
     response: Response,
     verified_at: u64,
     agent_receipt: Option<SignedReceipt>,
@@ -235,7 +242,7 @@ pub struct CustomerReceipt {
     pub agent_name: alloc::string::String,
     pub on_behalf_of: alloc::string::String,
     pub transcript_hash: [u8; 32],
-    pub confirmation_code: u32,
+    pub confirmation_code: ConfirmationCode,
     pub verified_at: u64,
     /// The agent's signed receipt, once the customer has scanned it.
     pub agent_receipt: Option<SignedReceipt>,
@@ -246,7 +253,7 @@ impl Done {
         &self.response
     }
 
-    pub fn confirmation_code(&self) -> u32 {
+    pub fn confirmation_code(&self) -> ConfirmationCode {
         self.confirmation_code
     }
 

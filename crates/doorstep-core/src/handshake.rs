@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::cbor::{CborError, Decoder, Encoder, MapBuilder, fixed};
 use crate::keys::{PublicKey, Signature, sha256};
 use crate::ticket::{VISIT_ID_LEN, VisitId};
+use crate::vocabulary::ConfirmationCode;
 
 pub const NONCE_LEN: usize = 16;
 pub const TICKET_DIGEST_WIRE_LEN: usize = 16;
@@ -237,11 +238,11 @@ pub(crate) fn final_transcript(transcript: &[u8; 32], response: &Signature) -> [
 /// The 6-digit code both people read aloud: HKDF-SHA256 over the ECDH secret of the two
 /// ephemeral keys, salted with the transcript after leg 2. A relay that swapped either ephemeral
 /// key would show different codes on the two screens.
-pub fn confirmation_code(shared_secret: &[u8; 32], transcript: &[u8; 32]) -> u32 {
+pub fn confirmation_code(shared_secret: &[u8; 32], transcript: &[u8; 32]) -> ConfirmationCode {
     let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(transcript), shared_secret);
     let mut okm = [0u8; 8];
     hk.expand(b"DS1 confirmation code", &mut okm)
         .expect("8 bytes is a valid HKDF output length");
     // 64 bits reduced mod 10^6: the bias is below 2^-44.
-    (u64::from_be_bytes(okm) % 1_000_000) as u32
+    ConfirmationCode::new((u64::from_be_bytes(okm) % 1_000_000) as u32)
 }

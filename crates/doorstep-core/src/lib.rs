@@ -6,7 +6,9 @@
 //! one error type ([`Error`]). It does no I/O and has no clock or random source of its own: time
 //! and randomness are passed in, and anything a device key signs is handed out as bytes, so keys
 //! can live in secure hardware.
-#![no_std]
+// `std` (on phones, servers and the CLI) adds the system's clock and random source; the web
+// page's WebAssembly build goes without.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
@@ -23,12 +25,19 @@ pub mod handshake;
 pub mod keys;
 pub mod notice;
 pub mod receipt;
+#[cfg(feature = "scenario")]
+pub mod scenario;
 pub mod signed;
+#[cfg(feature = "std")]
+pub mod system;
 pub mod ticket;
 pub mod trust;
+pub mod vocabulary;
+pub mod when;
 
 pub use codec::{Code, CodeKind};
 pub use error::{Error, Refused};
 pub use keys::{KeyId, PublicKey, Randomness, SeededRandomness, Signature, SoftwareKey};
+pub use receipt::Outcome;
 pub use trust::{Policy, Trust};
-pub mod scenario;
+pub use vocabulary::{ConfirmationCode, Role, UploadKind};

@@ -12,7 +12,10 @@ use crate::keys::{KeyId, PublicKey};
 use crate::signed::{DocumentKind, DocumentToSign, Envelope};
 use crate::ticket::{CheckSet, SignedTicket, VISIT_ID_LEN, VisitId};
 
+/// What happened at the door. The views and the back-office name it in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Verified = 1,
     NotHome = 2,

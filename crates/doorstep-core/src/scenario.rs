@@ -17,6 +17,7 @@ use crate::notice::{Denylist, Notice, VerifiedNotice};
 use crate::receipt::{Receipt, SignedReceipt};
 use crate::ticket::{Check, CustomerField, Ticket, VisitId};
 use crate::trust::{Policy, Trust};
+use crate::vocabulary::{ConfirmationCode, Role};
 
 /// 2026-11-23 10:30:00 UTC: inside the scenario's visit window.
 pub const SCENARIO_NOW: u64 = 1_795_429_800;
@@ -117,21 +118,6 @@ impl Tamper {
             Tamper::TamperedReceipt => {
                 "the agent's receipt is altered before the customer keeps it"
             }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Agent,
-    Customer,
-}
-
-impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Customer => "customer",
         }
     }
 }
@@ -254,216 +240,308 @@ impl Scenario {
         run
     }
 
+    /// The handshake step by step; each step is its own function below, so an attack is
+    /// applied where it happens.
     fn drive(
         &self,
         tamper: Option<Tamper>,
         rng: &mut impl Randomness,
         run: &mut Run,
     ) -> Result<(), (Role, Error)> {
-        use Tamper as T;
-        let agent_err = |e: Error| (Role::Agent, e);
-        let customer_err = |e: Error| (Role::Customer, e);
-        let is = |t: Tamper| tamper == Some(t);
-        let org = &self.organisation_key;
-
-        // What the agent's device carries, possibly doctored by the attack.
-        let mut agent_key = self.agent_key.clone();
-        let mut agent_ticket = self.ticket_encoded.clone();
-        let mut package_customer_key = self.customer_key.public_key();
-        let ticket_variant = |edit: &dyn Fn(&mut Ticket)| {
-            let mut t = self.ticket.clone();
-            edit(&mut t);
-            sign(org, &t)
-        };
-        match tamper {
-            Some(T::ExpiredTicket) => {
-                agent_ticket = ticket_variant(&|t| t.not_after = SCENARIO_NOW - 3600)
-            }
-            Some(T::NotYetValid) => {
-                agent_ticket = ticket_variant(&|t| t.not_before = SCENARIO_NOW + 3600)
-            }
-            Some(T::OutsideWindow) => {
-                agent_ticket = ticket_variant(&|t| t.window_start = SCENARIO_NOW + 3 * 3600)
-            }
-            Some(T::WrongVisit) => agent_ticket = ticket_variant(&|t| t.visit_id.0[15] ^= 1),
-            Some(T::WrongAgentKey) => {
-                agent_key = SoftwareKey::generate(&mut SeededRandomness::new("other agent"));
-                let other = agent_key.public_key();
-                agent_ticket = ticket_variant(&|t| t.agent_key = other);
-            }
-            Some(T::ForgedTicket) => {
-                let impostor_org = SoftwareKey::generate(&mut SeededRandomness::new("impostor"));
-                agent_ticket = sign(&impostor_org, &self.ticket);
-            }
-            Some(T::AlteredTicket) => {
-                agent_ticket = alter_ticket_name(&self.ticket_encoded);
-            }
-            Some(T::ForgedProof) => {
-                agent_key = SoftwareKey::generate(&mut SeededRandomness::new("impostor agent"));
-            }
-            Some(T::WrongCustomerKey) => {
-                package_customer_key =
-                    SoftwareKey::generate(&mut SeededRandomness::new("another customer"))
-                        .public_key();
-            }
-            _ => {}
-        }
-        // A doctored device skips its own app's checks and builds the proof by hand, so these
-        // attacks reach the customer, whose checks are what is being shown.
-        let hand_built = matches!(
-            tamper,
-            Some(
-                T::ForgedProof
-                    | T::WrongVisit
-                    | T::ExpiredTicket
-                    | T::NotYetValid
-                    | T::OutsideWindow
-                    | T::ForgedTicket
-                    | T::AlteredTicket
-            )
-        );
-
-        let mut customer_trust = self.trust();
-        if is(T::RevokedAgent) {
-            let mut list = self.denylist.clone();
-            list.sequence += 1;
-            list.agent_keys.push(self.agent_key.public_key().key_id());
-            customer_trust = self.trust_with(&list);
-        }
-        if is(T::StaleDenylist) {
-            let mut list = self.denylist.clone();
-            list.issued_at = SCENARIO_NOW - 30 * 24 * 3600;
-            customer_trust = self.trust_with(&list);
-        }
-        // The agent's own checks use a trust without the tampered denylist, so the customer's
-        // side is what refuses those attacks.
-        let agent_trust = self.trust();
-        let customer_now = if is(T::ClockWrong) {
+        let device = self.agent_device(tamper);
+        let customer_trust = self.customer_trust(tamper);
+        let customer_now = if tamper == Some(Tamper::ClockWrong) {
             self.now + 2 * 3600
         } else {
             self.now
         };
         let agent_now = self.now + 20;
 
-        // Leg 1.
-        let customer_pub = self.customer_key.public_key();
-        let (awaiting_proof, challenge) =
-            customer::AwaitingProof::start(self.notice(), customer_pub, customer_now, rng);
-        let challenge_text = Code::Challenge(challenge).to_text();
-        run.record(CodeKind::Challenge, &challenge_text);
+        let (awaiting_proof, challenge_text) = self.leg_challenge(customer_now, rng, run);
+        let (awaiting_response, proof_text) =
+            self.leg_proof(tamper, &device, &challenge_text, agent_now, rng, run)?;
+        let agent_verified = customer_checks_proof(
+            awaiting_proof,
+            &proof_text,
+            &customer_trust,
+            customer_now,
+            run,
+        )?;
+        let response_text = self.leg_response(tamper, agent_verified, run)?;
+        let receipt_text = agent_checks_response(
+            tamper,
+            awaiting_response,
+            &response_text,
+            &device.key,
+            agent_now,
+            run,
+        )?;
+        customer_keeps_receipt(&receipt_text, run)
+    }
 
-        // Leg 2.
-        let challenge = Code::from_text(&challenge_text)
+    /// What the agent's device carries, as the attack doctored it.
+    fn agent_device(&self, tamper: Option<Tamper>) -> AgentDevice {
+        use Tamper as T;
+        let org = &self.organisation_key;
+        let ticket_variant = |edit: &dyn Fn(&mut Ticket)| {
+            let mut t = self.ticket.clone();
+            edit(&mut t);
+            sign(org, &t)
+        };
+        let mut device = AgentDevice {
+            key: self.agent_key.clone(),
+            ticket: self.ticket_encoded.clone(),
+            customer_key: self.customer_key.public_key(),
+            // A doctored device skips its own app's checks and builds the proof by hand, so
+            // these attacks reach the customer, whose checks are what is being shown.
+            hand_built: matches!(
+                tamper,
+                Some(
+                    T::ForgedProof
+                        | T::WrongVisit
+                        | T::ExpiredTicket
+                        | T::NotYetValid
+                        | T::OutsideWindow
+                        | T::ForgedTicket
+                        | T::AlteredTicket
+                )
+            ),
+        };
+        match tamper {
+            Some(T::ExpiredTicket) => {
+                device.ticket = ticket_variant(&|t| t.not_after = SCENARIO_NOW - 3600)
+            }
+            Some(T::NotYetValid) => {
+                device.ticket = ticket_variant(&|t| t.not_before = SCENARIO_NOW + 3600)
+            }
+            Some(T::OutsideWindow) => {
+                device.ticket = ticket_variant(&|t| t.window_start = SCENARIO_NOW + 3 * 3600)
+            }
+            Some(T::WrongVisit) => device.ticket = ticket_variant(&|t| t.visit_id.0[15] ^= 1),
+            Some(T::WrongAgentKey) => {
+                device.key = SoftwareKey::generate(&mut SeededRandomness::new("other agent"));
+                let other = device.key.public_key();
+                device.ticket = ticket_variant(&|t| t.agent_key = other);
+            }
+            Some(T::ForgedTicket) => {
+                let impostor_org = SoftwareKey::generate(&mut SeededRandomness::new("impostor"));
+                device.ticket = sign(&impostor_org, &self.ticket);
+            }
+            Some(T::AlteredTicket) => device.ticket = alter_ticket_name(&self.ticket_encoded),
+            Some(T::ForgedProof) => {
+                device.key = SoftwareKey::generate(&mut SeededRandomness::new("impostor agent"));
+            }
+            Some(T::WrongCustomerKey) => {
+                device.customer_key =
+                    SoftwareKey::generate(&mut SeededRandomness::new("another customer"))
+                        .public_key();
+            }
+            _ => {}
+        }
+        device
+    }
+
+    /// The customer's trust, with the denylist the attack gave it. The agent's own checks use
+    /// [`Scenario::trust`], so the customer's side is what refuses these attacks.
+    fn customer_trust(&self, tamper: Option<Tamper>) -> Trust {
+        let mut list = self.denylist.clone();
+        match tamper {
+            Some(Tamper::RevokedAgent) => {
+                list.sequence += 1;
+                list.agent_keys.push(self.agent_key.public_key().key_id());
+            }
+            Some(Tamper::StaleDenylist) => list.issued_at = SCENARIO_NOW - 30 * 24 * 3600,
+            _ => {}
+        }
+        self.trust_with(&list)
+    }
+
+    /// Leg 1: the customer shows a challenge.
+    fn leg_challenge(
+        &self,
+        now: u64,
+        rng: &mut impl Randomness,
+        run: &mut Run,
+    ) -> (customer::AwaitingProof, String) {
+        let customer_pub = self.customer_key.public_key();
+        let (awaiting, challenge) =
+            customer::AwaitingProof::start(self.notice(), customer_pub, now, rng);
+        let text = Code::Challenge(challenge).to_text();
+        run.record(CodeKind::Challenge, &text);
+        (awaiting, text)
+    }
+
+    /// Leg 2: the agent's device answers with its proof (or a doctored one, or one recorded
+    /// elsewhere).
+    fn leg_proof(
+        &self,
+        tamper: Option<Tamper>,
+        device: &AgentDevice,
+        challenge_text: &str,
+        now: u64,
+        rng: &mut impl Randomness,
+        run: &mut Run,
+    ) -> Result<(Option<agent::AwaitingResponse>, String), (Role, Error)> {
+        let challenge = Code::from_text(challenge_text)
             .and_then(Code::into_challenge)
             .map_err(agent_err)?;
-        let (awaiting_response, proof) = if hand_built {
-            let proof = hand_built_proof(&challenge, &agent_key, &agent_ticket, agent_now, rng);
+        let (awaiting, proof) = if device.hand_built {
+            let proof = hand_built_proof(&challenge, &device.key, &device.ticket, now, rng);
             (None, proof)
         } else {
-            let ready = agent::Ready::new(&agent_ticket, package_customer_key, &agent_trust)
+            let trust = self.trust();
+            let ready = agent::Ready::new(&device.ticket, device.customer_key, &trust)
                 .map_err(agent_err)?;
             let to_sign = ready
-                .receive_challenge(challenge, &agent_trust, agent_now, rng)
+                .receive_challenge(challenge, &trust, now, rng)
                 .map_err(|r| agent_err(r.error))?;
-            let signature = agent_key.sign(&to_sign.bytes_to_sign());
+            let signature = device.key.sign(&to_sign.bytes_to_sign());
             let (state, proof) = to_sign.finish(signature).map_err(|r| agent_err(r.error))?;
             run.agent_code = Some(state.confirmation_code());
             // The customer's notice names the original agent, so this device must show its
             // whole ticket for the customer to see whom it names.
-            let proof = if is(T::WrongAgentKey) {
+            let proof = if tamper == Some(Tamper::WrongAgentKey) {
                 state.proof_with_full_ticket()
             } else {
                 proof
             };
             (Some(state), proof)
         };
-        let mut proof_text = Code::Proof(proof).to_text();
-        if is(T::ReplayedProof) {
+        let mut text = Code::Proof(proof).to_text();
+        match tamper {
             // Recorded at an earlier door: a complete, genuine proof for another challenge.
-            let earlier = self.run(None, &mut SeededRandomness::new("earlier door"));
-            proof_text = earlier.codes[1].text.clone();
+            Some(Tamper::ReplayedProof) => text = self.earlier_door().codes[1].text.clone(),
+            Some(Tamper::MalformedCode) => {
+                text.truncate(text.len() - 7);
+                text.push_str("~~");
+            }
+            Some(Tamper::UnsupportedVersion) => text.replace_range(2..3, "2"),
+            _ => {}
         }
-        if is(T::MalformedCode) {
-            proof_text.truncate(proof_text.len() - 7);
-            proof_text.push_str("~~");
-        }
-        if is(T::UnsupportedVersion) {
-            proof_text.replace_range(2..3, "2");
-        }
-        run.record(CodeKind::Proof, &proof_text);
+        run.record(CodeKind::Proof, &text);
+        Ok((awaiting, text))
+    }
 
-        // Customer verifies the agent.
-        let proof = Code::from_text(&proof_text)
-            .and_then(Code::into_proof)
-            .map_err(customer_err)?;
-        let agent_verified = awaiting_proof
-            .receive_proof(&proof, &customer_trust, customer_now)
-            .map_err(|r| customer_err(r.error))?;
-        run.customer_code = Some(agent_verified.confirmation_code());
-
-        // Leg 3.
-        let signer = if is(T::ForgedResponse) {
-            SoftwareKey::generate(&mut SeededRandomness::new("someone else"))
-        } else {
-            self.customer_key.clone()
-        };
-        let signature = signer.sign(&agent_verified.bytes_to_sign());
-        let response = if is(T::ForgedResponse) {
+    /// Leg 3: the customer signs the response (or someone else does, or an old one is
+    /// replayed).
+    fn leg_response(
+        &self,
+        tamper: Option<Tamper>,
+        agent_verified: customer::AgentVerified,
+        run: &mut Run,
+    ) -> Result<String, (Role, Error)> {
+        let response = if tamper == Some(Tamper::ForgedResponse) {
+            let someone_else = SoftwareKey::generate(&mut SeededRandomness::new("someone else"));
             Response {
-                agent_nonce: proof.agent_nonce,
-                signature,
+                agent_nonce: agent_verified.agent_nonce(),
+                signature: someone_else.sign(&agent_verified.bytes_to_sign()),
             }
         } else {
+            let signature = self.customer_key.sign(&agent_verified.bytes_to_sign());
             let (done, response) = agent_verified
                 .finish(signature)
                 .map_err(|r| customer_err(r.error))?;
             run.customer_done = Some(done);
             response
         };
-        let mut response_text = Code::Response(response).to_text();
-        if is(T::ReplayedResponse) {
-            let earlier = self.run(None, &mut SeededRandomness::new("earlier door"));
-            response_text = earlier.codes[2].text.clone();
+        let mut text = Code::Response(response).to_text();
+        if tamper == Some(Tamper::ReplayedResponse) {
+            text = self.earlier_door().codes[2].text.clone();
         }
-        run.record(CodeKind::Response, &response_text);
-
-        // Agent verifies the customer.
-        let response = Code::from_text(&response_text)
-            .and_then(Code::into_response)
-            .map_err(agent_err)?;
-        let verified = awaiting_response
-            .expect("a hand-built proof never passes the customer's checks")
-            .receive_response(&response)
-            .map_err(|r| agent_err(r.error))?;
-        let extra_checks = [Check::IdentityDocument].into_iter().collect();
-        let receipt = verified
-            .receipt_to_sign(extra_checks, agent_now + 40)
-            .sign_with(&agent_key)
-            .map_err(agent_err)?;
-        run.agent_receipt = Some(
-            SignedReceipt::verify(&receipt, &agent_key.public_key())
-                .map_err(agent_err)?
-                .receipt()
-                .clone(),
-        );
-        let mut receipt_text = encode_text(CodeKind::Receipt, &receipt);
-        if is(T::TamperedReceipt) {
-            receipt_text = encode_text(CodeKind::Receipt, &alter_receipt_time(&receipt));
-        }
-        run.record(CodeKind::Receipt, &receipt_text);
-
-        // The customer keeps the agent's receipt.
-        let receipt = Code::from_text(&receipt_text)
-            .and_then(Code::into_receipt)
-            .map_err(customer_err)?;
-        let done = run.customer_done.take().expect("set after leg 3");
-        let done = done
-            .accept_agent_receipt(&receipt)
-            .map_err(|r| customer_err(r.error))?;
-        run.customer_receipt = Some(done.receipt());
-        run.customer_done = Some(done);
-        Ok(())
+        run.record(CodeKind::Response, &text);
+        Ok(text)
     }
+
+    /// A genuine visit at another door, whose codes an attacker recorded.
+    fn earlier_door(&self) -> Run {
+        self.run(None, &mut SeededRandomness::new("earlier door"))
+    }
+}
+
+/// The agent's device as an attack may have doctored it.
+struct AgentDevice {
+    key: SoftwareKey,
+    ticket: Vec<u8>,
+    customer_key: PublicKey,
+    hand_built: bool,
+}
+
+fn agent_err(e: Error) -> (Role, Error) {
+    (Role::Agent, e)
+}
+
+fn customer_err(e: Error) -> (Role, Error) {
+    (Role::Customer, e)
+}
+
+/// The customer's phone checks the agent's proof.
+fn customer_checks_proof(
+    awaiting: customer::AwaitingProof,
+    proof_text: &str,
+    trust: &Trust,
+    now: u64,
+    run: &mut Run,
+) -> Result<customer::AgentVerified, (Role, Error)> {
+    let proof = Code::from_text(proof_text)
+        .and_then(Code::into_proof)
+        .map_err(customer_err)?;
+    let verified = awaiting
+        .receive_proof(&proof, trust, now)
+        .map_err(|r| customer_err(r.error))?;
+    run.customer_code = Some(verified.confirmation_code());
+    Ok(verified)
+}
+
+/// The agent's phone checks the response and signs the receipt (which the attack may alter on
+/// its way to the customer).
+fn agent_checks_response(
+    tamper: Option<Tamper>,
+    awaiting: Option<agent::AwaitingResponse>,
+    response_text: &str,
+    agent_key: &SoftwareKey,
+    now: u64,
+    run: &mut Run,
+) -> Result<String, (Role, Error)> {
+    let response = Code::from_text(response_text)
+        .and_then(Code::into_response)
+        .map_err(agent_err)?;
+    let verified = awaiting
+        .expect("a hand-built proof never passes the customer's checks")
+        .receive_response(&response)
+        .map_err(|r| agent_err(r.error))?;
+    let extra_checks = [Check::IdentityDocument].into_iter().collect();
+    let receipt = verified
+        .receipt_to_sign(extra_checks, now + 40)
+        .sign_with(agent_key)
+        .map_err(agent_err)?;
+    run.agent_receipt = Some(
+        SignedReceipt::verify(&receipt, &agent_key.public_key())
+            .map_err(agent_err)?
+            .receipt()
+            .clone(),
+    );
+    let receipt = if tamper == Some(Tamper::TamperedReceipt) {
+        alter_receipt_time(&receipt)
+    } else {
+        receipt
+    };
+    let text = encode_text(CodeKind::Receipt, &receipt);
+    run.record(CodeKind::Receipt, &text);
+    Ok(text)
+}
+
+/// The customer keeps the agent's receipt.
+fn customer_keeps_receipt(receipt_text: &str, run: &mut Run) -> Result<(), (Role, Error)> {
+    let receipt = Code::from_text(receipt_text)
+        .and_then(Code::into_receipt)
+        .map_err(customer_err)?;
+    let done = run.customer_done.take().expect("set after leg 3");
+    let done = done
+        .accept_agent_receipt(&receipt)
+        .map_err(|r| customer_err(r.error))?;
+    run.customer_receipt = Some(done.receipt());
+    run.customer_done = Some(done);
+    Ok(())
 }
 
 fn sign(key: &SoftwareKey, ticket: &Ticket) -> Vec<u8> {
@@ -527,8 +605,8 @@ pub struct RecordedCode {
 #[derive(Debug, Default)]
 pub struct Run {
     pub codes: Vec<RecordedCode>,
-    pub customer_code: Option<u32>,
-    pub agent_code: Option<u32>,
+    pub customer_code: Option<ConfirmationCode>,
+    pub agent_code: Option<ConfirmationCode>,
     pub customer_done: Option<customer::Done>,
     pub customer_receipt: Option<CustomerReceipt>,
     pub agent_receipt: Option<Receipt>,

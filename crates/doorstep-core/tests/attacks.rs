@@ -1,6 +1,7 @@
 //! The attack matrix: every refusal the protocol promises, each with its own error.
 
-use doorstep_core::scenario::{Role, Scenario, Tamper};
+use doorstep_core::Role;
+use doorstep_core::scenario::{Scenario, Tamper};
 use doorstep_core::{Error, SeededRandomness};
 
 fn refused(tamper: Tamper) -> (Role, Error) {

@@ -26,7 +26,7 @@ fn a_visit_completes_with_matching_codes_and_receipts() {
     );
     let (a, c) = (run.agent_code.unwrap(), run.customer_code.unwrap());
     assert_eq!(a, c);
-    assert!(a < 1_000_000);
+    assert!(a.value() < 1_000_000);
 
     let agent_receipt = run.agent_receipt.unwrap();
     assert_eq!(agent_receipt.outcome(), Outcome::Verified);

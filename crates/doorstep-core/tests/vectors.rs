@@ -108,7 +108,7 @@ fn the_handshake_reproduces_byte_for_byte() {
         .unwrap();
     assert_eq!(response.encode(), bytes(&h["response"]["cbor"]));
     assert_eq!(
-        u64::from(done.confirmation_code()),
+        u64::from(done.confirmation_code().value()),
         h["confirmation_code"].as_u64().unwrap()
     );
     assert_eq!(
@@ -146,7 +146,7 @@ fn every_refusal_reproduces_with_its_error() {
             .collect();
         assert_eq!(texts, expected, "{}", tamper.name());
         let (by, error) = run.refused.unwrap();
-        assert_eq!(by.name(), r["refused_by"].as_str().unwrap());
+        assert_eq!(by.as_str(), r["refused_by"].as_str().unwrap());
         assert_eq!(error.kind(), r["error_kind"].as_str().unwrap());
     }
 }

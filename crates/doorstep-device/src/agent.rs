@@ -6,15 +6,16 @@ use serde::{Deserialize, Serialize};
 use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
 use doorstep_core::agent::{AwaitingResponse, CustomerVerified};
 use doorstep_core::receipt::{Outcome, Receipt, UnverifiedOutcome};
+use doorstep_core::system::SystemRandomness;
 use doorstep_core::ticket::{Check, CheckSet, VisitId};
 use doorstep_core::{Code, Policy};
-use doorstep_store::OutboxKind;
 
+use crate::error::unknown_visit;
 use crate::views::{
-    AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, OutcomeChoice, VisitTerms,
-    check_names, checks_to_record, spaced,
+    AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, VisitTerms, check_names,
+    checks_to_record,
 };
-use crate::{Device, DeviceError, render, rng};
+use crate::{Device, DeviceError, ErrorKind, render};
 
 /// Where the agent's handshake for a visit stands.
 #[derive(Serialize, Deserialize)]
@@ -28,7 +29,7 @@ pub(crate) fn parse_visit_id(hex_id: &str) -> Result<VisitId, DeviceError> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .map(VisitId)
-        .ok_or_else(|| DeviceError::new("unknown_visit", "There is no such visit on this device."))
+        .ok_or_else(unknown_visit)
 }
 
 impl Device {
@@ -51,9 +52,7 @@ impl Device {
             .await?
             .into_iter()
             .find(|v| v.terms.visit_id == visit_id)
-            .ok_or_else(|| {
-                DeviceError::new("unknown_visit", "There is no such visit on this device.")
-            })
+            .ok_or_else(unknown_visit)
     }
 
     /// The customer's challenge, scanned: checked against this visit, answered with the proof
@@ -68,7 +67,7 @@ impl Device {
         let trust = self.store.trust(Policy::default()).await?;
         let now = self.now();
         let ready = self.store.ready_for(visit, &trust).await?;
-        let to_sign = ready.receive_challenge(challenge, &trust, now, &mut rng())?;
+        let to_sign = ready.receive_challenge(challenge, &trust, now, &mut SystemRandomness)?;
         let signature = self.key.sign(&to_sign.bytes_to_sign());
         let (awaiting, proof) = to_sign.finish(signature)?;
         self.store
@@ -109,7 +108,7 @@ impl Device {
         let verified = awaiting.receive_response(&response)?;
         let customer_data = self.store.customer_data(&verified).await?;
         let confirmed = CustomerConfirmed {
-            confirmation_code: spaced(verified.confirmation_code()),
+            confirmation_code: verified.confirmation_code().to_string(),
             customer_data,
             checks_to_record: checks_to_record(verified.ticket().ticket().checks),
         };
@@ -128,13 +127,16 @@ impl Device {
     pub async fn agent_record_outcome(
         &self,
         visit_id: &str,
-        outcome: OutcomeChoice,
+        outcome: Outcome,
         checks_done: &[String],
         note: &str,
     ) -> Result<AgentReceiptView, DeviceError> {
         let visit = parse_visit_id(visit_id)?;
         if note.chars().count() > MAX_REPORT_NOTE_CHARS {
-            return Err(DeviceError::new("note_too_long", "The note is too long."));
+            return Err(DeviceError::new(
+                ErrorKind::NoteTooLong,
+                "The note is too long.",
+            ));
         }
         let checks: CheckSet = checks_done
             .iter()
@@ -143,12 +145,10 @@ impl Device {
         let now = self.now();
         let session = self.store.load_session::<AgentSession>(visit).await?;
         let receipt = match (outcome, session) {
-            (OutcomeChoice::Verified, Some(AgentSession::CustomerVerified(v))) => {
-                v.receipt(checks, now)
-            }
-            (OutcomeChoice::Verified, _) => {
+            (Outcome::Verified, Some(AgentSession::CustomerVerified(v))) => v.receipt(checks, now),
+            (Outcome::Verified, _) => {
                 return Err(DeviceError::new(
-                    "customer_not_verified",
+                    ErrorKind::CustomerNotVerified,
                     "The customer is not verified yet: scan their response first.",
                 ));
             }
@@ -193,15 +193,11 @@ impl Device {
                 note: note.to_string(),
                 time: now,
             };
-            let payload = serde_json::to_vec(&report)
-                .map_err(|e| DeviceError::new("storage", e.to_string()))?;
-            self.store
-                .enqueue(OutboxKind::Report, &payload, now)
-                .await?;
+            self.queue_report(&report, now).await?;
         }
         Ok(AgentReceiptView {
             visit_id: visit_id.to_string(),
-            outcome: receipt.outcome().name(),
+            outcome: receipt.outcome(),
             checks_done: check_names(receipt.checks_done()),
             time: receipt.time(),
             code: render(&Code::Receipt(signed))?,
@@ -209,30 +205,18 @@ impl Device {
     }
 }
 
-fn unverified(choice: OutcomeChoice) -> UnverifiedOutcome {
-    match choice {
-        OutcomeChoice::NotHome => UnverifiedOutcome::NotHome,
-        OutcomeChoice::Refused => UnverifiedOutcome::Refused,
-        OutcomeChoice::Suspicious => UnverifiedOutcome::Suspicious,
-        OutcomeChoice::Failed | OutcomeChoice::Verified => UnverifiedOutcome::Failed,
+fn unverified(outcome: Outcome) -> UnverifiedOutcome {
+    match outcome {
+        Outcome::NotHome => UnverifiedOutcome::NotHome,
+        Outcome::Refused => UnverifiedOutcome::Refused,
+        Outcome::Suspicious => UnverifiedOutcome::Suspicious,
+        Outcome::Failed | Outcome::Verified => UnverifiedOutcome::Failed,
     }
 }
 
 fn no_handshake() -> DeviceError {
     DeviceError::new(
-        "no_handshake",
+        ErrorKind::NoHandshake,
         "No handshake is in progress for this visit: scan the customer's code first.",
     )
-}
-
-impl From<Outcome> for OutcomeChoice {
-    fn from(o: Outcome) -> Self {
-        match o {
-            Outcome::Verified => OutcomeChoice::Verified,
-            Outcome::NotHome => OutcomeChoice::NotHome,
-            Outcome::Refused => OutcomeChoice::Refused,
-            Outcome::Failed => OutcomeChoice::Failed,
-            Outcome::Suspicious => OutcomeChoice::Suspicious,
-        }
-    }
 }

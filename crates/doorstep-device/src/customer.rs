@@ -5,14 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
 use doorstep_core::customer::{AwaitingProof, Done};
-use doorstep_core::{Code, Policy};
-use doorstep_store::{OutboxKind, StoredNotice};
+use doorstep_core::system::SystemRandomness;
+use doorstep_core::{Code, Policy, UploadKind};
+use doorstep_store::StoredNotice;
 
 use crate::agent::parse_visit_id;
-use crate::views::{
-    AgentConfirmed, CodeView, CustomerVisit, KeptReceipt, VisitTerms, photo_url, spaced,
-};
-use crate::{Device, DeviceError, render, rng};
+use crate::error::unknown_visit;
+use crate::views::{AgentConfirmed, CodeView, CustomerVisit, KeptReceipt, VisitTerms, photo_url};
+use crate::{Device, DeviceError, ErrorKind, render};
 
 /// Where the customer's handshake for a visit stands.
 #[derive(Serialize, Deserialize)]
@@ -51,9 +51,7 @@ impl Device {
             .await?
             .into_iter()
             .find(|n| n.notice.ticket().ticket().visit_id == visit)
-            .ok_or_else(|| {
-                DeviceError::new("unknown_visit", "There is no such visit on this device.")
-            })
+            .ok_or_else(unknown_visit)
     }
 
     /// The challenge to show the agent. The one in progress is shown again unless `fresh`
@@ -72,8 +70,12 @@ impl Device {
             return render(&Code::Challenge(waiting.challenge().clone()));
         }
         let now = self.now();
-        let (waiting, challenge) =
-            AwaitingProof::start(notice.notice, self.key.public_key(), now, &mut rng());
+        let (waiting, challenge) = AwaitingProof::start(
+            notice.notice,
+            self.key.public_key(),
+            now,
+            &mut SystemRandomness,
+        );
         self.store
             .save_session(visit, &CustomerSession::AwaitingProof(waiting), now)
             .await?;
@@ -95,7 +97,7 @@ impl Device {
             Some(CustomerSession::AwaitingProof(w)) => w,
             _ => {
                 return Err(DeviceError::new(
-                    "no_handshake",
+                    ErrorKind::NoHandshake,
                     "Show your code to the agent first, then scan theirs.",
                 ));
             }
@@ -107,7 +109,7 @@ impl Device {
         let terms = VisitTerms::from(verified.ticket());
         let (done, response) = verified.finish(signature)?;
         self.store.keep_receipt(&done.receipt(), now).await?;
-        let confirmation_code = spaced(done.confirmation_code());
+        let confirmation_code = done.confirmation_code().to_string();
         self.store
             .save_session(visit, &CustomerSession::Done(done), now)
             .await?;
@@ -132,7 +134,7 @@ impl Device {
             Some(CustomerSession::Done(d)) => d,
             _ => {
                 return Err(DeviceError::new(
-                    "no_handshake",
+                    ErrorKind::NoHandshake,
                     "This visit has no completed check to attach a receipt to.",
                 ));
             }
@@ -150,24 +152,32 @@ impl Device {
     pub async fn customer_report(
         &self,
         visit_id: Option<&str>,
-        reason: Option<&str>,
+        reason: Option<ErrorKind>,
         note: &str,
     ) -> Result<(), DeviceError> {
         if note.chars().count() > MAX_REPORT_NOTE_CHARS {
-            return Err(DeviceError::new("note_too_long", "The note is too long."));
+            return Err(DeviceError::new(
+                ErrorKind::NoteTooLong,
+                "The note is too long.",
+            ));
         }
         let visit_id = visit_id.map(parse_visit_id).transpose()?;
         let now = self.now();
         let report = Report {
             visit_id: visit_id.map(|v| uuid::Uuid::from_bytes(v.0)),
-            reason: reason.map(str::to_string),
+            reason: reason.map(ErrorKind::name),
             note: note.trim().to_string(),
             time: now,
         };
-        let payload =
-            serde_json::to_vec(&report).map_err(|e| DeviceError::new("storage", e.to_string()))?;
+        self.queue_report(&report, now).await
+    }
+
+    /// Queues a report for the back-office; the next sync sends it.
+    pub(crate) async fn queue_report(&self, report: &Report, now: u64) -> Result<(), DeviceError> {
+        let payload = serde_json::to_vec(report)
+            .map_err(|e| DeviceError::new(ErrorKind::Storage, e.to_string()))?;
         self.store
-            .enqueue(OutboxKind::Report, &payload, now)
+            .enqueue(UploadKind::Report, &payload, now)
             .await?;
         Ok(())
     }

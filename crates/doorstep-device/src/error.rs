@@ -1,31 +1,156 @@
-//! One error shape for the app: a stable kind the views translate, the English sentence as a
-//! fallback, and whether trying again later may help.
+//! One error shape for the app: a kind from a closed list the views translate, the English
+//! sentence for logs, and whether trying again later may help. Every failure a phone can meet
+//! (the protocol's, the store's, the sync's, the device's own) maps to exactly one kind here.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use doorstep_store::StoreError;
+use doorstep_sync::SyncError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+/// Declares [`ErrorKind`] and the list of all its values together, so the list cannot miss one.
+macro_rules! error_kinds {
+    ($($(#[$doc:meta])* $variant:ident,)*) => {
+        /// Why something failed, as the views receive it (`"wrong_visit"`, …). Each kind has a
+        /// text in every catalogue; a test fails otherwise.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorKind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorKind {
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant,)*];
+        }
+    };
+}
+
+error_kinds! {
+    // The protocol's checks (one per `doorstep_core::Error` variant).
+    MalformedCode,
+    UnsupportedVersion,
+    WrongMessageKind,
+    UnknownOrganisationKey,
+    BadTicketSignature,
+    BadNoticeSignature,
+    BadDenylistSignature,
+    BadProofSignature,
+    BadResponseSignature,
+    BadReceiptSignature,
+    TicketExpired,
+    TicketNotYetValid,
+    OutsideVisitWindow,
+    WrongVisit,
+    WrongAgentKey,
+    WrongCustomerKey,
+    UnknownTicket,
+    NonceMismatch,
+    Revoked,
+    DenylistTooOld,
+    ClockClearlyWrong,
+    SignerMismatch,
+    ReceiptMismatch,
+    BadCountersignature,
+    CountersignatureMismatch,
+    // The phone's own store.
+    NotEnrolled,
+    KeyUnavailable,
+    ReceiptLogBroken,
+    /// The store could not be read or written, or what it holds is damaged.
+    Storage,
+    // Talking to the back-office.
+    Offline,
+    ServerUnavailable,
+    ClockOff,
+    /// The back-office answered with something that makes no sense.
+    BadServerAnswer,
+    Signing,
+    UnknownEnrolmentCode,
+    EnrolmentCodeUsed,
+    EnrolmentCodeExpired,
+    KeyAlreadyEnrolled,
+    /// The back-office revoked this device.
+    DeviceRevoked,
+    /// Any other refusal; the message names the back-office's reason.
+    RefusedByServer,
+    // The app's own steps.
+    NoCodeInImage,
+    NoHandshake,
+    CustomerNotVerified,
+    UnknownVisit,
+    ServerUrlMissing,
+    AlreadyEnrolled,
+    NoteTooLong,
+    CodeTooLarge,
+}
+
+impl ErrorKind {
+    /// The kind's name, as the views and reports carry it (`wrong_visit`).
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => unreachable!("a unit variant serialises to its name"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct DeviceError {
-    pub kind: String,
+    pub kind: ErrorKind,
+    /// The English sentence, for logs and reports; the views show the kind's translation.
     pub message: String,
+    /// Whether the same step may succeed later without anyone changing anything.
     pub transient: bool,
 }
 
 impl DeviceError {
-    pub fn new(kind: &str, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
-            kind: kind.to_string(),
+            kind,
             message: message.into(),
             transient: false,
         }
     }
 }
 
+impl From<&doorstep_core::Error> for ErrorKind {
+    fn from(e: &doorstep_core::Error) -> Self {
+        use ErrorKind as K;
+        use doorstep_core::Error as E;
+        match e {
+            E::MalformedCode { .. } => K::MalformedCode,
+            E::UnsupportedVersion { .. } => K::UnsupportedVersion,
+            E::WrongMessageKind { .. } => K::WrongMessageKind,
+            E::UnknownOrganisationKey { .. } => K::UnknownOrganisationKey,
+            E::BadTicketSignature => K::BadTicketSignature,
+            E::BadNoticeSignature => K::BadNoticeSignature,
+            E::BadDenylistSignature => K::BadDenylistSignature,
+            E::BadProofSignature => K::BadProofSignature,
+            E::BadResponseSignature => K::BadResponseSignature,
+            E::BadReceiptSignature => K::BadReceiptSignature,
+            E::TicketExpired => K::TicketExpired,
+            E::TicketNotYetValid => K::TicketNotYetValid,
+            E::OutsideVisitWindow => K::OutsideVisitWindow,
+            E::WrongVisit => K::WrongVisit,
+            E::WrongAgentKey => K::WrongAgentKey,
+            E::WrongCustomerKey => K::WrongCustomerKey,
+            E::UnknownTicket => K::UnknownTicket,
+            E::NonceMismatch => K::NonceMismatch,
+            E::Revoked { .. } => K::Revoked,
+            E::DenylistTooOld => K::DenylistTooOld,
+            E::ClockClearlyWrong { .. } => K::ClockClearlyWrong,
+            E::SignerMismatch => K::SignerMismatch,
+            E::ReceiptMismatch => K::ReceiptMismatch,
+            E::BadCountersignature => K::BadCountersignature,
+            E::CountersignatureMismatch => K::CountersignatureMismatch,
+        }
+    }
+}
+
 impl From<doorstep_core::Error> for DeviceError {
     fn from(e: doorstep_core::Error) -> Self {
-        Self::new(e.kind(), e.to_string())
+        Self::new(ErrorKind::from(&e), e.to_string())
     }
 }
 
@@ -37,17 +162,124 @@ impl<S> From<doorstep_core::Refused<S>> for DeviceError {
 
 impl From<StoreError> for DeviceError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Protocol(p) => p.into(),
-            StoreError::NotEnrolled => Self::new("not_enrolled", e.to_string()),
-            StoreError::KeyUnavailable(_) => Self::new("key_unavailable", e.to_string()),
-            StoreError::ChainBroken { .. } => Self::new("receipt_log_broken", e.to_string()),
-            StoreError::Sealing | StoreError::Damaged(_) => {
-                Self::new("store_damaged", e.to_string())
-            }
-            StoreError::Database(_) | StoreError::Migration(_) => {
-                Self::new("storage", e.to_string())
-            }
+        let kind = match &e {
+            StoreError::Protocol(p) => return p.clone().into(),
+            StoreError::NotEnrolled => ErrorKind::NotEnrolled,
+            StoreError::KeyUnavailable(_) => ErrorKind::KeyUnavailable,
+            StoreError::ChainBroken { .. } => ErrorKind::ReceiptLogBroken,
+            StoreError::Sealing
+            | StoreError::Damaged(_)
+            | StoreError::Database(_)
+            | StoreError::Migration(_) => ErrorKind::Storage,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<SyncError> for DeviceError {
+    fn from(e: SyncError) -> Self {
+        let transient = e.is_transient();
+        let message = e.to_string();
+        let kind = match e {
+            SyncError::Store(store) => return store.into(),
+            SyncError::Offline(_) => ErrorKind::Offline,
+            SyncError::ServerUnavailable(_) => ErrorKind::ServerUnavailable,
+            SyncError::ClockOff { .. } => ErrorKind::ClockOff,
+            SyncError::Protocol(_) => ErrorKind::BadServerAnswer,
+            SyncError::Signing(_) => ErrorKind::Signing,
+            SyncError::Refused { kind, .. } => refusal(&kind),
+        };
+        Self {
+            kind,
+            message,
+            transient,
         }
+    }
+}
+
+/// The back-office's refusals a person can act on get their own kind; the rest share one.
+fn refusal(server_kind: &str) -> ErrorKind {
+    match server_kind {
+        "unknown_enrolment_code" => ErrorKind::UnknownEnrolmentCode,
+        "enrolment_code_used" => ErrorKind::EnrolmentCodeUsed,
+        "enrolment_code_expired" => ErrorKind::EnrolmentCodeExpired,
+        "key_already_enrolled" => ErrorKind::KeyAlreadyEnrolled,
+        "revoked_device" => ErrorKind::DeviceRevoked,
+        _ => ErrorKind::RefusedByServer,
+    }
+}
+
+pub(crate) fn unknown_visit() -> DeviceError {
+    DeviceError::new(
+        ErrorKind::UnknownVisit,
+        "There is no such visit on this device.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_core::Error as E;
+
+    #[test]
+    fn a_protocol_error_keeps_the_core_s_name_for_its_kind() {
+        let errors = [
+            E::MalformedCode { reason: "x".into() },
+            E::UnsupportedVersion { found: "9".into() },
+            E::WrongMessageKind {
+                expected: "proof",
+                found: "challenge",
+            },
+            E::BadTicketSignature,
+            E::BadNoticeSignature,
+            E::BadDenylistSignature,
+            E::BadProofSignature,
+            E::BadResponseSignature,
+            E::BadReceiptSignature,
+            E::TicketExpired,
+            E::TicketNotYetValid,
+            E::OutsideVisitWindow,
+            E::WrongVisit,
+            E::WrongAgentKey,
+            E::WrongCustomerKey,
+            E::UnknownTicket,
+            E::NonceMismatch,
+            E::Revoked { what: "agent" },
+            E::DenylistTooOld,
+            E::ClockClearlyWrong {
+                local: 0,
+                peer: 7200,
+            },
+            E::SignerMismatch,
+            E::ReceiptMismatch,
+            E::BadCountersignature,
+            E::CountersignatureMismatch,
+        ];
+        for e in errors {
+            assert_eq!(ErrorKind::from(&e).name(), e.kind());
+        }
+    }
+
+    #[test]
+    fn one_store_failure_reaches_the_views_as_one_kind_whatever_the_path() {
+        let direct = DeviceError::from(StoreError::Damaged("x".into()));
+        let through_sync = DeviceError::from(SyncError::Store(StoreError::Damaged("x".into())));
+        assert_eq!(direct.kind, ErrorKind::Storage);
+        assert_eq!(through_sync.kind, ErrorKind::Storage);
+    }
+
+    #[test]
+    fn the_back_office_s_refusals_map_to_kinds_a_person_can_act_on() {
+        let refused = |kind: &str| {
+            DeviceError::from(SyncError::Refused {
+                status: 409,
+                kind: kind.into(),
+                message: "m".into(),
+            })
+            .kind
+        };
+        assert_eq!(refused("enrolment_code_used"), ErrorKind::EnrolmentCodeUsed);
+        assert_eq!(refused("revoked_device"), ErrorKind::DeviceRevoked);
+        assert_eq!(refused("something_new"), ErrorKind::RefusedByServer);
     }
 }

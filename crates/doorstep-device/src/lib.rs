@@ -7,28 +7,21 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use doorstep_core::{Code, Randomness, SoftwareKey};
+use doorstep_core::system::{Clock, SystemRandomness};
+use doorstep_core::{Code, SoftwareKey};
 use doorstep_store::{KeyProvider, Store, StoreError};
-use doorstep_sync::{Client, Clock, Progress, SyncError, Syncer};
+use doorstep_sync::{Client, Progress, Syncer};
 
 mod agent;
 mod customer;
 mod error;
 pub mod views;
 
-pub use error::DeviceError;
+pub use error::{DeviceError, ErrorKind};
 use views::{CodeView, EnrolmentView, Status, SyncView};
 
 /// The checkpoint holding the time of the last complete sync.
 pub const LAST_SYNC: &str = doorstep_sync::LAST_SYNC_CHECKPOINT;
-
-struct SystemRandomness;
-
-impl Randomness for SystemRandomness {
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        getrandom::fill(dest).expect("the system random source is available");
-    }
-}
 
 pub struct Device {
     store: Store,
@@ -45,7 +38,10 @@ impl Device {
         clock: Clock,
     ) -> Result<Self, DeviceError> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            DeviceError::new("storage", format!("cannot create {}: {e}", dir.display()))
+            DeviceError::new(
+                ErrorKind::Storage,
+                format!("cannot create {}: {e}", dir.display()),
+            )
         })?;
         let store = Store::open(&dir.join("device.db"), keys).await?;
         let key = match store.device_secret().await? {
@@ -113,7 +109,7 @@ impl Device {
                 .filter(|u| !u.is_empty())
                 .ok_or_else(|| {
                     DeviceError::new(
-                        "server_url_missing",
+                        ErrorKind::ServerUrlMissing,
                         "Enter your organisation's server address.",
                     )
                 })?;
@@ -121,7 +117,7 @@ impl Device {
         };
         if let Ok(existing) = self.store.enrolment().await {
             return Err(DeviceError::new(
-                "already_enrolled",
+                ErrorKind::AlreadyEnrolled,
                 format!(
                     "This device is already enrolled with {}.",
                     existing.organisation_name
@@ -171,28 +167,19 @@ impl Device {
 /// decoded and the first Doorstep code among them returned as text.
 pub fn decode_image(bytes: &[u8]) -> Result<String, DeviceError> {
     let texts = doorstep_qr::decode_png(bytes)
-        .map_err(|e| DeviceError::new("no_code_in_image", e.to_string()))?;
+        .map_err(|e| DeviceError::new(ErrorKind::NoCodeInImage, e.to_string()))?;
     texts
         .into_iter()
         .find(|t| doorstep_core::codec::decode_text(t).is_ok())
-        .ok_or_else(|| DeviceError::new("no_code_in_image", "The picture holds no Doorstep code."))
+        .ok_or_else(|| {
+            DeviceError::new(
+                ErrorKind::NoCodeInImage,
+                "The picture holds no Doorstep code.",
+            )
+        })
 }
 
 /// A code as text and as an SVG symbol for the screen.
 pub fn render(code: &Code) -> Result<CodeView, DeviceError> {
     CodeView::new(code.to_text())
-}
-
-pub(crate) fn rng() -> impl Randomness {
-    SystemRandomness
-}
-
-impl From<SyncError> for DeviceError {
-    fn from(e: SyncError) -> Self {
-        DeviceError {
-            kind: e.kind().to_string(),
-            message: e.to_string(),
-            transient: e.is_transient(),
-        }
-    }
 }

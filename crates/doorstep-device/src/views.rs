@@ -4,18 +4,21 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use ts_rs::TS;
 
 use doorstep_core::customer::CustomerReceipt;
 use doorstep_core::ticket::{Check, CheckSet, SignedTicket};
-use doorstep_store::{Enrolment, Role};
+use doorstep_core::{Outcome, Role};
+use doorstep_store::Enrolment;
 
-use crate::DeviceError;
+use crate::{DeviceError, ErrorKind};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Enrolment")]
 pub struct EnrolmentView {
-    pub role: &'static str,
+    pub role: Role,
     pub organisation: String,
     pub server_url: String,
     pub enrolled_at: u64,
@@ -24,10 +27,7 @@ pub struct EnrolmentView {
 impl From<&Enrolment> for EnrolmentView {
     fn from(e: &Enrolment) -> Self {
         Self {
-            role: match e.role {
-                Role::Agent => "agent",
-                Role::Customer => "customer",
-            },
+            role: e.role,
             organisation: e.organisation_name.clone(),
             server_url: e.server_url.clone(),
             enrolled_at: e.enrolled_at,
@@ -35,7 +35,7 @@ impl From<&Enrolment> for EnrolmentView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub enrolment: Option<EnrolmentView>,
@@ -44,8 +44,9 @@ pub struct Status {
     pub last_sync: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "SyncResult")]
 pub struct SyncView {
     pub stored: u64,
     pub rejected: u64,
@@ -56,7 +57,7 @@ pub struct SyncView {
 }
 
 /// A code to show: its text (what a scanner reads) and the QR symbol as SVG.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeView {
     pub text: String,
@@ -67,7 +68,7 @@ pub struct CodeView {
 impl CodeView {
     pub fn new(text: String) -> Result<Self, DeviceError> {
         let symbol = doorstep_qr::Symbol::new(&text)
-            .map_err(|e| DeviceError::new("code_too_large", e.to_string()))?;
+            .map_err(|e| DeviceError::new(ErrorKind::CodeTooLarge, e.to_string()))?;
         Ok(Self {
             svg: symbol.to_svg(),
             qr_version: symbol.size().version,
@@ -77,7 +78,7 @@ impl CodeView {
 }
 
 /// Who is coming and what they may do and see: the part of a ticket both sides show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct VisitTerms {
     pub visit_id: String,
@@ -107,7 +108,7 @@ impl From<&SignedTicket> for VisitTerms {
 }
 
 /// One of the agent's visits of the day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentVisit {
     pub terms: VisitTerms,
@@ -117,7 +118,7 @@ pub struct AgentVisit {
 }
 
 /// The customer's coming visit, everything the notice says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerVisit {
     pub terms: VisitTerms,
@@ -146,7 +147,7 @@ pub(crate) fn photo_url(photo: Option<&[u8]>) -> Option<String> {
 
 /// The agent's screen once the customer is verified: the confirmation code both screens show
 /// and exactly the customer data the ticket allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerConfirmed {
     pub confirmation_code: String,
@@ -156,7 +157,7 @@ pub struct CustomerConfirmed {
 }
 
 /// The customer's screen once the agent is verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentConfirmed {
     pub terms: VisitTerms,
@@ -166,30 +167,20 @@ pub struct AgentConfirmed {
     pub response: CodeView,
 }
 
-/// What the agent records after the door.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeChoice {
-    Verified,
-    NotHome,
-    Refused,
-    Failed,
-    Suspicious,
-}
-
 /// The receipt the agent's device signed and queued; its code lets the customer keep it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "AgentReceipt")]
 pub struct AgentReceiptView {
     pub visit_id: String,
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub checks_done: Vec<&'static str>,
     pub time: u64,
     pub code: CodeView,
 }
 
 /// One of the customer's kept receipts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeptReceipt {
     pub visit_id: String,
@@ -200,7 +191,7 @@ pub struct KeptReceipt {
     /// The first bytes of the handshake's transcript hash, to quote to the organisation.
     pub reference: String,
     /// Set once the agent's signed receipt was scanned: the outcome it records.
-    pub agent_outcome: Option<&'static str>,
+    pub agent_outcome: Option<Outcome>,
 }
 
 impl From<&CustomerReceipt> for KeptReceipt {
@@ -209,20 +200,12 @@ impl From<&CustomerReceipt> for KeptReceipt {
             visit_id: hex::encode(r.visit_id.0),
             agent_name: r.agent_name.clone(),
             on_behalf_of: r.on_behalf_of.clone(),
-            confirmation_code: spaced(r.confirmation_code),
+            confirmation_code: r.confirmation_code.to_string(),
             verified_at: r.verified_at,
             reference: hex::encode(&r.transcript_hash[..6]),
-            agent_outcome: r
-                .agent_receipt
-                .as_ref()
-                .map(|a| a.receipt().outcome().name()),
+            agent_outcome: r.agent_receipt.as_ref().map(|a| a.receipt().outcome()),
         }
     }
-}
-
-/// `406 859`: easier to read aloud and compare than `406859`.
-pub fn spaced(code: u32) -> String {
-    format!("{:03} {:03}", code / 1000 % 1000, code % 1000)
 }
 
 pub(crate) fn check_names(set: CheckSet) -> Vec<&'static str> {

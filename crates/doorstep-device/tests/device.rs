@@ -5,31 +5,22 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use doorstep_api::wire::Role;
-use doorstep_device::Device;
-use doorstep_device::views::OutcomeChoice;
-use doorstep_server::agents::NewAgent;
-use doorstep_server::http::{AppState, router, system_clock};
-use doorstep_server::organisations::NewOrganisation;
-use doorstep_server::signing::KeyRing;
-use doorstep_server::visits::NewVisit;
-use doorstep_server::{Db, when};
+use doorstep_core::Outcome;
+use doorstep_core::Role;
+use doorstep_core::system::unix_now as now;
+use doorstep_device::{Device, ErrorKind};
+use doorstep_server::Db;
+use doorstep_server::testing::{Backoffice, Served, organisation, visit};
 use doorstep_store::FileKeyProvider;
 
 const ORG: &str = "Northbank Cards";
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 struct World {
     _dir: tempfile::TempDir,
     root: PathBuf,
     db: Db,
     url: String,
+    _served: Served,
     /// One visit now and one later, both agent A-1 at customer C-1.
     codes: (String, String),
 }
@@ -37,67 +28,46 @@ struct World {
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    let db = Db::open(&format!("sqlite:{}", root.join("office.db").display()))
-        .await
-        .unwrap();
-    let org = db
-        .create_organisation(
-            &NewOrganisation {
-                name: ORG,
-                official_phone: "+31 20 555 0100",
-                retention_days: 30,
-            },
-            &root,
-        )
-        .await
-        .unwrap();
-    db.add_agent(
-        &org,
-        &NewAgent {
-            staff_ref: "A-1",
-            display_name: "Sanne de Vries",
-            on_behalf_of: ORG,
-            photo: b"\x89PNG not really",
-        },
+    let office = Backoffice::create(
+        &format!("sqlite:{}", root.join("office.db").display()),
+        &root,
+        &organisation(ORG),
     )
     .await
     .unwrap();
+    office
+        .add_agent("A-1", b"\x89PNG not really")
+        .await
+        .unwrap();
     let data = BTreeMap::from([
         ("full_name".to_string(), "Jan Jansen".to_string()),
         ("postal_address".to_string(), "Kerkstraat 1".to_string()),
         ("date_of_birth".to_string(), "1970-01-01".to_string()),
     ]);
-    db.add_customer(&org, "C-1", &data).await.unwrap();
+    office.add_customer("C-1", &data).await.unwrap();
     for (visit_ref, start) in [("V-1", now() - 300), ("V-2", now() + 600)] {
-        let visit = NewVisit {
-            visit_ref: visit_ref.into(),
-            staff_ref: "A-1".into(),
-            customer_ref: "C-1".into(),
-            window_start: when::format(start),
-            window_minutes: 120,
+        let visit = doorstep_server::db::visits::NewVisit {
             purpose: "Hand over your new debit card".into(),
-            checks: "card_handover".into(),
-            fields: "full_name".into(),
+            ..visit(visit_ref, "A-1", "C-1", start)
         };
-        db.add_visit(&org, &visit, now()).await.unwrap();
+        office.add_visit(&visit, now()).await.unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(db.clone(), KeyRing::new(root.clone()), system_clock());
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let served = office.serve().await.unwrap();
     let mut codes = Vec::new();
     for (role, subject) in [(Role::Agent, "A-1"), (Role::Customer, "C-1")] {
-        let issued = db
-            .issue_enrolment_code(&org, role, subject, &url, now())
-            .await
-            .unwrap();
-        codes.push(issued.invite.code.to_typed());
+        codes.push(
+            office
+                .code(role, subject, &served.url, now())
+                .await
+                .unwrap(),
+        );
     }
     World {
         _dir: dir,
         root,
-        db,
-        url,
+        db: office.db,
+        url: served.url.clone(),
+        _served: served,
         codes: (codes[0].clone(), codes[1].clone()),
     }
 }
@@ -106,7 +76,7 @@ async fn open(dir: &Path) -> Device {
     Device::open(
         dir,
         &FileKeyProvider::new(dir.join("data.key")),
-        doorstep_sync::system_clock(),
+        doorstep_core::system::system_clock(),
     )
     .await
     .unwrap()
@@ -119,7 +89,7 @@ async fn enrolled(w: &World) -> (PathBuf, PathBuf, String, String) {
     let joined = customer.enrol(&w.codes.1, Some(&w.url)).await.unwrap();
     assert_eq!(
         (joined.role, joined.organisation.as_str()),
-        ("customer", ORG)
+        (Role::Customer, ORG)
     );
     customer.close().await;
     let agent = open(&agent_dir).await;
@@ -189,15 +159,10 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
     );
     assert_eq!(verified.checks_to_record, ["card_handover"]);
     let receipt = agent
-        .agent_record_outcome(
-            &visit,
-            OutcomeChoice::Verified,
-            &["card_handover".into()],
-            "",
-        )
+        .agent_record_outcome(&visit, Outcome::Verified, &["card_handover".into()], "")
         .await
         .unwrap();
-    assert_eq!(receipt.outcome, "verified");
+    assert_eq!(receipt.outcome, Outcome::Verified);
     assert_eq!(receipt.checks_done, ["device_key", "card_handover"]);
     assert_eq!(agent.status().await.unwrap().pending_uploads, 1);
     let synced = agent.sync(&mut |_| {}).await.unwrap();
@@ -210,7 +175,7 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
         .customer_scan_receipt(&visit, &receipt.code.text)
         .await
         .unwrap();
-    assert_eq!(kept.agent_outcome, Some("verified"));
+    assert_eq!(kept.agent_outcome, Some(Outcome::Verified));
     let receipts = customer.customer_receipts().await.unwrap();
     assert_eq!(receipts.len(), 1);
     assert_eq!(receipts[0].confirmation_code, confirmed.confirmation_code);
@@ -235,7 +200,7 @@ async fn wrong_visit_and_replayed_proof_are_refused_with_their_reasons() {
         .agent_scan_challenge(&now_visit, &challenge.text)
         .await
         .unwrap_err();
-    assert_eq!(refused.kind, "wrong_visit");
+    assert_eq!(refused.kind, ErrorKind::WrongVisit);
 
     // A proof made for an earlier challenge does not answer a fresh one.
     let first = customer
@@ -252,22 +217,22 @@ async fn wrong_visit_and_replayed_proof_are_refused_with_their_reasons() {
         .customer_scan_proof(&now_visit, &proof.text)
         .await
         .unwrap_err();
-    assert_eq!(replayed.kind, "nonce_mismatch");
+    assert_eq!(replayed.kind, ErrorKind::NonceMismatch);
 
     // The wrong kind of code, and a code that is not one at all.
     let wrong_kind = customer
         .customer_scan_proof(&now_visit, &fresh.text)
         .await
         .unwrap_err();
-    assert_eq!(wrong_kind.kind, "wrong_message_kind");
+    assert_eq!(wrong_kind.kind, ErrorKind::WrongMessageKind);
     let garbage = customer
         .customer_scan_proof(&now_visit, "DS1P:%%%")
         .await
         .unwrap_err();
-    assert_eq!(garbage.kind, "malformed_code");
+    assert_eq!(garbage.kind, ErrorKind::MalformedCode);
 
     customer
-        .customer_report(Some(&now_visit), Some(&replayed.kind), "old code shown")
+        .customer_report(Some(&now_visit), Some(replayed.kind), "old code shown")
         .await
         .unwrap();
     assert_eq!(customer.status().await.unwrap().pending_uploads, 1);
@@ -281,15 +246,15 @@ async fn outcomes_without_a_check_and_enrolment_mistakes() {
     let agent = open(&agent_dir).await;
 
     let no_check = agent
-        .agent_record_outcome(&visit, OutcomeChoice::Verified, &[], "")
+        .agent_record_outcome(&visit, Outcome::Verified, &[], "")
         .await
         .unwrap_err();
-    assert_eq!(no_check.kind, "customer_not_verified");
+    assert_eq!(no_check.kind, ErrorKind::CustomerNotVerified);
     let receipt = agent
-        .agent_record_outcome(&visit, OutcomeChoice::NotHome, &[], "rang twice")
+        .agent_record_outcome(&visit, Outcome::NotHome, &[], "rang twice")
         .await
         .unwrap();
-    assert_eq!(receipt.outcome, "not_home");
+    assert_eq!(receipt.outcome, Outcome::NotHome);
     assert_eq!(
         agent.status().await.unwrap().pending_uploads,
         2,
@@ -299,10 +264,10 @@ async fn outcomes_without_a_check_and_enrolment_mistakes() {
     assert_eq!((synced.stored, synced.rejected, synced.pending), (2, 0, 0));
 
     let again = agent.enrol(&w.codes.0, Some(&w.url)).await.unwrap_err();
-    assert_eq!(again.kind, "already_enrolled");
+    assert_eq!(again.kind, ErrorKind::AlreadyEnrolled);
     let fresh = open(&w.root.join("fresh")).await;
     let no_url = fresh.enrol("ABCD-EFGH-JKMN-PQRS", None).await.unwrap_err();
-    assert_eq!(no_url.kind, "server_url_missing");
+    assert_eq!(no_url.kind, ErrorKind::ServerUrlMissing);
     let unknown = fresh
         .enrol("ABCD-EFGH-JKMN-PQRS", Some(&w.url))
         .await
@@ -327,5 +292,5 @@ async fn a_code_is_read_back_from_its_own_picture() {
     .unwrap();
     assert_eq!(doorstep_device::decode_image(&bytes).unwrap(), text);
     let none = doorstep_device::decode_image(b"not a picture").unwrap_err();
-    assert_eq!(none.kind, "no_code_in_image");
+    assert_eq!(none.kind, ErrorKind::NoCodeInImage);
 }

@@ -13,8 +13,9 @@ use std::time::Instant;
 
 use doorstep_api::wire::{Bytes, Upload, UploadKind, UploadStatus};
 use doorstep_core::receipt::UnverifiedOutcome;
-use doorstep_server::crypto::Crypto;
-use doorstep_server::signing::KeyRing;
+use doorstep_server::ingest::ingest;
+use doorstep_server::keys::KeyRing;
+use doorstep_server::keys::backends::Crypto;
 use doorstep_server::testing::fresh_database_urls;
 use support::{NOW, World};
 
@@ -55,10 +56,9 @@ async fn measure(
         .collect();
     let (wall, cpu) = (Instant::now(), cpu_seconds());
     for batch in uploads.chunks(BATCH) {
-        let results =
-            w.db.ingest(&w.agent_device, batch, &signer, NOW + 4000)
-                .await
-                .unwrap();
+        let results = ingest(&w.db, &w.agent_device, batch, &signer, NOW + 4000)
+            .await
+            .unwrap();
         assert!(results.iter().all(|r| r.status == UploadStatus::Stored));
     }
     let wall = wall.elapsed().as_secs_f64();

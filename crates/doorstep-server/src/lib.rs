@@ -3,26 +3,17 @@
 //! export and retention. SQLite by default, PostgreSQL when one machine is outgrown; the same
 //! code and the same tests run on both.
 
-pub mod agents;
-pub mod crypto;
-pub mod customers;
+pub mod admin;
 pub mod db;
-pub mod denylist;
-pub mod devices;
-pub mod export;
 pub mod http;
-pub mod issuance;
-pub mod organisations;
-mod rows;
-pub mod signing;
+pub mod ingest;
+pub mod keys;
+#[cfg(feature = "testing")]
 pub mod testing;
-pub mod uploads;
-pub mod visits;
-pub mod when;
 
 pub use db::{Backend, Db};
 
-use doorstep_api::wire::Role;
+use doorstep_core::Role;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -51,7 +42,7 @@ pub enum ServerError {
     #[error("{0}")]
     Invalid(String),
     #[error("the import was refused, nothing was stored:\n{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
-    Import(Vec<visits::RowError>),
+    Import(Vec<db::visits::RowError>),
     #[error("this enrolment code is not known; check it was typed correctly")]
     UnknownEnrolmentCode,
     #[error("this enrolment code has already been used; ask for a new one")]
@@ -68,6 +59,12 @@ pub enum ServerError {
     SigningKey { path: String, reason: String },
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    /// A file or socket failed: not the client's fault, never a 400.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
 }
 
 impl ServerError {
@@ -94,12 +91,19 @@ impl ServerError {
             ServerError::WrongRole(_) => "wrong_role",
             ServerError::SigningKey { .. } => "signing_key_unavailable",
             ServerError::Damaged(_) => "damaged",
+            ServerError::Io { .. } => "io",
+        }
+    }
+
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        ServerError::Io {
+            what: what.into(),
+            source,
         }
     }
 }
 
+/// The system's clock as the database stores times.
 pub(crate) fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    db::rows::signed(doorstep_core::system::unix_now())
 }

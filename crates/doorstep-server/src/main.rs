@@ -1,5 +1,5 @@
-//! `doorstep-server`: the back-office's administration commands and `serve`. Each command parses
-//! its arguments, calls the library and prints the result; nothing more.
+//! `doorstep-server`: the back-office's administration commands and `serve`. This file parses
+//! the command line and dispatches to `doorstep_server::admin`; nothing more.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -7,14 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use doorstep_api::wire::Role;
-use doorstep_core::codec::Code;
-use doorstep_server::agents::NewAgent;
-use doorstep_server::http::{AppState, router, system_clock};
-use doorstep_server::organisations::{NewOrganisation, signing_key_path};
-use doorstep_server::signing::KeyRing;
-use doorstep_server::visits::NewVisit;
-use doorstep_server::{Db, ServerError, export, when};
+use doorstep_core::Role;
+use doorstep_server::db::organisations::NewOrganisation;
+use doorstep_server::db::visits::NewVisit;
+use doorstep_server::{Db, ServerError, admin};
 
 #[derive(Parser)]
 #[command(name = "doorstep-server", version, about = "The Doorstep back-office")]
@@ -183,19 +179,12 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{s:?} is not name=value"))
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>, ServerError> {
-    std::fs::read(path)
-        .map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", path.display())))
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 async fn run(cli: Cli) -> Result<(), ServerError> {
     let db = Db::open(&cli.database_url).await?;
+    let org = |o: Org| {
+        let db = db.clone();
+        async move { db.organisation(&o.organisation).await }
+    };
     match cli.command {
         Command::Init {
             name,
@@ -207,106 +196,47 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 official_phone: &official_phone,
                 retention_days,
             };
-            let org = db.create_organisation(&new, &cli.key_dir).await?;
-            println!(
-                "organisation {} ({}) with signing key {}",
-                org.name,
-                org.id,
-                org.keys[0].key_id()
-            );
-            println!(
-                "private key: {}",
-                signing_key_path(&cli.key_dir, &org.id).display()
-            );
+            admin::init(&db, &new, &cli.key_dir).await?;
         }
-        Command::Agent { org, action } => {
-            let org = db.organisation(&org.organisation).await?;
+        Command::Agent { org: o, action } => {
+            let org = org(o).await?;
             match action {
                 AgentAction::Add {
                     staff_ref,
                     name,
                     on_behalf_of,
                     photo,
-                } => {
-                    let photo = read(&photo)?;
-                    let agent = NewAgent {
-                        staff_ref: &staff_ref,
-                        display_name: &name,
-                        on_behalf_of: &on_behalf_of,
-                        photo: &photo,
-                    };
-                    let agent = db.add_agent(&org, &agent).await?;
-                    println!("agent {} ({}) added", agent.staff_ref, agent.display_name);
-                }
-                AgentAction::List => {
-                    for a in db.agents(&org).await? {
-                        let status = if a.revoked_at.is_some() {
-                            "revoked"
-                        } else {
-                            "active"
-                        };
-                        println!(
-                            "{:<12} {:<8} {} (on behalf of {})",
-                            a.staff_ref, status, a.display_name, a.on_behalf_of
-                        );
-                    }
-                }
+                } => admin::agent_add(&db, &org, &staff_ref, &name, &on_behalf_of, &photo).await?,
+                AgentAction::List => admin::agent_list(&db, &org).await?,
                 AgentAction::Revoke { staff_ref } => {
-                    db.revoke_agent(&org, &staff_ref).await?;
-                    println!("agent {staff_ref} revoked, with their devices");
+                    admin::agent_revoke(&db, &org, &staff_ref).await?
                 }
             }
         }
         Command::Customer {
-            org,
+            org: o,
             customer_ref,
             data,
         } => {
-            let org = db.organisation(&org.organisation).await?;
             let data: BTreeMap<_, _> = data.into_iter().collect();
-            db.add_customer(&org, &customer_ref, &data).await?;
-            println!("customer {customer_ref} added with {} field(s)", data.len());
+            admin::customer_add(&db, &org(o).await?, &customer_ref, &data).await?;
         }
         Command::EnrolCode {
-            org,
+            org: o,
             role,
             subject_ref,
             public_url,
             png,
         } => {
-            let org = db.organisation(&org.organisation).await?;
             let role = match role {
                 RoleArg::Agent => Role::Agent,
                 RoleArg::Customer => Role::Customer,
             };
-            let issued = db
-                .issue_enrolment_code(&org, role, &subject_ref, &public_url, now())
-                .await?;
-            let text = Code::Enrolment(issued.invite.clone()).to_text();
-            let symbol = doorstep_qr::Symbol::new(&text)
-                .map_err(|e| ServerError::Invalid(format!("QR: {e}")))?;
-            println!("{}", symbol.to_terminal());
-            println!(
-                "Enrolment code for {} ({}): {}",
-                subject_ref,
-                role.as_str(),
-                issued.invite.code.to_typed()
-            );
-            println!("Server: {public_url}");
-            println!(
-                "Valid until {} and for one device only.",
-                when::format(issued.expires_at)
-            );
-            println!("QR text: {text}");
-            if let Some(path) = png {
-                symbol.to_image(8).save(&path).map_err(|e| {
-                    ServerError::Invalid(format!("cannot write {}: {e}", path.display()))
-                })?;
-                println!("QR image: {}", path.display());
-            }
+            let org = org(o).await?;
+            admin::enrol_code(&db, &org, role, &subject_ref, &public_url, png.as_deref()).await?;
         }
-        Command::Visit { org, action } => {
-            let org = db.organisation(&org.organisation).await?;
+        Command::Visit { org: o, action } => {
+            let org = org(o).await?;
             match action {
                 VisitAction::Add {
                     visit_ref,
@@ -328,77 +258,17 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                         checks,
                         fields,
                     };
-                    let id = db.add_visit(&org, &visit, now()).await?;
-                    println!("visit {} scheduled ({id})", visit.visit_ref);
+                    admin::visit_add(&db, &org, &visit).await?;
                 }
-                VisitAction::Import { file } => {
-                    let text = String::from_utf8(read(&file)?).map_err(|_| {
-                        ServerError::Invalid(format!("{} is not UTF-8", file.display()))
-                    })?;
-                    let ids = db.import_visits(&org, &text, now()).await?;
-                    println!("{} visit(s) imported", ids.len());
-                }
-                VisitAction::List => {
-                    for v in db.visits(&org).await? {
-                        let status = if v.completed_at.is_some() {
-                            "completed"
-                        } else {
-                            "open"
-                        };
-                        println!(
-                            "{:<12} {:<9} {} {} min  {}",
-                            v.visit_ref,
-                            status,
-                            when::format(v.window_start),
-                            v.window_minutes,
-                            v.purpose
-                        );
-                    }
-                }
+                VisitAction::Import { file } => admin::visit_import(&db, &org, &file).await?,
+                VisitAction::List => admin::visit_list(&db, &org).await?,
             }
         }
-        Command::Export { org, format } => {
-            let org = db.organisation(&org.organisation).await?;
-            let results = db.export(&org).await?;
-            match format {
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&results).expect("serialisable")
-                ),
-                Format::Csv => print!("{}", export::to_csv(&results)),
-            }
+        Command::Export { org: o, format } => {
+            admin::export(&db, &org(o).await?, matches!(format, Format::Csv)).await?
         }
-        Command::Purge { org } => {
-            let org = db.organisation(&org.organisation).await?;
-            let purged = db.purge(&org, now()).await?;
-            println!(
-                "personal data of {} customer(s) and the text of {} report(s) erased ({} days retention)",
-                purged.customers, purged.reports, org.retention_days
-            );
-        }
-        Command::Serve { listen } => {
-            let state = AppState::new(
-                db.clone(),
-                KeyRing::new(cli.key_dir.clone()),
-                system_clock(),
-            );
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| ServerError::Invalid(format!("cannot listen on {listen}: {e}")))?;
-            let bound = listener
-                .local_addr()
-                .map_err(|e| ServerError::Invalid(e.to_string()))?;
-            println!(
-                "doorstep-server listening on http://{bound} (API description at http://{bound}{})",
-                doorstep_api::wire::paths::OPENAPI
-            );
-            axum::serve(listener, router(state))
-                .with_graceful_shutdown(async {
-                    tokio::signal::ctrl_c().await.ok();
-                })
-                .await
-                .map_err(|e| ServerError::Invalid(format!("server stopped: {e}")))?;
-        }
+        Command::Purge { org: o } => admin::purge(&db, &org(o).await?).await?,
+        Command::Serve { listen } => admin::serve(&db, cli.key_dir.clone(), listen).await?,
     }
     db.close().await;
     Ok(())

@@ -1,7 +1,8 @@
 //! Organisation and agent administration, on a real SQLite file and a real PostgreSQL.
 
-use doorstep_server::agents::NewAgent;
-use doorstep_server::organisations::{NewOrganisation, load_signing_key, signing_key_path};
+use doorstep_server::db::agents::NewAgent;
+use doorstep_server::db::organisations::NewOrganisation;
+use doorstep_server::keys::{load_signing_key, signing_key_path};
 use doorstep_server::testing::fresh_database_urls;
 use doorstep_server::{Db, ServerError};
 

@@ -9,9 +9,10 @@ use doorstep_core::notice::{Denylist, VerifiedNotice};
 use doorstep_core::receipt::UnverifiedOutcome;
 use doorstep_core::{SeededRandomness, SoftwareKey};
 use doorstep_server::ServerError;
-use doorstep_server::devices::ENROLMENT_CODE_LIFETIME;
-use doorstep_server::export::Purged;
-use doorstep_server::visits::CSV_HEADER;
+use doorstep_server::db::devices::ENROLMENT_CODE_LIFETIME;
+use doorstep_server::db::export::Purged;
+use doorstep_server::db::visits::CSV_HEADER;
+use doorstep_server::ingest::ingest;
 use support::{NOW, PHOTO, World, customer_data, enrol, new_org, visit};
 use uuid::Uuid;
 
@@ -224,40 +225,39 @@ async fn an_upload_is_stored_once_countersigned_and_redelivery_returns_the_same(
         let ticket = w.ticket().await;
         let receipt = w.receipt(&ticket, UnverifiedOutcome::Refused, NOW + 3700);
         let up = upload(UploadKind::Receipt, receipt.clone());
-        let first =
-            w.db.ingest(
-                &w.agent_device,
-                std::slice::from_ref(&up),
-                &w.signer,
-                NOW + 3800,
-            )
-            .await
-            .unwrap();
+        let first = ingest(
+            &w.db,
+            &w.agent_device,
+            std::slice::from_ref(&up),
+            &w.signer,
+            NOW + 3800,
+        )
+        .await
+        .unwrap();
         assert_eq!(first[0].status, UploadStatus::Stored);
         let cs = first[0].countersignature.clone().unwrap();
         let checked =
             Countersignature::verify(&cs.0, &w.org.keys, *up.id.as_bytes(), &receipt).unwrap();
         assert_eq!(checked.received_at, NOW + 3800);
 
-        let again =
-            w.db.ingest(
-                &w.agent_device,
-                std::slice::from_ref(&up),
-                &w.signer,
-                NOW + 9999,
-            )
-            .await
-            .unwrap();
+        let again = ingest(
+            &w.db,
+            &w.agent_device,
+            std::slice::from_ref(&up),
+            &w.signer,
+            NOW + 9999,
+        )
+        .await
+        .unwrap();
         assert_eq!(again[0].status, UploadStatus::AlreadyStored);
         assert_eq!(again[0].countersignature, Some(cs));
 
         // The same id with other content is refused, and the stored one is untouched.
         let mut altered = up.clone();
         altered.payload = Bytes(w.receipt(&ticket, UnverifiedOutcome::Suspicious, NOW + 3700));
-        let refused =
-            w.db.ingest(&w.agent_device, &[altered], &w.signer, NOW + 3800)
-                .await
-                .unwrap();
+        let refused = ingest(&w.db, &w.agent_device, &[altered], &w.signer, NOW + 3800)
+            .await
+            .unwrap();
         assert_eq!(refused[0].error.as_ref().unwrap().error, "upload_id_reused");
 
         let exported = w.db.export(&w.org).await.unwrap();
@@ -291,7 +291,7 @@ async fn forged_foreign_and_misdirected_uploads_are_refused_each_with_its_reason
                 .unwrap();
         w.db.add_agent(
             &south,
-            &doorstep_server::agents::NewAgent {
+            &doorstep_server::db::agents::NewAgent {
                 staff_ref: "S-1",
                 display_name: "Eve",
                 on_behalf_of: "Southbank",
@@ -311,35 +311,35 @@ async fn forged_foreign_and_misdirected_uploads_are_refused_each_with_its_reason
         .to_sign(eve_key.public_key())
         .sign_with(&eve_key)
         .unwrap();
-        let south_signer = doorstep_server::signing::KeyRing::new(south_dir)
+        let south_signer = doorstep_server::keys::KeyRing::new(south_dir)
             .signer(&south)
             .unwrap();
-        let eve_result =
-            w.db.ingest(
-                &eve_device,
-                &[upload(UploadKind::Receipt, eve_receipt)],
-                &south_signer,
-                NOW,
-            )
-            .await
-            .unwrap();
+        let eve_result = ingest(
+            &w.db,
+            &eve_device,
+            &[upload(UploadKind::Receipt, eve_receipt)],
+            &south_signer,
+            NOW,
+        )
+        .await
+        .unwrap();
         assert_eq!(eve_result[0].error.as_ref().unwrap().error, "unknown_visit");
 
         let not_ours = w.receipt(&ticket, UnverifiedOutcome::NotHome, NOW); // signed by our agent
-        let results =
-            w.db.ingest(
-                &w.agent_device,
-                &[
-                    upload(UploadKind::Receipt, forged),
-                    upload(UploadKind::Receipt, b"not cbor".to_vec()),
-                    upload(UploadKind::Report, b"{}".to_vec()),
-                    upload(UploadKind::Receipt, good),
-                ],
-                &w.signer,
-                NOW,
-            )
-            .await
-            .unwrap();
+        let results = ingest(
+            &w.db,
+            &w.agent_device,
+            &[
+                upload(UploadKind::Receipt, forged),
+                upload(UploadKind::Receipt, b"not cbor".to_vec()),
+                upload(UploadKind::Report, b"{}".to_vec()),
+                upload(UploadKind::Receipt, good),
+            ],
+            &w.signer,
+            NOW,
+        )
+        .await
+        .unwrap();
         let kinds: Vec<_> = results
             .iter()
             .map(|r| r.error.as_ref().map_or("stored", |e| e.error.as_str()))
@@ -354,15 +354,15 @@ async fn forged_foreign_and_misdirected_uploads_are_refused_each_with_its_reason
             ]
         );
         // Our agent's receipt uploaded through the customer's device is refused too.
-        let via_customer =
-            w.db.ingest(
-                &w.customer_device,
-                &[upload(UploadKind::Receipt, not_ours)],
-                &w.signer,
-                NOW,
-            )
-            .await
-            .unwrap();
+        let via_customer = ingest(
+            &w.db,
+            &w.customer_device,
+            &[upload(UploadKind::Receipt, not_ours)],
+            &w.signer,
+            NOW,
+        )
+        .await
+        .unwrap();
         assert_eq!(via_customer[0].error.as_ref().unwrap().error, "wrong_role");
         // "Not home" keeps the visit open for another try.
         assert!(w.db.visits(&w.org).await.unwrap()[0].completed_at.is_none());
@@ -424,18 +424,19 @@ async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_op
         })
         .unwrap();
         let report = upload(UploadKind::Report, report);
-        let sent =
-            w.db.ingest(
-                &w.customer_device,
-                std::slice::from_ref(&report),
-                &w.signer,
-                NOW + 3650,
-            )
-            .await
-            .unwrap();
+        let sent = ingest(
+            &w.db,
+            &w.customer_device,
+            std::slice::from_ref(&report),
+            &w.signer,
+            NOW + 3650,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent[0].status, UploadStatus::Stored);
         let receipt = w.receipt(&ticket, UnverifiedOutcome::Refused, NOW + 3700);
-        w.db.ingest(
+        ingest(
+            &w.db,
             &w.agent_device,
             &[upload(UploadKind::Receipt, receipt)],
             &w.signer,
@@ -467,15 +468,15 @@ async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_op
         assert_eq!(w.db.customer(&w.org, "C-1").await.unwrap().data, None);
         // The audit trail stays, and a late redelivery of the report is still recognised.
         assert_eq!(w.db.export(&w.org).await.unwrap().len(), 1);
-        let again =
-            w.db.ingest(
-                &w.customer_device,
-                &[report],
-                &w.signer,
-                completed + 31 * day,
-            )
-            .await
-            .unwrap();
+        let again = ingest(
+            &w.db,
+            &w.customer_device,
+            &[report],
+            &w.signer,
+            completed + 31 * day,
+        )
+        .await
+        .unwrap();
         assert_eq!(again[0].status, UploadStatus::AlreadyStored);
         assert_eq!(again[0].countersignature, sent[0].countersignature);
     }

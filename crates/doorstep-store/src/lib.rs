@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use doorstep_core::PublicKey;
+use doorstep_core::{PublicKey, Role};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -20,7 +20,7 @@ mod receipts;
 mod sealing;
 mod visits;
 
-pub use outbox::{MAX_DEFERRAL, OutboxEntry, OutboxKind};
+pub use outbox::{MAX_DEFERRAL, OutboxEntry};
 pub use receipts::{ChainEntry, ReceiptId};
 pub use sealing::{FileKeyProvider, KeyProvider};
 pub use visits::{PackagedVisit, PurgeReport, StoredNotice, VisitSummary};
@@ -45,21 +45,6 @@ pub enum StoreError {
     Damaged(String),
     #[error(transparent)]
     Protocol(#[from] doorstep_core::Error),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Agent,
-    Customer,
-}
-
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Customer => "customer",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,11 +123,8 @@ impl Store {
             .await?
             .ok_or(StoreError::NotEnrolled)?;
         let damaged = |what: &str| StoreError::Damaged(format!("enrolment: {what}"));
-        let role = match row.try_get::<String, _>("role")?.as_str() {
-            "agent" => Role::Agent,
-            "customer" => Role::Customer,
-            _ => return Err(damaged("role")),
-        };
+        let role =
+            Role::parse(&row.try_get::<String, _>("role")?).ok_or_else(|| damaged("role"))?;
         let keys: Vec<u8> = row.try_get("organisation_keys")?;
         let organisation_keys = keys
             .chunks(33)

@@ -5,6 +5,7 @@ use sqlx::sqlite::Sqlite;
 use sqlx::{Row, Transaction};
 use uuid::Uuid;
 
+use doorstep_core::UploadKind;
 use doorstep_core::countersignature::Countersignature;
 
 use crate::{Store, StoreError, to_i64, to_u64};
@@ -13,35 +14,10 @@ use crate::{Store, StoreError, to_i64, to_u64};
 /// backoff).
 pub const MAX_DEFERRAL: u64 = 3600;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxKind {
-    /// A signed receipt from the receipt log.
-    Receipt,
-    /// A customer's "report this visitor".
-    Report,
-}
-
-impl OutboxKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            OutboxKind::Receipt => "receipt",
-            OutboxKind::Report => "report",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "receipt" => Some(OutboxKind::Receipt),
-            "report" => Some(OutboxKind::Report),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub id: Uuid,
-    pub kind: OutboxKind,
+    pub kind: UploadKind,
     pub payload: Vec<u8>,
     pub created_at: u64,
     pub attempts: u32,
@@ -51,7 +27,7 @@ impl Store {
     pub(crate) async fn enqueue_in(
         tx: &mut Transaction<'_, Sqlite>,
         id: Uuid,
-        kind: OutboxKind,
+        kind: UploadKind,
         payload: &[u8],
         now: u64,
     ) -> Result<(), StoreError> {
@@ -71,7 +47,7 @@ impl Store {
     /// Queues an upload that has no other record on the device (a report, say).
     pub async fn enqueue(
         &self,
-        kind: OutboxKind,
+        kind: UploadKind,
         payload: &[u8],
         now: u64,
     ) -> Result<Uuid, StoreError> {
@@ -104,7 +80,7 @@ impl Store {
                 let damaged = |what: &str| StoreError::Damaged(format!("outbox: {what}"));
                 Ok(OutboxEntry {
                     id: Uuid::from_slice(&id).map_err(|_| damaged("id"))?,
-                    kind: OutboxKind::parse(&kind).ok_or_else(|| damaged("kind"))?,
+                    kind: UploadKind::parse(&kind).ok_or_else(|| damaged("kind"))?,
                     payload: row.try_get("payload")?,
                     created_at: to_u64(row.try_get("created_at")?),
                     attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use doorstep_core::ticket::VisitId;
 
-use crate::outbox::OutboxKind;
 use crate::{Store, StoreError, to_i64, to_u64};
+use doorstep_core::UploadKind;
 
 /// A receipt's identity in the log and on the wire (UUIDv7, made on the device).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,7 +84,7 @@ impl Store {
         .bind(hash.to_vec())
         .execute(&mut *tx)
         .await?;
-        Self::enqueue_in(&mut tx, id, OutboxKind::Receipt, signed_receipt, now).await?;
+        Self::enqueue_in(&mut tx, id, UploadKind::Receipt, signed_receipt, now).await?;
         tx.commit().await?;
         Ok(ReceiptId(id))
     }

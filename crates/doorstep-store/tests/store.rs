@@ -7,10 +7,8 @@ use doorstep_core::countersignature::Countersignature;
 use doorstep_core::customer::AwaitingProof;
 use doorstep_core::receipt::Outcome;
 use doorstep_core::scenario::Scenario;
-use doorstep_core::{Policy, SeededRandomness, agent};
-use doorstep_store::{
-    Enrolment, FileKeyProvider, OutboxKind, PackagedVisit, Role, Store, StoreError,
-};
+use doorstep_core::{Policy, Role, SeededRandomness, UploadKind, agent};
+use doorstep_store::{Enrolment, FileKeyProvider, PackagedVisit, Store, StoreError};
 
 struct Device {
     _dir: tempfile::TempDir,
@@ -328,7 +326,7 @@ async fn an_upload_leaves_the_queue_only_with_its_countersignature() {
     let due = d.store.due_uploads(now, 10).await.unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].id, id.0);
-    assert_eq!(due[0].kind, OutboxKind::Receipt);
+    assert_eq!(due[0].kind, UploadKind::Receipt);
     assert_eq!(due[0].payload, receipt);
 
     d.store.defer_upload(id.0, now, now + 60).await.unwrap();

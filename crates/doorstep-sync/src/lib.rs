@@ -11,9 +11,10 @@ mod client;
 
 use std::sync::Arc;
 
-use doorstep_api::wire::{self, Bytes, UploadKind, UploadStatus};
-use doorstep_core::{Policy, PublicKey};
-use doorstep_store::{Enrolment, OutboxKind, PackagedVisit, Role, Store, StoreError};
+use doorstep_api::wire::{self, Bytes, UploadStatus};
+use doorstep_core::system::Clock;
+use doorstep_core::{Policy, PublicKey, Role};
+use doorstep_store::{Enrolment, PackagedVisit, Store, StoreError};
 
 pub use client::{Client, DeviceSigner};
 
@@ -121,27 +122,10 @@ pub struct SyncReport {
     pub clock_offset: i64,
 }
 
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    })
-}
-
 fn random_u64() -> u64 {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).expect("the system random source is available");
     u64::from_le_bytes(b)
-}
-
-fn upload_kind(kind: OutboxKind) -> UploadKind {
-    match kind {
-        OutboxKind::Receipt => UploadKind::Receipt,
-        OutboxKind::Report => UploadKind::Report,
-    }
 }
 
 /// Enrols the device with a one-time code and records the enrolment in its store.
@@ -160,10 +144,7 @@ pub async fn enrol(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| SyncError::Protocol("an organisation key is not a P-256 key".into()))?;
     let enrolment = Enrolment {
-        role: match answer.role {
-            wire::Role::Agent => Role::Agent,
-            wire::Role::Customer => Role::Customer,
-        },
+        role: answer.role,
         organisation_name: answer.organisation_name,
         organisation_keys,
         server_url: client.base_url().to_string(),
@@ -275,7 +256,7 @@ impl<'a> Syncer<'a> {
                     .iter()
                     .map(|e| wire::Upload {
                         id: e.id,
-                        kind: upload_kind(e.kind),
+                        kind: e.kind,
                         payload: Bytes(e.payload.clone()),
                     })
                     .collect(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 use doorstep_api::wire::Role;
 use doorstep_server::Db;
 use doorstep_server::http::{AppState, router, system_clock};
-use doorstep_server::signing::KeyRing;
+use doorstep_server::keys::KeyRing;
 use doorstep_server::testing::fresh_database_urls;
 use support::{Backoffice, Phone};
 

@@ -101,7 +101,7 @@ async fn connections_cut_mid_request_or_mid_response_lose_and_duplicate_nothing(
         bo.schedule("V", "A-1", "C-1", 3).await;
         let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
         let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
-        let proxy = CutProxy::start(bo.addr).await;
+        let proxy = CutProxy::start(bo.addr()).await;
         let mut syncer = agent.syncer_via(&proxy.url);
         // Retry within a second, so the rounds below need no clock games.
         syncer.backoff = doorstep_sync::Backoff {

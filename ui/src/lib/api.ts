@@ -1,110 +1,49 @@
-// The app's commands, typed. Each mirrors a Rust view in crates/doorstep-device/src/views.rs.
+// The app's commands, typed. The types come from the Rust side (bindings.ts, generated from
+// crates/doorstep-device/src/views.rs and the app shell), so the two cannot drift.
 import { invoke } from "@tauri-apps/api/core";
+import type {
+  AgentConfirmed,
+  AgentReceipt,
+  AgentVisit,
+  AppStatus,
+  CodeView,
+  CustomerConfirmed,
+  CustomerVisit,
+  DeviceError as RustDeviceError,
+  Enrolment,
+  ErrorKind,
+  KeptReceipt,
+  Outcome,
+  SyncResult,
+} from "./bindings";
 
-export interface DeviceError {
-  kind: string;
-  message: string;
-  transient: boolean;
-}
+export type {
+  AgentConfirmed,
+  AgentReceipt,
+  AgentVisit,
+  AppStatus,
+  CodeView,
+  CustomerConfirmed,
+  CustomerVisit,
+  Enrolment,
+  ErrorKind,
+  KeptReceipt,
+  Outcome,
+  Role,
+  SyncResult,
+  VisitTerms,
+} from "./bindings";
+
+/** An error as the views hold it: a kind from the Rust side, or one of the views' own (the
+ *  camera would not open; something failed outside Rust, e.g. the IPC itself). */
+export type DeviceError = Omit<RustDeviceError, "kind"> & { kind: ErrorKind | "camera" | "other" };
 
 export function asDeviceError(e: unknown): DeviceError {
   if (e && typeof e === "object" && "kind" in e && "message" in e) {
-    const d = e as DeviceError;
-    return { kind: String(d.kind), message: String(d.message), transient: Boolean(d.transient) };
+    const d = e as RustDeviceError;
+    return { kind: d.kind, message: String(d.message), transient: Boolean(d.transient) };
   }
   return { kind: "other", message: String(e), transient: false };
-}
-
-export type Role = "agent" | "customer";
-
-export interface Enrolment {
-  role: Role;
-  organisation: string;
-  serverUrl: string;
-  enrolledAt: number;
-}
-
-export interface AppStatus {
-  enrolment: Enrolment | null;
-  pendingUploads: number;
-  rejectedUploads: number;
-  lastSync: number | null;
-  keyStore: "system" | "file";
-  platform: "desktop" | "mobile";
-  suggestedServer: string | null;
-}
-
-export interface SyncResult {
-  stored: number;
-  rejected: number;
-  pending: number;
-  visits: number;
-  notices: number;
-  clockOffset: number;
-}
-
-export interface CodeView {
-  text: string;
-  svg: string;
-  qrVersion: number;
-}
-
-export interface VisitTerms {
-  visitId: string;
-  agentName: string;
-  onBehalfOf: string;
-  windowStart: number;
-  windowEnd: number;
-  checks: string[];
-  fields: string[];
-}
-
-export interface AgentVisit {
-  terms: VisitTerms;
-  status: string;
-  address: string | null;
-}
-
-export interface CustomerVisit {
-  terms: VisitTerms;
-  purpose: string;
-  retentionDays: number;
-  officialPhone: string;
-  organisation: string;
-  photo: string | null;
-}
-
-export interface CustomerConfirmed {
-  confirmationCode: string;
-  customerData: Record<string, string>;
-  checksToRecord: string[];
-}
-
-export interface AgentConfirmed {
-  terms: VisitTerms;
-  photo: string | null;
-  confirmationCode: string;
-  response: CodeView;
-}
-
-export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious";
-
-export interface AgentReceipt {
-  visitId: string;
-  outcome: Outcome;
-  checksDone: string[];
-  time: number;
-  code: CodeView;
-}
-
-export interface KeptReceipt {
-  visitId: string;
-  agentName: string;
-  onBehalfOf: string;
-  confirmationCode: string;
-  verifiedAt: number;
-  reference: string;
-  agentOutcome: Outcome | null;
 }
 
 export const api = {
@@ -129,7 +68,7 @@ export const api = {
     invoke<AgentConfirmed>("customer_scan_proof", { visitId, text }),
   customerScanReceipt: (visitId: string, text: string) =>
     invoke<KeptReceipt>("customer_scan_receipt", { visitId, text }),
-  customerReport: (visitId: string | null, reason: string | null, note: string) =>
+  customerReport: (visitId: string | null, reason: ErrorKind | null, note: string) =>
     invoke<null>("customer_report", { visitId, reason, note }),
   customerReceipts: () => invoke<KeptReceipt[]>("customer_receipts"),
 };

@@ -2,19 +2,17 @@
 //! enrolled devices, and a visit an hour from now. Built on a fresh database per backend.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
 use doorstep_api::wire::Role;
 use doorstep_core::enrolment::EnrolmentCode;
 use doorstep_core::receipt::{Receipt, UnverifiedOutcome};
 use doorstep_core::ticket::{CheckSet, SignedTicket, VisitId};
 use doorstep_core::{SeededRandomness, SoftwareKey};
-use doorstep_server::devices::Device;
-use doorstep_server::organisations::{NewOrganisation, Organisation};
-use doorstep_server::signing::{KeyRing, OrganisationSigner};
-use doorstep_server::testing::fresh_database_urls;
-use doorstep_server::visits::NewVisit;
-use doorstep_server::{Db, agents::NewAgent, when};
+use doorstep_server::Db;
+use doorstep_server::db::devices::Device;
+use doorstep_server::db::organisations::{NewOrganisation, Organisation};
+use doorstep_server::db::visits::NewVisit;
+use doorstep_server::keys::{KeyRing, OrganisationSigner};
+use doorstep_server::testing::{self, Backoffice, fresh_database_urls};
 
 pub const NOW: u64 = 1_795_500_000;
 pub const PHOTO: &[u8] = b"agent photo bytes";
@@ -33,34 +31,18 @@ pub struct World {
 }
 
 pub fn new_org(name: &str) -> NewOrganisation<'_> {
-    NewOrganisation {
-        name,
-        official_phone: "+31 20 555 0100",
-        retention_days: 30,
-    }
+    testing::organisation(name)
 }
 
 pub fn visit(visit_ref: &str, agent: &str, customer: &str, start: u64) -> NewVisit {
     NewVisit {
-        visit_ref: visit_ref.into(),
-        staff_ref: agent.into(),
-        customer_ref: customer.into(),
-        window_start: when::format(start),
-        window_minutes: 120,
-        purpose: "Hand over your new card".into(),
         checks: "device_key card_handover".into(),
         fields: "full_name card_last_four".into(),
+        ..testing::visit(visit_ref, agent, customer, start)
     }
 }
 
-pub fn customer_data() -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("full_name".into(), "Jan Jansen".into()),
-        ("postal_address".into(), "Kerkstraat 1, Utrecht".into()),
-        ("card_last_four".into(), "4242".into()),
-        ("date_of_birth".into(), "1970-01-01".into()),
-    ])
-}
+pub use testing::customer_data;
 
 pub async fn enrol(
     db: &Db,
@@ -93,36 +75,27 @@ impl World {
     }
 
     pub async fn build(url: &str, dir: &tempfile::TempDir) -> World {
-        let db = Db::open(url).await.unwrap();
         let key_dir = dir.path().join(uuid::Uuid::now_v7().simple().to_string());
-        std::fs::create_dir(&key_dir).unwrap();
-        let org = db
-            .create_organisation(&new_org("Northbank"), &key_dir)
+        let office = Backoffice::create(url, &key_dir, &new_org("Northbank"))
             .await
             .unwrap();
-        let keys = KeyRing::new(key_dir.clone());
+        office.add_agent("A-1", PHOTO).await.unwrap();
+        office.add_customer("C-1", &customer_data()).await.unwrap();
+        let visit = office
+            .add_visit(&visit("V-1", "A-1", "C-1", NOW + 3600), NOW)
+            .await
+            .unwrap();
+        let Backoffice {
+            db,
+            org,
+            key_dir,
+            keys,
+            ..
+        } = office;
         let signer = keys.signer(&org).unwrap();
-        db.add_agent(
-            &org,
-            &NewAgent {
-                staff_ref: "A-1",
-                display_name: "Sanne de Vries",
-                on_behalf_of: "Northbank Cards",
-                photo: PHOTO,
-            },
-        )
-        .await
-        .unwrap();
-        db.add_customer(&org, "C-1", &customer_data())
-            .await
-            .unwrap();
         let (agent_key, agent_device) = enrol(&db, &org, Role::Agent, "A-1", "agent").await;
         let (customer_key, customer_device) =
             enrol(&db, &org, Role::Customer, "C-1", "customer").await;
-        let visit = db
-            .add_visit(&org, &visit("V-1", "A-1", "C-1", NOW + 3600), NOW)
-            .await
-            .unwrap();
         World {
             db,
             keys,

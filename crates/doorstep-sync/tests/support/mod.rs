@@ -3,162 +3,92 @@
 
 pub mod proxy;
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::ops::Deref;
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use doorstep_api::wire::Role;
 use doorstep_core::SoftwareKey;
 use doorstep_core::receipt::{Receipt, UnverifiedOutcome};
+use doorstep_core::system::unix_now;
 use doorstep_core::ticket::CheckSet;
-use doorstep_server::agents::NewAgent;
-use doorstep_server::http::{AppState, router};
-use doorstep_server::organisations::{NewOrganisation, Organisation};
-use doorstep_server::signing::KeyRing;
-use doorstep_server::visits::NewVisit;
-use doorstep_server::{Db, when};
+use doorstep_server::testing::{self, Served};
 use doorstep_store::{FileKeyProvider, ReceiptId, Store};
-use doorstep_sync::{Client, Clock, Syncer};
+use doorstep_sync::{Client, Syncer};
+
+pub use doorstep_server::testing::ShiftedClock;
 
 pub fn system_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    unix_now()
 }
 
-/// A clock that runs with the system's, shifted by an offset the test can change.
-#[derive(Clone, Default)]
-pub struct ShiftedClock(pub Arc<AtomicI64>);
-
-impl ShiftedClock {
-    pub fn clock(&self) -> Clock {
-        let offset = self.0.clone();
-        Arc::new(move || system_now().saturating_add_signed(offset.load(Ordering::SeqCst)))
-    }
-
-    pub fn shift(&self, secs: i64) {
-        self.0.fetch_add(secs, Ordering::SeqCst);
-    }
-}
-
+/// The test back-office, served on loopback.
 pub struct Backoffice {
-    pub db: Db,
-    pub org: Organisation,
-    pub key_dir: PathBuf,
-    pub addr: SocketAddr,
+    office: testing::Backoffice,
+    served: Served,
     pub url: String,
-    pub clock: ShiftedClock,
-    server: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Backoffice {
-    fn drop(&mut self) {
-        self.server.abort();
+impl Deref for Backoffice {
+    type Target = testing::Backoffice;
+
+    fn deref(&self) -> &testing::Backoffice {
+        &self.office
     }
-}
-
-pub async fn serve(
-    db: Db,
-    key_dir: &Path,
-    clock: &ShiftedClock,
-) -> (SocketAddr, tokio::task::JoinHandle<()>) {
-    let state = AppState::new(db, KeyRing::new(key_dir.to_path_buf()), clock.clock());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.unwrap();
-    });
-    (addr, task)
 }
 
 impl Backoffice {
     /// Northbank with agent A-1 and customer C-1, served on loopback.
     pub async fn start(db_url: &str, dir: &Path) -> Backoffice {
-        let db = Db::open(db_url).await.unwrap();
         let key_dir = dir.join(format!("keys-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir(&key_dir).unwrap();
-        let org = db
-            .create_organisation(
-                &NewOrganisation {
-                    name: "Northbank",
-                    official_phone: "+31 20 555 0100",
-                    retention_days: 30,
-                },
-                &key_dir,
-            )
-            .await
-            .unwrap();
-        let clock = ShiftedClock::default();
-        let (addr, server) = serve(db.clone(), &key_dir, &clock).await;
+        let office =
+            testing::Backoffice::create(db_url, &key_dir, &testing::organisation("Northbank"))
+                .await
+                .unwrap();
+        let served = office.serve().await.unwrap();
         let bo = Backoffice {
-            db,
-            org,
-            key_dir,
-            addr,
-            url: format!("http://{addr}"),
-            clock,
-            server,
+            office,
+            url: served.url.clone(),
+            served,
         };
         bo.add_agent("A-1").await;
         bo.add_customer("C-1").await;
         bo
     }
 
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.served.addr
+    }
+
     pub async fn add_agent(&self, staff_ref: &str) {
-        self.db
-            .add_agent(
-                &self.org,
-                &NewAgent {
-                    staff_ref,
-                    display_name: "Sanne de Vries",
-                    on_behalf_of: "Northbank Cards",
-                    photo: b"photo",
-                },
-            )
-            .await
-            .unwrap();
+        self.office.add_agent(staff_ref, b"photo").await.unwrap();
     }
 
     pub async fn add_customer(&self, customer_ref: &str) {
-        let data = BTreeMap::from([("full_name".to_string(), "Jan Jansen".to_string())]);
-        self.db
-            .add_customer(&self.org, customer_ref, &data)
-            .await
-            .unwrap();
+        let data = testing::customer_data()
+            .into_iter()
+            .filter(|(k, _)| k == "full_name")
+            .collect();
+        self.office.add_customer(customer_ref, &data).await.unwrap();
     }
 
     /// Visits `count` visits for the agent and customer, starting within the hour.
     pub async fn schedule(&self, prefix: &str, agent: &str, customer: &str, count: usize) {
         let start = system_now() - 600;
         for i in 0..count {
-            let visit = NewVisit {
-                visit_ref: format!("{prefix}-{i}"),
-                staff_ref: agent.into(),
-                customer_ref: customer.into(),
-                window_start: when::format(start),
+            let visit = doorstep_server::db::visits::NewVisit {
                 window_minutes: 240,
-                purpose: "Hand over your new card".into(),
-                checks: "card_handover".into(),
-                fields: "full_name".into(),
+                ..testing::visit(&format!("{prefix}-{i}"), agent, customer, start)
             };
-            self.db
-                .add_visit(&self.org, &visit, system_now())
-                .await
-                .unwrap();
+            self.office.add_visit(&visit, system_now()).await.unwrap();
         }
     }
 
     pub async fn code(&self, role: Role, subject: &str) -> String {
-        self.db
-            .issue_enrolment_code(&self.org, role, subject, &self.url, system_now())
+        self.office
+            .code(role, subject, &self.url, system_now())
             .await
             .unwrap()
-            .invite
-            .code
-            .to_typed()
     }
 
     pub async fn exported_upload_ids(&self) -> Vec<String> {

@@ -10,8 +10,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::organisations::Organisation;
-use crate::rows;
+use super::organisations::Organisation;
+use super::rows;
 use crate::{Db, ServerError};
 
 /// How long an enrolment code stays valid.

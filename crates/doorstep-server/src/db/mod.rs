@@ -1,3 +1,7 @@
+//! The database layer: SQL, one file per table family, over one connection pool on SQLite or
+//! PostgreSQL. The rules that decide what to store live outside it (`crate::ingest`,
+//! `crate::keys`); the HTTP handlers and the admin commands call both.
+//!
 //! One connection pool over SQLite or PostgreSQL (sqlx's `Any` driver) with the migrations of
 //! the chosen backend. Queries are written once, with `$1, $2, …` placeholders in order, which
 //! both drivers accept.
@@ -6,6 +10,17 @@ use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 
 use crate::ServerError;
+
+pub mod agents;
+pub mod customers;
+pub mod denylist;
+pub mod devices;
+pub mod export;
+pub mod issuance;
+pub mod organisations;
+pub mod results;
+pub(crate) mod rows;
+pub mod visits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

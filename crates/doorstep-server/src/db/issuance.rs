@@ -8,11 +8,12 @@ use doorstep_core::notice::Notice;
 use doorstep_core::ticket::Ticket;
 use uuid::Uuid;
 
-use crate::devices::Device;
-use crate::organisations::Organisation;
-use crate::signing::OrganisationSigner;
-use crate::visits::{SubjectColumn, Visit};
-use crate::{Db, ServerError, rows};
+use super::devices::Device;
+use super::organisations::Organisation;
+use super::rows;
+use super::visits::{SubjectColumn, Visit};
+use crate::keys::OrganisationSigner;
+use crate::{Db, ServerError};
 
 /// How far ahead an agent's package reaches.
 pub const AGENT_HORIZON: u64 = 36 * 3600;
@@ -174,7 +175,7 @@ impl Db {
     }
 
     /// The visit a receipt names, if it belongs to this agent.
-    pub(crate) async fn visit_of_agent(
+    pub async fn visit_of_agent(
         &self,
         visit_id: &[u8],
         agent_id: Uuid,
@@ -187,7 +188,7 @@ impl Db {
         .bind(agent_id.as_bytes().to_vec())
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| crate::visits::visit_from_row(&r))
+        .map(|r| super::visits::visit_from_row(&r))
         .transpose()
     }
 }

@@ -5,8 +5,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::organisations::Organisation;
-use crate::rows;
+use super::organisations::Organisation;
+use super::rows;
 use crate::{Db, ServerError, now_unix};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

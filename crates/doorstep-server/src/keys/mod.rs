@@ -1,16 +1,21 @@
-//! The organisations' private keys, loaded from their owner-only files when first needed.
+//! The organisations' private keys: made once into owner-only files, loaded from them when
+//! first needed, and used through one of the ECDSA [`backends`].
+
+pub mod backends;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use doorstep_core::signed::DocumentToSign;
+use doorstep_core::system::SystemRandomness;
 use doorstep_core::{PublicKey, Signature, SoftwareKey};
 use uuid::Uuid;
 
 use crate::ServerError;
-use crate::crypto::{Crypto, SigningKey};
-use crate::organisations::{Organisation, load_signing_key, signing_key_path};
+use crate::db::organisations::Organisation;
+use backends::{Crypto, SigningKey};
 
 /// One organisation's signing key, with its public half worked out once, and the ECDSA
 /// implementation the server signs and verifies with.
@@ -49,7 +54,7 @@ impl OrganisationSigner {
         self.crypto.verify(key, message, signature)
     }
 
-    pub fn verifier(&self, key: &PublicKey) -> crate::crypto::Verifier {
+    pub fn verifier(&self, key: &PublicKey) -> crate::keys::backends::Verifier {
         self.crypto.verifier(key)
     }
 }
@@ -92,4 +97,41 @@ impl KeyRing {
             .insert(org.id, signer.clone());
         Ok(signer)
     }
+}
+
+/// Where an organisation's signing key is kept, beside the database or where the operator says.
+pub fn signing_key_path(dir: &Path, organisation: &Uuid) -> PathBuf {
+    dir.join(format!("organisation-{organisation}.key"))
+}
+
+fn key_error(path: &Path, reason: impl ToString) -> ServerError {
+    ServerError::SigningKey {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Makes an organisation's signing key and writes it where only its owner can read it; returns
+/// the public half.
+pub fn create_signing_key(dir: &Path, organisation: &Uuid) -> Result<PublicKey, ServerError> {
+    let key = SoftwareKey::generate(&mut SystemRandomness);
+    write_private(&signing_key_path(dir, organisation), &key)?;
+    Ok(key.public_key())
+}
+
+fn write_private(path: &Path, key: &SoftwareKey) -> Result<(), ServerError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| key_error(path, e))?;
+    file.write_all(hex::encode(key.to_bytes()).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| key_error(path, e))
+}
+
+pub fn load_signing_key(path: &Path) -> Result<SoftwareKey, ServerError> {
+    let text = std::fs::read_to_string(path).map_err(|e| key_error(path, e))?;
+    let bytes = hex::decode(text.trim()).map_err(|e| key_error(path, e))?;
+    SoftwareKey::from_bytes(&bytes).map_err(|e| key_error(path, e))
 }

@@ -6,8 +6,11 @@ use doorstep_core::receipt::SignedReceipt;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::organisations::Organisation;
-use crate::{Db, ServerError, rows, when};
+use super::organisations::Organisation;
+use doorstep_core::when;
+
+use super::rows;
+use crate::{Db, ServerError};
 
 /// One receipt of one visit. Holds references, never the customer's personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,9 +7,10 @@ use doorstep_core::keys::sha256;
 use doorstep_core::notice::Denylist;
 use sqlx::Row;
 
-use crate::organisations::Organisation;
-use crate::signing::OrganisationSigner;
-use crate::{Db, ServerError, rows};
+use super::organisations::Organisation;
+use super::rows;
+use crate::keys::OrganisationSigner;
+use crate::{Db, ServerError};
 
 pub const REFRESH_AFTER: u64 = 3600;
 

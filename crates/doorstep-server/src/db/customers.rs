@@ -8,8 +8,8 @@ use doorstep_core::ticket::{CustomerField, FieldSet};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::organisations::Organisation;
-use crate::rows;
+use super::organisations::Organisation;
+use super::rows;
 use crate::{Db, ServerError, now_unix};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::organisations::Organisation;
-use crate::{Db, ServerError, rows, when};
+use super::organisations::Organisation;
+use doorstep_core::when;
+
+use super::rows;
+use crate::{Db, ServerError};
 
 pub const MAX_WINDOW_MINUTES: u32 = 12 * 60;
 pub const MAX_PURPOSE_CHARS: usize = 280;

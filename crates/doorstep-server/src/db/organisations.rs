@@ -1,13 +1,13 @@
 //! Organisations and their signing keys. The private key is written once to a file only its
 //! owner can read; the database holds public keys only, so a database leak forges nothing.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use doorstep_core::{PublicKey, Randomness, SoftwareKey};
+use doorstep_core::PublicKey;
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::keys;
 use crate::{Db, ServerError, now_unix};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,43 +29,6 @@ pub struct NewOrganisation<'a> {
     pub retention_days: u32,
 }
 
-pub(crate) struct SystemRandomness;
-
-impl Randomness for SystemRandomness {
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        getrandom::fill(dest).expect("the system random source is available");
-    }
-}
-
-/// Where an organisation's signing key is kept, beside the database or where the operator says.
-pub fn signing_key_path(dir: &Path, organisation: &Uuid) -> PathBuf {
-    dir.join(format!("organisation-{organisation}.key"))
-}
-
-fn key_error(path: &Path, reason: impl ToString) -> ServerError {
-    ServerError::SigningKey {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
-}
-
-fn write_private(path: &Path, key: &SoftwareKey) -> Result<(), ServerError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| key_error(path, e))?;
-    file.write_all(hex::encode(key.to_bytes()).as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| key_error(path, e))
-}
-
-pub fn load_signing_key(path: &Path) -> Result<SoftwareKey, ServerError> {
-    let text = std::fs::read_to_string(path).map_err(|e| key_error(path, e))?;
-    let bytes = hex::decode(text.trim()).map_err(|e| key_error(path, e))?;
-    SoftwareKey::from_bytes(&bytes).map_err(|e| key_error(path, e))
-}
-
 impl Db {
     /// Creates an organisation with a fresh signing key written to `key_dir`.
     pub async fn create_organisation(
@@ -78,10 +41,7 @@ impl Db {
             return Err(ServerError::OrganisationExists(name.into()));
         }
         let id = Uuid::now_v7();
-        let key = SoftwareKey::generate(&mut SystemRandomness);
-        let path = signing_key_path(key_dir, &id);
-        write_private(&path, &key)?;
-        let public = key.public_key();
+        let public = keys::create_signing_key(key_dir, &id)?;
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -152,7 +112,7 @@ impl Db {
         &self,
         row: &sqlx::any::AnyRow,
     ) -> Result<Organisation, ServerError> {
-        let id = crate::rows::uuid(row, "id")?;
+        let id = super::rows::uuid(row, "id")?;
         let keys = sqlx::query(
             "SELECT public_key FROM organisation_keys WHERE organisation_id = $1 AND retired_at IS NULL ORDER BY created_at",
         )

@@ -1,5 +1,9 @@
 //! Times as operators write them: `2026-11-24T09:30:00Z`, `2026-11-24T10:30+01:00` or
-//! `2026-11-24 09:30` (UTC). Stored as Unix seconds.
+//! `2026-11-24 09:30` (UTC). Stored as Unix seconds. Pure arithmetic: no clock, no time zone
+//! database, so it runs wherever the core does.
+
+use alloc::format;
+use alloc::string::String;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {

@@ -1,0 +1,205 @@
+//! The `doorstep-server` commands, one function each; `main.rs` parses the command line and
+//! calls them. Each prints what the operator needs and delegates the work to the database.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use doorstep_core::codec::Code;
+use doorstep_core::system::{system_clock, unix_now};
+use doorstep_core::{Role, when};
+
+use crate::db::agents::NewAgent;
+use crate::db::export;
+use crate::db::organisations::{NewOrganisation, Organisation};
+use crate::db::visits::NewVisit;
+use crate::http::{AppState, router};
+use crate::keys::{KeyRing, signing_key_path};
+use crate::{Db, ServerError};
+
+fn read(path: &Path) -> Result<Vec<u8>, ServerError> {
+    std::fs::read(path).map_err(|e| ServerError::io(format!("cannot read {}", path.display()), e))
+}
+
+pub async fn init(db: &Db, new: &NewOrganisation<'_>, key_dir: &Path) -> Result<(), ServerError> {
+    let org = db.create_organisation(new, key_dir).await?;
+    println!(
+        "organisation {} ({}) with signing key {}",
+        org.name,
+        org.id,
+        org.keys[0].key_id()
+    );
+    println!(
+        "private key: {}",
+        signing_key_path(key_dir, &org.id).display()
+    );
+    Ok(())
+}
+
+pub async fn agent_add(
+    db: &Db,
+    org: &Organisation,
+    staff_ref: &str,
+    name: &str,
+    on_behalf_of: &str,
+    photo: &Path,
+) -> Result<(), ServerError> {
+    let photo = read(photo)?;
+    let agent = NewAgent {
+        staff_ref,
+        display_name: name,
+        on_behalf_of,
+        photo: &photo,
+    };
+    let agent = db.add_agent(org, &agent).await?;
+    println!("agent {} ({}) added", agent.staff_ref, agent.display_name);
+    Ok(())
+}
+
+pub async fn agent_list(db: &Db, org: &Organisation) -> Result<(), ServerError> {
+    for a in db.agents(org).await? {
+        let status = if a.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active"
+        };
+        println!(
+            "{:<12} {:<8} {} (on behalf of {})",
+            a.staff_ref, status, a.display_name, a.on_behalf_of
+        );
+    }
+    Ok(())
+}
+
+pub async fn agent_revoke(db: &Db, org: &Organisation, staff_ref: &str) -> Result<(), ServerError> {
+    db.revoke_agent(org, staff_ref).await?;
+    println!("agent {staff_ref} revoked, with their devices");
+    Ok(())
+}
+
+pub async fn customer_add(
+    db: &Db,
+    org: &Organisation,
+    customer_ref: &str,
+    data: &BTreeMap<String, String>,
+) -> Result<(), ServerError> {
+    db.add_customer(org, customer_ref, data).await?;
+    println!("customer {customer_ref} added with {} field(s)", data.len());
+    Ok(())
+}
+
+pub async fn enrol_code(
+    db: &Db,
+    org: &Organisation,
+    role: Role,
+    subject_ref: &str,
+    public_url: &str,
+    png: Option<&Path>,
+) -> Result<(), ServerError> {
+    let issued = db
+        .issue_enrolment_code(org, role, subject_ref, public_url, unix_now())
+        .await?;
+    let text = Code::Enrolment(issued.invite.clone()).to_text();
+    let symbol =
+        doorstep_qr::Symbol::new(&text).map_err(|e| ServerError::Invalid(format!("QR: {e}")))?;
+    println!("{}", symbol.to_terminal());
+    println!(
+        "Enrolment code for {} ({}): {}",
+        subject_ref,
+        role.as_str(),
+        issued.invite.code.to_typed()
+    );
+    println!("Server: {public_url}");
+    println!(
+        "Valid until {} and for one device only.",
+        when::format(issued.expires_at)
+    );
+    println!("QR text: {text}");
+    if let Some(path) = png {
+        symbol.to_image(8).save(path).map_err(|e| {
+            ServerError::io(
+                format!("cannot write {}", path.display()),
+                std::io::Error::other(e),
+            )
+        })?;
+        println!("QR image: {}", path.display());
+    }
+    Ok(())
+}
+
+pub async fn visit_add(db: &Db, org: &Organisation, visit: &NewVisit) -> Result<(), ServerError> {
+    let id = db.add_visit(org, visit, unix_now()).await?;
+    println!("visit {} scheduled ({id})", visit.visit_ref);
+    Ok(())
+}
+
+pub async fn visit_import(db: &Db, org: &Organisation, file: &Path) -> Result<(), ServerError> {
+    let text = String::from_utf8(read(file)?)
+        .map_err(|_| ServerError::Invalid(format!("{} is not UTF-8", file.display())))?;
+    let ids = db.import_visits(org, &text, unix_now()).await?;
+    println!("{} visit(s) imported", ids.len());
+    Ok(())
+}
+
+pub async fn visit_list(db: &Db, org: &Organisation) -> Result<(), ServerError> {
+    for v in db.visits(org).await? {
+        let status = if v.completed_at.is_some() {
+            "completed"
+        } else {
+            "open"
+        };
+        println!(
+            "{:<12} {:<9} {} {} min  {}",
+            v.visit_ref,
+            status,
+            when::format(v.window_start),
+            v.window_minutes,
+            v.purpose
+        );
+    }
+    Ok(())
+}
+
+/// Completed visits as JSON or CSV.
+pub async fn export(db: &Db, org: &Organisation, csv: bool) -> Result<(), ServerError> {
+    let results = db.export(org).await?;
+    if csv {
+        print!("{}", export::to_csv(&results));
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&results).expect("serialisable")
+        );
+    }
+    Ok(())
+}
+
+pub async fn purge(db: &Db, org: &Organisation) -> Result<(), ServerError> {
+    let purged = db.purge(org, unix_now()).await?;
+    println!(
+        "personal data of {} customer(s) and the text of {} report(s) erased ({} days retention)",
+        purged.customers, purged.reports, org.retention_days
+    );
+    Ok(())
+}
+
+/// Serves the API until Ctrl-C.
+pub async fn serve(db: &Db, key_dir: PathBuf, listen: SocketAddr) -> Result<(), ServerError> {
+    let state = AppState::new(db.clone(), KeyRing::new(key_dir), system_clock());
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| ServerError::io(format!("cannot listen on {listen}"), e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| ServerError::io("the listening socket has no address", e))?;
+    println!(
+        "doorstep-server listening on http://{bound} (API description at http://{bound}{})",
+        doorstep_api::wire::paths::OPENAPI
+    );
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            tokio::signal::ctrl_c().await.ok();
+        })
+        .await
+        .map_err(|e| ServerError::io("the server stopped", e))
+}

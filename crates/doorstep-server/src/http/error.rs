@@ -1,0 +1,66 @@
+//! The API's one error type: a status and a JSON body with a stable kind.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use doorstep_api::auth::AuthError;
+use doorstep_api::wire::ErrorBody;
+
+use crate::ServerError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error: kind.into(),
+                message: message.into(),
+            },
+        }
+    }
+
+    pub(crate) fn bad_request(kind: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, kind, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = match e {
+            AuthError::RevokedDevice => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        ApiError::new(status, e.kind(), e.to_string())
+    }
+}
+
+impl From<ServerError> for ApiError {
+    fn from(e: ServerError) -> Self {
+        use ServerError as E;
+        let status = match &e {
+            E::UnknownEnrolmentCode => StatusCode::NOT_FOUND,
+            E::EnrolmentCodeUsed | E::KeyAlreadyEnrolled => StatusCode::CONFLICT,
+            E::EnrolmentCodeExpired => StatusCode::GONE,
+            E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            E::WrongRole(_) | E::AgentRevoked(_) => StatusCode::FORBIDDEN,
+            E::Invalid(_) => StatusCode::BAD_REQUEST,
+            E::Database(_) | E::Migration(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError::new(status, e.kind(), e.to_string())
+    }
+}

@@ -1,0 +1,63 @@
+//! The versioned HTTP API. Handlers take a [`SignedDevice`] (or, to enrol, a
+//! [`SignedRequest`]), delegate to the database and the rules, and translate; they decide
+//! nothing themselves. Every error is JSON with a stable kind ([`ApiError`]).
+
+mod error;
+mod resources;
+mod signed;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use doorstep_api::auth::ReplayGuard;
+use doorstep_api::wire::{self, paths};
+
+pub use doorstep_core::system::{Clock, system_clock};
+pub use error::ApiError;
+pub use signed::{SignedDevice, SignedRequest};
+
+use crate::Db;
+use crate::keys::KeyRing;
+
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub keys: KeyRing,
+    pub clock: Clock,
+    replay: Arc<Mutex<ReplayGuard>>,
+}
+
+impl AppState {
+    pub fn new(db: Db, keys: KeyRing, clock: Clock) -> Self {
+        Self {
+            db,
+            keys,
+            clock,
+            replay: Arc::default(),
+        }
+    }
+
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(paths::OPENAPI, get(resources::openapi))
+        .route(paths::ENROL, post(resources::enrol))
+        .route(paths::AGENT_PACKAGE, get(resources::agent_package))
+        .route(paths::CUSTOMER_NOTICES, get(resources::customer_notices))
+        .route(paths::UPLOADS, post(resources::uploads))
+        .route(paths::DENYLIST, get(resources::denylist))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .layer(DefaultBodyLimit::max(wire::MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,291 @@
+//! The rules for a batch of uploads from one device, apart from the database: [`check`] and
+//! [`settle`] are pure functions of the device, its uploads and what the database knows, and
+//! return a verdict per upload. [`ingest`] looks up what they need, countersigns what they
+//! accept and stores it in one transaction.
+//!
+//! The rules: an upload id is stored once (the same content again gets the same
+//! countersignature; other content under a used id is refused); only agents upload receipts,
+//! each signed by the uploading device's key and naming a ticket issued to that device for that
+//! visit; reports carry a note of bounded length.
+
+use std::collections::{HashMap, HashSet};
+
+use doorstep_api::wire::{
+    self, Bytes, ErrorBody, MAX_REPORT_NOTE_CHARS, Role, UploadKind, UploadStatus,
+};
+use doorstep_core::countersignature::Countersignature;
+use doorstep_core::keys::sha256;
+use doorstep_core::receipt::{Outcome, SignedReceipt};
+use doorstep_core::{PublicKey, Signature};
+use uuid::Uuid;
+
+use crate::db::devices::Device;
+use crate::db::results::{NewResult, StoredUpload};
+use crate::keys::OrganisationSigner;
+use crate::{Db, ServerError};
+
+/// What becomes of one upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Decided already: refused, or stored by an earlier delivery.
+    Answer(wire::UploadResult),
+    /// Passed every check: to be countersigned and stored.
+    Accept {
+        visit_id: Option<[u8; 16]>,
+        outcome: Option<Outcome>,
+    },
+}
+
+/// A receipt whose signature checked out, waiting for its ticket to be looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedBy {
+    pub visit_id: [u8; 16],
+    pub serial: u64,
+    pub outcome: Outcome,
+}
+
+/// Where an upload stands after the checks that need no ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    Decided(Verdict),
+    /// A receipt, signed by the device; its ticket decides.
+    Receipt(SignedBy),
+}
+
+/// Why an upload was refused for good.
+pub fn rejected(id: Uuid, kind: &str, message: impl Into<String>) -> wire::UploadResult {
+    wire::UploadResult {
+        id,
+        status: UploadStatus::Rejected,
+        countersignature: None,
+        error: Some(ErrorBody {
+            error: kind.into(),
+            message: message.into(),
+        }),
+    }
+}
+
+pub fn stored(id: Uuid, status: UploadStatus, countersignature: Vec<u8>) -> wire::UploadResult {
+    wire::UploadResult {
+        id,
+        status,
+        countersignature: Some(Bytes(countersignature)),
+        error: None,
+    }
+}
+
+pub fn digest(upload: &wire::Upload) -> [u8; 32] {
+    sha256(&[&upload.payload.0])
+}
+
+/// The answer to an upload whose id is already stored.
+pub fn replay_result(
+    device: &Device,
+    upload: &wire::Upload,
+    s: &StoredUpload,
+) -> wire::UploadResult {
+    if s.device_id != device.id || s.digest != digest(upload) {
+        return rejected(
+            upload.id,
+            "upload_id_reused",
+            "this upload id was already used for other content",
+        );
+    }
+    stored(
+        upload.id,
+        UploadStatus::AlreadyStored,
+        s.countersignature.clone(),
+    )
+}
+
+/// The checks that need nothing but the device, the batch, the uploads already stored under its
+/// ids, and a signature check for the device's key.
+pub fn check(
+    device: &Device,
+    uploads: &[wire::Upload],
+    already_stored: &HashMap<Uuid, StoredUpload>,
+    verify: &dyn Fn(&[u8], &Signature) -> bool,
+) -> Vec<Checked> {
+    let mut seen = HashSet::new();
+    // Every receipt of the batch must be signed by the uploading device's key.
+    let by_device =
+        |k: &PublicKey, m: &[u8], s: &Signature| k == &device.public_key && verify(m, s);
+    uploads
+        .iter()
+        .map(|upload| {
+            let id = upload.id;
+            let answer = |r| Checked::Decided(Verdict::Answer(r));
+            if !seen.insert(id) {
+                return answer(rejected(
+                    id,
+                    "duplicate_in_batch",
+                    "the same upload id twice in one batch",
+                ));
+            }
+            if let Some(s) = already_stored.get(&id) {
+                return answer(replay_result(device, upload, s));
+            }
+            let payload = &upload.payload.0;
+            match (upload.kind, device.role) {
+                (UploadKind::Receipt, Role::Agent) => {
+                    match SignedReceipt::verify_with(payload, &device.public_key, &by_device) {
+                        Ok(r) => Checked::Receipt(SignedBy {
+                            visit_id: r.receipt().visit_id().0,
+                            serial: r.receipt().ticket_serial(),
+                            outcome: r.receipt().outcome(),
+                        }),
+                        Err(e) => answer(rejected(id, e.kind(), e.to_string())),
+                    }
+                }
+                (UploadKind::Receipt, Role::Customer) => {
+                    answer(rejected(id, "wrong_role", "only agents upload receipts"))
+                }
+                // A customer's report about a visitor, or an agent's note on an outcome.
+                (UploadKind::Report, _) => match serde_json::from_slice::<wire::Report>(payload) {
+                    Ok(report) if report.note.chars().count() <= MAX_REPORT_NOTE_CHARS => {
+                        Checked::Decided(Verdict::Accept {
+                            visit_id: report.visit_id.map(Uuid::into_bytes),
+                            outcome: None,
+                        })
+                    }
+                    Ok(_) => answer(rejected(id, "malformed_report", "the note is too long")),
+                    Err(e) => answer(rejected(id, "malformed_report", e.to_string())),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The ticket rule: a ticket issued to this device for the visit the receipt names proves the
+/// visit is this agent's, in this organisation. `issued` holds the (serial, visit) pairs of the
+/// tickets issued to the device among those named; `agents_visits` the named visits that are
+/// this agent's.
+pub fn settle(
+    uploads: &[wire::Upload],
+    checked: Vec<Checked>,
+    issued: &HashSet<(u64, [u8; 16])>,
+    agents_visits: &HashSet<[u8; 16]>,
+) -> Vec<Verdict> {
+    checked
+        .into_iter()
+        .zip(uploads)
+        .map(|(c, upload)| match c {
+            Checked::Decided(v) => v,
+            Checked::Receipt(r) if issued.contains(&(r.serial, r.visit_id)) => Verdict::Accept {
+                visit_id: Some(r.visit_id),
+                outcome: Some(r.outcome),
+            },
+            Checked::Receipt(r) if !agents_visits.contains(&r.visit_id) => {
+                Verdict::Answer(rejected(
+                    upload.id,
+                    "unknown_visit",
+                    "the receipt names a visit that is not this agent's",
+                ))
+            }
+            Checked::Receipt(_) => Verdict::Answer(rejected(
+                upload.id,
+                "unknown_ticket",
+                "the receipt names a ticket not issued to this device for this visit",
+            )),
+        })
+        .collect()
+}
+
+/// Checks, countersigns and stores a batch. Everything accepted is stored in one transaction: a
+/// crash stores all of it or none, and the device resends what it did not hear back about. A
+/// batch costs a fixed handful of queries whatever its size.
+pub async fn ingest(
+    db: &Db,
+    device: &Device,
+    uploads: &[wire::Upload],
+    signer: &OrganisationSigner,
+    now: u64,
+) -> Result<Vec<wire::UploadResult>, ServerError> {
+    if uploads.len() > wire::MAX_BATCH_ITEMS {
+        return Err(ServerError::BatchTooLarge {
+            max: wire::MAX_BATCH_ITEMS,
+        });
+    }
+    let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
+    let already_stored = db.stored_uploads(&ids).await?;
+    let device_key = signer.verifier(&device.public_key);
+    let checked = check(device, uploads, &already_stored, &|m, s| {
+        device_key.verify(m, s)
+    });
+    let receipts: Vec<SignedBy> = checked
+        .iter()
+        .filter_map(|c| match c {
+            Checked::Receipt(r) => Some(*r),
+            Checked::Decided(_) => None,
+        })
+        .collect();
+    let serials: Vec<u64> = receipts.iter().map(|r| r.serial).collect();
+    let issued = db.tickets_issued_to(device, &serials).await?;
+    // Only for receipts whose ticket is not this device's: which error to give.
+    let mut agents_visits = HashSet::new();
+    for r in receipts
+        .iter()
+        .filter(|r| !issued.contains(&(r.serial, r.visit_id)))
+    {
+        if db
+            .visit_of_agent(&r.visit_id, device.subject_id)
+            .await?
+            .is_some()
+        {
+            agents_visits.insert(r.visit_id);
+        }
+    }
+    let verdicts = settle(uploads, checked, &issued, &agents_visits);
+
+    let mut results: Vec<Option<wire::UploadResult>> = vec![None; uploads.len()];
+    let mut accepted = Vec::new();
+    for (index, verdict) in verdicts.into_iter().enumerate() {
+        match verdict {
+            Verdict::Answer(r) => results[index] = Some(r),
+            Verdict::Accept { visit_id, outcome } => {
+                let upload = &uploads[index];
+                let countersignature = signer.sign(
+                    Countersignature::new(*upload.id.as_bytes(), &upload.payload.0, now)
+                        .to_sign(signer.public_key()),
+                )?;
+                accepted.push(NewResult {
+                    upload,
+                    visit_id,
+                    outcome,
+                    digest: digest(upload),
+                    countersignature,
+                    index,
+                });
+            }
+        }
+    }
+
+    let inserted = db.store_results(device, &accepted, now).await?;
+    let mut raced = Vec::new();
+    for a in &accepted {
+        if inserted.contains(&a.upload.id) {
+            results[a.index] = Some(stored(
+                a.upload.id,
+                UploadStatus::Stored,
+                a.countersignature.clone(),
+            ));
+        } else {
+            raced.push(a.index);
+        }
+    }
+    // Another delivery of the same upload got there first: answer with what it stored.
+    if !raced.is_empty() {
+        let raced_ids: Vec<Uuid> = raced.iter().map(|&i| uploads[i].id).collect();
+        let winners = db.stored_uploads(&raced_ids).await?;
+        for i in raced {
+            let s = winners
+                .get(&uploads[i].id)
+                .ok_or_else(|| ServerError::Damaged("an upload vanished".into()))?;
+            results[i] = Some(replay_result(device, &uploads[i], s));
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every upload has a verdict"))
+        .collect())
+}

@@ -1,0 +1,139 @@
+// Generated from the Rust types by src-tauri/tests/bindings.rs; do not edit.
+// DOORSTEP_WRITE_BINDINGS=1 cargo test -p doorstep-app --test bindings
+
+export type Role = "agent" | "customer";
+
+export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious";
+
+export type ErrorKind = "malformed_code" | "unsupported_version" | "wrong_message_kind" | "unknown_organisation_key" | "bad_ticket_signature" | "bad_notice_signature" | "bad_denylist_signature" | "bad_proof_signature" | "bad_response_signature" | "bad_receipt_signature" | "ticket_expired" | "ticket_not_yet_valid" | "outside_visit_window" | "wrong_visit" | "wrong_agent_key" | "wrong_customer_key" | "unknown_ticket" | "nonce_mismatch" | "revoked" | "denylist_too_old" | "clock_clearly_wrong" | "signer_mismatch" | "receipt_mismatch" | "bad_countersignature" | "countersignature_mismatch" | "not_enrolled" | "key_unavailable" | "receipt_log_broken" | "storage" | "offline" | "server_unavailable" | "clock_off" | "bad_server_answer" | "signing" | "unknown_enrolment_code" | "enrolment_code_used" | "enrolment_code_expired" | "key_already_enrolled" | "device_revoked" | "refused_by_server" | "no_code_in_image" | "no_handshake" | "customer_not_verified" | "unknown_visit" | "server_url_missing" | "already_enrolled" | "note_too_long" | "code_too_large";
+
+export type DeviceError = { kind: ErrorKind, 
+/**
+ * The English sentence, for logs and reports; the views show the kind's translation.
+ */
+message: string, 
+/**
+ * Whether the same step may succeed later without anyone changing anything.
+ */
+transient: boolean, };
+
+export type Enrolment = { role: Role, organisation: string, serverUrl: string, enrolledAt: number, };
+
+export type Status = { enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
+
+export type AppStatus = { 
+/**
+ * `system` (the OS key store holds the data key) or `file`.
+ */
+keyStore: "system" | "file", 
+/**
+ * `desktop` or `mobile`: which ways of scanning the views offer.
+ */
+platform: "desktop" | "mobile", 
+/**
+ * The back-office address to offer when enrolling by typed code (`DOORSTEP_SERVER_URL`,
+ * set by whoever installs the app for an organisation).
+ */
+suggestedServer: string | null, enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
+
+export type SyncResult = { stored: number, rejected: number, pending: number, visits: number, notices: number, clockOffset: number, };
+
+export type CodeView = { text: string, svg: string, qrVersion: number, };
+
+export type VisitTerms = { visitId: string, agentName: string, onBehalfOf: string, windowStart: number, windowEnd: number, 
+/**
+ * What the agent may check at the door (`card_handover`, …).
+ */
+checks: Array<string>, 
+/**
+ * The customer's data the agent may see (`full_name`, …).
+ */
+fields: Array<string>, };
+
+export type AgentVisit = { terms: VisitTerms, 
+/**
+ * `open`, or the recorded outcome (`verified`, `not_home`, …).
+ */
+status: string, address: string | null, };
+
+export type CustomerVisit = { terms: VisitTerms, purpose: string, retentionDays: number, officialPhone: string, organisation: string, 
+/**
+ * The agent's photo as a `data:` URL, checked against the ticket's hash.
+ */
+photo: string | null, };
+
+export type CustomerConfirmed = { confirmationCode: string, customerData: { [key in string]: string }, 
+/**
+ * Checks the agent may tick besides the handshake itself.
+ */
+checksToRecord: Array<string>, };
+
+export type AgentConfirmed = { terms: VisitTerms, photo: string | null, confirmationCode: string, 
+/**
+ * The customer's answer, for the agent to scan.
+ */
+response: CodeView, };
+
+export type AgentReceipt = { visitId: string, outcome: Outcome, checksDone: Array<string>, time: number, code: CodeView, };
+
+export type KeptReceipt = { visitId: string, agentName: string, onBehalfOf: string, confirmationCode: string, verifiedAt: number, 
+/**
+ * The first bytes of the handshake's transcript hash, to quote to the organisation.
+ */
+reference: string, 
+/**
+ * Set once the agent's signed receipt was scanned: the outcome it records.
+ */
+agentOutcome: Outcome | null, };
+
+/** Every error kind the app's Rust side can report. */
+export const ERROR_KINDS: readonly ErrorKind[] = [
+  "malformed_code",
+  "unsupported_version",
+  "wrong_message_kind",
+  "unknown_organisation_key",
+  "bad_ticket_signature",
+  "bad_notice_signature",
+  "bad_denylist_signature",
+  "bad_proof_signature",
+  "bad_response_signature",
+  "bad_receipt_signature",
+  "ticket_expired",
+  "ticket_not_yet_valid",
+  "outside_visit_window",
+  "wrong_visit",
+  "wrong_agent_key",
+  "wrong_customer_key",
+  "unknown_ticket",
+  "nonce_mismatch",
+  "revoked",
+  "denylist_too_old",
+  "clock_clearly_wrong",
+  "signer_mismatch",
+  "receipt_mismatch",
+  "bad_countersignature",
+  "countersignature_mismatch",
+  "not_enrolled",
+  "key_unavailable",
+  "receipt_log_broken",
+  "storage",
+  "offline",
+  "server_unavailable",
+  "clock_off",
+  "bad_server_answer",
+  "signing",
+  "unknown_enrolment_code",
+  "enrolment_code_used",
+  "enrolment_code_expired",
+  "key_already_enrolled",
+  "device_revoked",
+  "refused_by_server",
+  "no_code_in_image",
+  "no_handshake",
+  "customer_not_verified",
+  "unknown_visit",
+  "server_url_missing",
+  "already_enrolled",
+  "note_too_long",
+  "code_too_large",
+];

@@ -1,74 +1,46 @@
 // The app's commands, typed. The types come from the Rust side (bindings.ts, generated from
 // crates/doorstep-device/src/views.rs and the app shell), so the two cannot drift.
 import { invoke } from "@tauri-apps/api/core";
-import type {
-  AgentConfirmed,
-  AgentReceipt,
-  AgentVisit,
-  AppStatus,
-  CodeView,
-  CustomerConfirmed,
-  CustomerVisit,
-  DeviceError as RustDeviceError,
-  Enrolment,
-  ErrorKind,
-  KeptReceipt,
-  Outcome,
-  SyncResult,
-} from "./bindings";
+import type * as Rust from "./bindings";
 
-export type {
-  AgentConfirmed,
-  AgentReceipt,
-  AgentVisit,
-  AppStatus,
-  CodeView,
-  CustomerConfirmed,
-  CustomerVisit,
-  Enrolment,
-  ErrorKind,
-  KeptReceipt,
-  Outcome,
-  Role,
-  SyncResult,
-  VisitTerms,
-} from "./bindings";
+// Every type the Rust side sends, except DeviceError, which the views widen below.
+export type * from "./bindings";
 
 /** An error as the views hold it: a kind from the Rust side, or one of the views' own (the
  *  camera would not open; something failed outside Rust, e.g. the IPC itself). */
-export type DeviceError = Omit<RustDeviceError, "kind"> & { kind: ErrorKind | "camera" | "other" };
+export type DeviceError = Omit<Rust.DeviceError, "kind"> & { kind: Rust.ErrorKind | "camera" | "other" };
 
 export function asDeviceError(e: unknown): DeviceError {
   if (e && typeof e === "object" && "kind" in e && "message" in e) {
-    const d = e as RustDeviceError;
+    const d = e as Rust.DeviceError;
     return { kind: d.kind, message: String(d.message), transient: Boolean(d.transient) };
   }
   return { kind: "other", message: String(e), transient: false };
 }
 
 export const api = {
-  status: () => invoke<AppStatus>("status"),
+  status: () => invoke<Rust.AppStatus>("status"),
   firstScreenShown: () => invoke<number>("first_screen_shown"),
-  enrol: (code: string, serverUrl: string | null) => invoke<Enrolment>("enrol", { code, serverUrl }),
-  sync: () => invoke<SyncResult>("sync"),
+  enrol: (code: string, serverUrl: string | null) => invoke<Rust.Enrolment>("enrol", { code, serverUrl }),
+  sync: () => invoke<Rust.SyncResult>("sync"),
   decodeImage: (pngBase64: string) => invoke<string>("decode_image", { pngBase64 }),
-  agentVisits: () => invoke<AgentVisit[]>("agent_visits"),
-  agentVisit: (visitId: string) => invoke<AgentVisit>("agent_visit", { visitId }),
+  agentVisits: () => invoke<Rust.AgentVisit[]>("agent_visits"),
+  agentVisit: (visitId: string) => invoke<Rust.AgentVisit>("agent_visit", { visitId }),
   agentScanChallenge: (visitId: string, text: string) =>
-    invoke<CodeView>("agent_scan_challenge", { visitId, text }),
-  agentFullProof: (visitId: string) => invoke<CodeView>("agent_full_proof", { visitId }),
+    invoke<Rust.CodeView>("agent_scan_challenge", { visitId, text }),
+  agentFullProof: (visitId: string) => invoke<Rust.CodeView>("agent_full_proof", { visitId }),
   agentScanResponse: (visitId: string, text: string) =>
-    invoke<CustomerConfirmed>("agent_scan_response", { visitId, text }),
-  agentRecordOutcome: (visitId: string, outcome: Outcome, checksDone: string[], note: string) =>
-    invoke<AgentReceipt>("agent_record_outcome", { visitId, outcome, checksDone, note }),
-  customerVisits: () => invoke<CustomerVisit[]>("customer_visits"),
+    invoke<Rust.CustomerConfirmed>("agent_scan_response", { visitId, text }),
+  agentRecordOutcome: (visitId: string, outcome: Rust.Outcome, checksDone: string[], note: string) =>
+    invoke<Rust.AgentReceipt>("agent_record_outcome", { visitId, outcome, checksDone, note }),
+  customerVisits: () => invoke<Rust.CustomerVisit[]>("customer_visits"),
   customerChallenge: (visitId: string, fresh: boolean) =>
-    invoke<CodeView>("customer_challenge", { visitId, fresh }),
+    invoke<Rust.CodeView>("customer_challenge", { visitId, fresh }),
   customerScanProof: (visitId: string, text: string) =>
-    invoke<AgentConfirmed>("customer_scan_proof", { visitId, text }),
+    invoke<Rust.AgentConfirmed>("customer_scan_proof", { visitId, text }),
   customerScanReceipt: (visitId: string, text: string) =>
-    invoke<KeptReceipt>("customer_scan_receipt", { visitId, text }),
-  customerReport: (visitId: string | null, reason: ErrorKind | null, note: string) =>
+    invoke<Rust.KeptReceipt>("customer_scan_receipt", { visitId, text }),
+  customerReport: (visitId: string | null, reason: Rust.ErrorKind | null, note: string) =>
     invoke<null>("customer_report", { visitId, reason, note }),
-  customerReceipts: () => invoke<KeptReceipt[]>("customer_receipts"),
+  customerReceipts: () => invoke<Rust.KeptReceipt[]>("customer_receipts"),
 };

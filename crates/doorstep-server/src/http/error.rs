@@ -64,3 +64,21 @@ impl From<ServerError> for ApiError {
         ApiError::new(status, e.kind(), e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_or_socket_failure_is_the_server_s_fault_never_the_client_s() {
+        let e = ServerError::io(
+            "cannot listen on 127.0.0.1:1",
+            std::io::Error::other("busy"),
+        );
+        let api = ApiError::from(e);
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(api.body.error, "io");
+        let invalid = ApiError::from(ServerError::Invalid("bad field".into()));
+        assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    }
+}

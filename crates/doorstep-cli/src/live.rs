@@ -48,7 +48,7 @@ async fn set_up_backoffice(db_path: &Path, dir: &Path) -> Result<Backoffice, Fai
     office
         .add_customer("C-1001", &testing::customer_data())
         .await?;
-    let visit = doorstep_server::db::visits::NewVisit {
+    let visit = doorstep_server::planning::NewVisit {
         purpose: "Hand over your new debit card".into(),
         fields: "full_name card_last_four".into(),
         ..testing::visit("V-2026-0001", "A-0117", "C-1001", unix_now() - 300)

@@ -46,7 +46,7 @@ async fn world() -> World {
     ]);
     office.add_customer("C-1", &data).await.unwrap();
     for (visit_ref, start) in [("V-1", now() - 300), ("V-2", now() + 600)] {
-        let visit = doorstep_server::db::visits::NewVisit {
+        let visit = doorstep_server::planning::NewVisit {
             purpose: "Hand over your new debit card".into(),
             ..visit(visit_ref, "A-1", "C-1", start)
         };

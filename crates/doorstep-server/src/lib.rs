@@ -7,7 +7,9 @@ pub mod admin;
 pub mod db;
 pub mod http;
 pub mod ingest;
+pub mod issuance;
 pub mod keys;
+pub mod planning;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -42,7 +44,7 @@ pub enum ServerError {
     #[error("{0}")]
     Invalid(String),
     #[error("the import was refused, nothing was stored:\n{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
-    Import(Vec<db::visits::RowError>),
+    Import(Vec<planning::RowError>),
     #[error("this enrolment code is not known; check it was typed correctly")]
     UnknownEnrolmentCode,
     #[error("this enrolment code has already been used; ask for a new one")]

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use doorstep_core::Role;
 use doorstep_server::db::organisations::NewOrganisation;
-use doorstep_server::db::visits::NewVisit;
+use doorstep_server::planning::NewVisit;
 use doorstep_server::{Db, ServerError, admin};
 
 #[derive(Parser)]

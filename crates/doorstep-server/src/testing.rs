@@ -19,9 +19,9 @@ use sqlx::{Connection, Executor};
 
 use crate::db::agents::NewAgent;
 use crate::db::organisations::{NewOrganisation, Organisation};
-use crate::db::visits::NewVisit;
 use crate::http::{AppState, router};
 use crate::keys::KeyRing;
+use crate::planning::NewVisit;
 use crate::{Db, ServerError};
 
 /// The organisation every fixture books for.

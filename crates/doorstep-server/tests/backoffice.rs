@@ -11,8 +11,8 @@ use doorstep_core::{SeededRandomness, SoftwareKey};
 use doorstep_server::ServerError;
 use doorstep_server::db::devices::ENROLMENT_CODE_LIFETIME;
 use doorstep_server::db::export::Purged;
-use doorstep_server::db::visits::CSV_HEADER;
 use doorstep_server::ingest::ingest;
+use doorstep_server::planning::CSV_HEADER;
 use support::{NOW, PHOTO, World, customer_data, enrol, new_org, visit};
 use uuid::Uuid;
 

@@ -12,9 +12,9 @@ use doorstep_core::{Role, when};
 use crate::db::agents::NewAgent;
 use crate::db::export;
 use crate::db::organisations::{NewOrganisation, Organisation};
-use crate::db::visits::NewVisit;
 use crate::http::{AppState, router};
 use crate::keys::{KeyRing, signing_key_path};
+use crate::planning::NewVisit;
 use crate::{Db, ServerError};
 
 fn read(path: &Path) -> Result<Vec<u8>, ServerError> {

@@ -16,10 +16,10 @@ pub mod customers;
 pub mod denylist;
 pub mod devices;
 pub mod export;
-pub mod issuance;
 pub mod organisations;
 pub mod results;
 pub(crate) mod rows;
+pub mod tickets;
 pub mod visits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

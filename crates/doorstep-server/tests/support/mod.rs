@@ -10,8 +10,8 @@ use doorstep_core::{SeededRandomness, SoftwareKey};
 use doorstep_server::Db;
 use doorstep_server::db::devices::Device;
 use doorstep_server::db::organisations::{NewOrganisation, Organisation};
-use doorstep_server::db::visits::NewVisit;
 use doorstep_server::keys::{KeyRing, OrganisationSigner};
+use doorstep_server::planning::NewVisit;
 use doorstep_server::testing::{self, Backoffice, fresh_database_urls};
 
 pub const NOW: u64 = 1_795_500_000;

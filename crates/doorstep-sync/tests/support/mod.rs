@@ -76,7 +76,7 @@ impl Backoffice {
     pub async fn schedule(&self, prefix: &str, agent: &str, customer: &str, count: usize) {
         let start = system_now() - 600;
         for i in 0..count {
-            let visit = doorstep_server::db::visits::NewVisit {
+            let visit = doorstep_server::planning::NewVisit {
                 window_minutes: 240,
                 ..testing::visit(&format!("{prefix}-{i}"), agent, customer, start)
             };

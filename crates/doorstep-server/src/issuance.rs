@@ -1,17 +1,17 @@
 //! What devices pull: the agent's visit package and the customer's notices. A ticket is issued
 //! on first need for a (visit, agent device, customer key) and then reused, so the agent and the
-//! customer hold the very same ticket; its lifetime is the visit window, no wider.
+//! customer hold the very same ticket; its lifetime is the visit window, no wider. [`ticket`]
+//! and [`notice`] say what the documents hold; the database only stores them.
 
 use doorstep_api::wire::{self, Bytes, Role};
 use doorstep_core::KeyId;
 use doorstep_core::notice::Notice;
 use doorstep_core::ticket::Ticket;
-use uuid::Uuid;
 
-use super::devices::Device;
-use super::organisations::Organisation;
-use super::rows;
-use super::visits::{SubjectColumn, Visit};
+use crate::db::agents::Agent;
+use crate::db::devices::Device;
+use crate::db::organisations::Organisation;
+use crate::db::visits::{SubjectColumn, Visit};
 use crate::keys::OrganisationSigner;
 use crate::{Db, ServerError};
 
@@ -19,6 +19,45 @@ use crate::{Db, ServerError};
 pub const AGENT_HORIZON: u64 = 36 * 3600;
 /// How far ahead a customer hears of a visit.
 pub const CUSTOMER_HORIZON: u64 = 14 * 86_400;
+
+/// The ticket for `visit`: valid for its window only, naming the agent, the agent's device key,
+/// the customer's key, and exactly the checks and fields the visit allows.
+pub fn ticket(
+    visit: &Visit,
+    agent: Agent,
+    agent_device: &Device,
+    customer_key_id: KeyId,
+    serial: u64,
+) -> Ticket {
+    Ticket {
+        serial,
+        visit_id: visit.id,
+        window_start: visit.window_start,
+        window_minutes: visit.window_minutes,
+        not_before: visit.window_start,
+        not_after: visit.window_end(),
+        agent_id: agent.staff_ref,
+        agent_name: agent.display_name,
+        on_behalf_of: agent.on_behalf_of,
+        photo_hash: agent.photo_hash,
+        agent_key: agent_device.public_key,
+        customer_key_id,
+        checks: visit.checks,
+        fields: visit.fields,
+    }
+}
+
+/// The notice a customer receives: the ticket, why the visit happens, how long data is kept, and
+/// whom to call.
+pub fn notice(org: &Organisation, visit: &Visit, ticket: Vec<u8>) -> Notice {
+    Notice {
+        ticket,
+        purpose: visit.purpose.clone(),
+        retention_days: org.retention_days,
+        official_phone: org.official_phone.clone(),
+        organisation_name: org.name.clone(),
+    }
+}
 
 impl Db {
     /// The signed ticket for `visit` carried by `agent_device`, issuing one if needed.
@@ -30,55 +69,18 @@ impl Db {
         signer: &OrganisationSigner,
         now: u64,
     ) -> Result<Vec<u8>, ServerError> {
-        let existing: Option<Vec<u8>> = sqlx::query_scalar(
-            "SELECT encoded FROM tickets WHERE visit_id = $1 AND agent_device_id = $2 AND customer_key_id = $3
-             ORDER BY serial DESC LIMIT 1",
-        )
-        .bind(visit.id.0.to_vec())
-        .bind(agent_device.id.as_bytes().to_vec())
-        .bind(customer_key_id.0.to_vec())
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(encoded) = existing {
+        if let Some(encoded) = self
+            .existing_ticket(visit, agent_device, customer_key_id)
+            .await?
+        {
             return Ok(encoded);
         }
         let (agent, _) = self.agent_by_id(visit.agent_id).await?;
-        let mut tx = self.pool.begin().await?;
-        let serial: i64 = sqlx::query_scalar(
-            "INSERT INTO tickets (visit_id, agent_device_id, customer_key_id, issued_at, encoded)
-             VALUES ($1, $2, $3, $4, $5) RETURNING serial",
-        )
-        .bind(visit.id.0.to_vec())
-        .bind(agent_device.id.as_bytes().to_vec())
-        .bind(customer_key_id.0.to_vec())
-        .bind(rows::signed(now))
-        .bind(Vec::<u8>::new())
-        .fetch_one(&mut *tx)
-        .await?;
-        let ticket = Ticket {
-            serial: u64::try_from(serial).map_err(|_| ServerError::Damaged("serial".into()))?,
-            visit_id: visit.id,
-            window_start: visit.window_start,
-            window_minutes: visit.window_minutes,
-            not_before: visit.window_start,
-            not_after: visit.window_end(),
-            agent_id: agent.staff_ref,
-            agent_name: agent.display_name,
-            on_behalf_of: agent.on_behalf_of,
-            photo_hash: agent.photo_hash,
-            agent_key: agent_device.public_key,
-            customer_key_id,
-            checks: visit.checks,
-            fields: visit.fields,
-        };
-        let encoded = signer.sign(ticket.to_sign(signer.public_key()))?;
-        sqlx::query("UPDATE tickets SET encoded = $1 WHERE serial = $2")
-            .bind(encoded.clone())
-            .bind(serial)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(encoded)
+        self.issue_ticket(visit, agent_device, customer_key_id, now, |serial| {
+            let ticket = ticket(visit, agent, agent_device, customer_key_id, serial);
+            signer.sign(ticket.to_sign(signer.public_key()))
+        })
+        .await
     }
 
     /// The agent's visits for the coming hours, each with its ticket, the customer's key and
@@ -156,13 +158,7 @@ impl Db {
                 )
                 .await?;
             let (_, photo) = self.agent_by_id(visit.agent_id).await?;
-            let notice = Notice {
-                ticket,
-                purpose: visit.purpose.clone(),
-                retention_days: org.retention_days,
-                official_phone: org.official_phone.clone(),
-                organisation_name: org.name.clone(),
-            };
+            let notice = notice(org, &visit, ticket);
             notices.push(wire::CustomerNotice {
                 notice: Bytes(signer.sign(notice.to_sign(signer.public_key()))?),
                 agent_photo: photo.map(Bytes),
@@ -172,23 +168,5 @@ impl Db {
             notices,
             denylist: Bytes(self.current_denylist(org, signer, now).await?),
         })
-    }
-
-    /// The visit a receipt names, if it belongs to this agent.
-    pub async fn visit_of_agent(
-        &self,
-        visit_id: &[u8],
-        agent_id: Uuid,
-    ) -> Result<Option<Visit>, ServerError> {
-        sqlx::query(
-            "SELECT id, visit_ref, agent_id, customer_id, window_start, window_minutes, purpose, checks, fields, completed_at
-             FROM visits WHERE id = $1 AND agent_id = $2",
-        )
-        .bind(visit_id.to_vec())
-        .bind(agent_id.as_bytes().to_vec())
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| super::visits::visit_from_row(&r))
-        .transpose()
     }
 }

@@ -289,3 +289,47 @@ pub async fn ingest(
         .map(|r| r.expect("every upload has a verdict"))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(n: u8) -> wire::Upload {
+        wire::Upload {
+            id: Uuid::from_bytes([n; 16]),
+            kind: UploadKind::Receipt,
+            payload: Bytes(vec![n]),
+        }
+    }
+
+    #[test]
+    fn a_receipt_is_accepted_only_with_a_ticket_issued_to_the_device_for_its_visit() {
+        let uploads = [upload(1), upload(2), upload(3)];
+        let receipt = |visit: u8, serial| {
+            Checked::Receipt(SignedBy {
+                visit_id: [visit; 16],
+                serial,
+                outcome: Outcome::Verified,
+            })
+        };
+        let checked = vec![receipt(7, 70), receipt(7, 71), receipt(8, 80)];
+        let issued = HashSet::from([(70, [7; 16])]);
+        let agents_visits = HashSet::from([[7; 16]]);
+        let verdicts = settle(&uploads, checked, &issued, &agents_visits);
+        assert_eq!(
+            verdicts[0],
+            Verdict::Accept {
+                visit_id: Some([7; 16]),
+                outcome: Some(Outcome::Verified)
+            }
+        );
+        let kind = |v: &Verdict| match v {
+            Verdict::Answer(r) => r.error.as_ref().map(|e| e.error.clone()),
+            Verdict::Accept { .. } => None,
+        };
+        // The agent's visit, but a ticket this device was never given.
+        assert_eq!(kind(&verdicts[1]).as_deref(), Some("unknown_ticket"));
+        // Somebody else's visit.
+        assert_eq!(kind(&verdicts[2]).as_deref(), Some("unknown_visit"));
+    }
+}

@@ -294,3 +294,55 @@ impl Db {
         self.insert_visits(org, &checked, now).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_s_bad_rows_are_reported_by_line_and_its_good_rows_kept() {
+        let text = format!(
+            "{}\nV-1,A-1,C-1,2026-11-24T09:30:00Z,120,Card,card_handover,full_name\n\
+             V-1,A-1,C-1,2026-11-24T09:30:00Z,120,Card,,\n\
+             V-2,A-1,C-1,2026-11-24T09:30:00Z,two hours,Card,,\n\
+             V-3,A-1,C-1,2026-11-24T09:30:00Z,120,Card,,\n",
+            CSV_HEADER.join(",")
+        );
+        let existing = HashSet::from(["V-3".to_string()]);
+        let (visits, errors) = read_csv(&text, &existing);
+        assert_eq!(visits.len(), 1);
+        assert_eq!(visits[0].0, 2);
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5]);
+        assert!(errors[0].message.contains("also on line 2"));
+        assert!(errors[2].message.contains("already exists"));
+    }
+
+    #[test]
+    fn a_visit_without_its_people_says_everything_to_fix_at_once() {
+        let visit = NewVisit {
+            visit_ref: "V-1".into(),
+            staff_ref: "A-9".into(),
+            customer_ref: "C-9".into(),
+            window_start: "tomorrow".into(),
+            window_minutes: 0,
+            purpose: String::new(),
+            checks: "teleport".into(),
+            fields: String::new(),
+        };
+        let problems = check_visit(&visit, None, None, 0).unwrap_err();
+        for expected in [
+            "window_start",
+            "window_minutes",
+            "purpose",
+            "unknown check",
+            "no agent",
+            "no customer",
+        ] {
+            assert!(
+                problems.contains(expected),
+                "{expected} missing: {problems}"
+            );
+        }
+    }
+}

@@ -161,10 +161,16 @@ pub async fn run(keep: Option<PathBuf>, qr: bool) -> Result<(), Failure> {
     let kept = customer
         .customer_scan_receipt(visit_id, &receipt.code.text)
         .await?;
+    let transcript = customer
+        .store()
+        .kept_receipts()
+        .await?
+        .remove(0)
+        .transcript_hash;
     println!(
-        "  Both keep the receipt: outcome {}, reference {}",
+        "  Both keep the receipt: outcome {}, transcript {}",
         kept.agent_outcome.map_or("?", Outcome::name),
-        kept.reference
+        hex::encode(&transcript[..8])
     );
 
     let pending = agent.status().await?.pending_uploads;

@@ -74,7 +74,7 @@ wasm:
 	$(CARGO) build -p doorstep-core --target wasm32-unknown-unknown --no-default-features
 
 vectors:
-	$(CARGO) run -q -p doorstep-cli -- vectors --check tests/vectors/doorstep-v1.json
+	$(CARGO) run -q -p doorstep-cli -- vectors --check tests/vectors/doorstep-v2.json
 
 # Each benchmark once, to prove they run; `make bench` measures.
 bench-smoke:

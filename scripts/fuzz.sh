@@ -8,7 +8,7 @@ fuzz="$root/crates/doorstep-core/fuzz"
 seeds="$fuzz/target/seeds"
 rm -rf "$seeds" && mkdir -p "$seeds"/{text,cbor,documents}
 
-python3 - "$root/tests/vectors/doorstep-v1.json" "$seeds" <<'PY'
+python3 - "$root/tests/vectors/doorstep-v2.json" "$seeds" <<'PY'
 import json, sys, pathlib
 vectors = json.load(open(sys.argv[1]))
 out = pathlib.Path(sys.argv[2])

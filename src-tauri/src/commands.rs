@@ -10,8 +10,8 @@ use ts_rs::TS;
 
 use doorstep_core::Outcome;
 use doorstep_device::views::{
-    AgentConfirmed, AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, CustomerVisit,
-    EnrolmentView, KeptReceipt, Status, SyncView,
+    AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
+    CustomerVisit, EnrolmentView, KeptReceipt, ProofShown, Status, SyncView,
 };
 use doorstep_device::{DeviceError, ErrorKind, decode_image as decode_png};
 
@@ -31,11 +31,14 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         agent_visit,
         agent_scan_challenge,
         agent_full_proof,
+        agent_compare_code,
         agent_scan_response,
         agent_record_outcome,
         customer_visits,
         customer_challenge,
         customer_scan_proof,
+        customer_person_at_door,
+        customer_compare_code,
         customer_scan_receipt,
         customer_report,
         customer_receipts,
@@ -142,8 +145,13 @@ pub async fn agent_scan_challenge(
     state: Shared<'_>,
     visit_id: String,
     text: String,
-) -> Answer<CodeView> {
+) -> Answer<ProofShown> {
     state.device.agent_scan_challenge(&visit_id, &text).await
+}
+
+#[tauri::command]
+pub async fn agent_compare_code(state: Shared<'_>, visit_id: String, same: bool) -> Answer<()> {
+    state.device.agent_compare_code(&visit_id, same).await
 }
 
 #[tauri::command]
@@ -195,6 +203,27 @@ pub async fn customer_scan_proof(
     text: String,
 ) -> Answer<AgentConfirmed> {
     state.device.customer_scan_proof(&visit_id, &text).await
+}
+
+#[tauri::command]
+pub async fn customer_person_at_door(
+    state: Shared<'_>,
+    visit_id: String,
+    is_this_person: bool,
+) -> Answer<CodeToCompare> {
+    state
+        .device
+        .customer_person_at_door(&visit_id, is_this_person)
+        .await
+}
+
+#[tauri::command]
+pub async fn customer_compare_code(
+    state: Shared<'_>,
+    visit_id: String,
+    same: bool,
+) -> Answer<CodeView> {
+    state.device.customer_compare_code(&visit_id, same).await
 }
 
 #[tauri::command]

@@ -5,8 +5,8 @@
 use doorstep_app_lib::commands::AppStatus;
 use doorstep_core::{Outcome, Role};
 use doorstep_device::views::{
-    AgentConfirmed, AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, CustomerVisit,
-    EnrolmentView, KeptReceipt, Status, SyncView, VisitTerms,
+    AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
+    CustomerVisit, EnrolmentView, KeptReceipt, ProofShown, Status, SyncView, VisitTerms,
 };
 use doorstep_device::{DeviceError, ErrorKind};
 use ts_rs::{Config, TS};
@@ -31,6 +31,8 @@ fn generated() -> String {
         CustomerVisit::decl(&cfg),
         CustomerConfirmed::decl(&cfg),
         AgentConfirmed::decl(&cfg),
+        CodeToCompare::decl(&cfg),
+        ProofShown::decl(&cfg),
         AgentReceiptView::decl(&cfg),
         KeptReceipt::decl(&cfg),
     ];

@@ -141,31 +141,44 @@ test("a visit completes: green on both screens with the same confirmation code",
   await customer.click('[data-testid="next"]');
   firstProof = await handOver(agent, customer);
 
-  const green = await customer.waitFor('[data-testid="result"][data-result="verified"]');
-  assert.match(await customer.text(green), /This is your agent/);
-  assert.match(await customer.text(green), /Sanne de Vries, on behalf of Northbank Cards/);
-  const customerCode = await customer.text(await customer.waitFor('[data-testid="confirmation"]'));
-  await screens(customer, "08-customer-verified");
+  // The photo question comes first; no code is on the customer's screen yet.
+  const person = await customer.waitFor('[data-testid="person"]');
+  assert.match(await customer.text(person), /Is the person at your door this person\?/);
+  assert.match(await customer.text(person), /Sanne de Vries, on behalf of Northbank Cards/);
+  assert.equal((await customer.find('[data-testid="confirmation"]')).length, 0);
+  await screens(customer, "08-customer-person");
+  await customer.click('[data-testid="person-yes"]');
 
-  await customer.click('[data-testid="next"]');
+  // Both read their codes aloud and say "Same".
+  const customerCode = await customer.text(await customer.waitFor('[data-testid="confirmation"]'));
+  await screens(customer, "09-customer-compare");
   await agent.click('[data-testid="next"]');
-  await screens(customer, "09-customer-answer");
-  await handOver(customer, agent);
   const agentCode = await agent.text(await agent.waitFor('[data-testid="confirmation"]'));
   assert.match(agentCode, /^\d{3} \d{3}$/);
   assert.equal(agentCode, customerCode);
+  await screens(agent, "10-agent-compare");
+  await agent.click('[data-testid="same"]');
+  await customer.click('[data-testid="same"]');
+
+  await screens(customer, "11-customer-answer");
+  await handOver(customer, agent);
   const data = await agent.text(await agent.waitFor('[data-testid="customer-data"]'));
   assert.match(data, /Jan Jansen/);
   assert.match(data, /4242/);
   assert.doesNotMatch(data, /1970|Kerkstraat/, "the agent sees only what the ticket allows");
-  await screens(agent, "10-agent-verified");
+  await screens(agent, "12-agent-verified");
 
   await agent.click('[data-testid="save-outcome"]');
   await agent.waitFor('[data-testid="receipt"]');
-  await screens(agent, "11-agent-receipt");
+  await screens(agent, "13-agent-receipt");
   await customer.click('[data-testid="next"]');
   await handOver(agent, customer);
   await customer.waitFor('[data-testid="receipt-kept"]');
+  const green = await customer.waitFor('[data-testid="result"][data-result="verified"]');
+  assert.match(await customer.text(green), /This is your agent/);
+  assert.match(await customer.text(green), /Sanne de Vries, on behalf of Northbank Cards/);
+  assert.equal(await customer.text(await customer.waitFor('[data-testid="confirmation"]')), customerCode);
+  await screens(customer, "14-customer-verified");
 });
 
 test("the agent syncs and the back-office export shows the visit verified", async () => {
@@ -185,7 +198,7 @@ test("the customer keeps the receipt", async () => {
   await customer.click('[data-testid="receipts-link"]');
   const kept = await customer.waitFor('[data-testid="kept-receipt"]', { text: "Sanne de Vries" });
   assert.match(await customer.text(kept), /Agent's receipt: Verified/);
-  await screens(customer, "12-customer-receipts");
+  await screens(customer, "15-customer-receipts");
   await customer.click(".back");
 });
 
@@ -204,7 +217,7 @@ test("a challenge for another visit: the agent's app refuses it and says why", a
   const red = await agent.waitFor('[data-testid="result"][data-result="refused"]');
   assert.equal(await agent.attribute(red, "data-kind"), "wrong_visit");
   assert.match(await agent.text(red), /This code belongs to a different visit/);
-  await screens(agent, "13-agent-refused");
+  await screens(agent, "16-agent-refused");
 });
 
 test("a replayed proof ends on the customer's red screen; the report is queued and synced", async () => {
@@ -214,7 +227,7 @@ test("a replayed proof ends on the customer's red screen; the report is queued a
   assert.equal(await customer.attribute(red, "data-kind"), "nonce_mismatch");
   assert.match(await customer.text(red), /Do not let this person in/);
   assert.match(await customer.text(await customer.waitFor('[data-testid="call"]')), /\+31 20 555 0100/);
-  await screens(customer, "14-customer-refused");
+  await screens(customer, "17-customer-refused");
   await customer.click('[data-testid="report"]');
   await customer.type('[data-testid="report-note"]', "Showed an old code");
   await customer.click('[data-testid="report-send"]');
@@ -222,4 +235,29 @@ test("a replayed proof ends on the customer's red screen; the report is queued a
   await customer.waitFor('[data-testid="pending"]', { text: "1 waiting to send" });
   await sync(customer);
   await customer.waitFor('[data-testid="pending"]', { text: "Everything sent" });
+});
+
+test("Different codes end red on both phones", async () => {
+  await customer.click(".back");
+  const notices = await customer.find('[data-testid="notice"]');
+  const first = await customer.attribute(notices[0], "data-visit-id");
+  await customer.click(`[data-testid="notice"][data-visit-id="${first}"] [data-testid="at-door"]`);
+  // The agent is still on the red screen of the first visit's door: back to that visit.
+  await agent.click(".back");
+  await agent.click('[data-testid="start-door"]');
+  await handOver(customer, agent);
+  await agent.waitFor('[data-testid="next"]');
+  await customer.click('[data-testid="next"]');
+  await handOver(agent, customer);
+  await customer.click('[data-testid="person-yes"]');
+  await agent.click('[data-testid="next"]');
+  await agent.click('[data-testid="different"]');
+  await customer.click('[data-testid="different"]');
+  for (const side of [agent, customer]) {
+    const red = await side.waitFor('[data-testid="result"][data-result="refused"]');
+    assert.equal(await side.attribute(red, "data-kind"), "codes_differ");
+    assert.match(await side.text(red), /The two codes are different/);
+  }
+  await customer.waitFor('[data-testid="report-queued"]');
+  await screens(customer, "18-customer-codes-differ");
 });

@@ -10,12 +10,16 @@ async function scanPasted(text: string) {
 }
 
 describe("the agent at the door", () => {
-  it("challenge → proof → response → only the allowed data → signed receipt", async () => {
+  it("challenge → proof with its code → codes compared → response → only the allowed data → signed receipt", async () => {
     const recorded: unknown[] = [];
+    const calls: string[] = [];
     mockIPC((cmd, args) => {
+      calls.push(cmd);
       switch (cmd) {
         case "agent_scan_challenge":
-          return code("DS1P:PROOF");
+          return { proof: code("DS2P:PROOF"), confirmationCode: "406 859" };
+        case "agent_compare_code":
+          return null;
         case "agent_scan_response":
           return {
             confirmationCode: "406 859",
@@ -24,18 +28,23 @@ describe("the agent at the door", () => {
           };
         case "agent_record_outcome":
           recorded.push(args);
-          return { visitId: terms.visitId, outcome: "verified", checksDone: ["device_key", "card_handover"], time: 1, code: code("DS1K:RECEIPT") };
+          return { visitId: terms.visitId, outcome: "verified", checksDone: ["device_key", "card_handover"], time: 1, code: code("DS2K:RECEIPT") };
         case "status":
           return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
       }
       throw new Error(`unexpected ${cmd}`);
     });
     render(AgentDoor, { visitId: terms.visitId });
-    await scanPasted("DS1C:CHALLENGE");
-    expect((await screen.findByTestId("qr")).innerHTML).toContain("DS1P:PROOF");
+    await scanPasted("DS2C:CHALLENGE");
+    expect((await screen.findByTestId("qr")).innerHTML).toContain("DS2P:PROOF");
     expect(screen.getByText(/Turn your screen brightness up/)).toBeTruthy();
     await fireEvent.click(screen.getByTestId("next"));
-    await scanPasted("DS1R:RESPONSE");
+    expect((await screen.findByTestId("compare")).textContent).toContain("Read the codes aloud");
+    expect(screen.getByTestId("confirmation").textContent).toBe("406 859");
+    expect(screen.queryByTestId("scan-paste"), "no scanning the answer before the codes match").toBeNull();
+    await fireEvent.click(screen.getByTestId("same"));
+    await scanPasted("DS2R:RESPONSE");
+    expect(calls.indexOf("agent_compare_code")).toBeLessThan(calls.indexOf("agent_scan_response"));
     expect((await screen.findByTestId("confirmation")).textContent).toBe("406 859");
     const data = screen.getByTestId("customer-data").textContent ?? "";
     expect(data).toContain("Full name");
@@ -55,10 +64,34 @@ describe("the agent at the door", () => {
       throw new Error(`unexpected ${cmd}`);
     });
     render(AgentDoor, { visitId: terms.visitId });
-    await scanPasted("DS1C:OTHER");
+    await scanPasted("DS2C:OTHER");
     const result = await screen.findByTestId("result");
     expect(result.dataset.kind).toBe("wrong_visit");
     expect(result.textContent).toContain("Not verified");
     expect(screen.getByTestId("reason").textContent).toBe("This code belongs to a different visit.");
+  });
+
+  it("Different codes end on the agent's red screen: the visit is recorded as suspicious", async () => {
+    const compared: unknown[] = [];
+    mockIPC((cmd, args) => {
+      switch (cmd) {
+        case "agent_scan_challenge":
+          return { proof: code("DS2P:PROOF"), confirmationCode: "406 859" };
+        case "agent_compare_code":
+          compared.push(args);
+          throw { kind: "codes_differ", message: "codes differ", transient: false };
+        case "status":
+          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(AgentDoor, { visitId: terms.visitId });
+    await scanPasted("DS2C:CHALLENGE");
+    await fireEvent.click(await screen.findByTestId("next"));
+    await fireEvent.click(await screen.findByTestId("different"));
+    const result = await screen.findByTestId("result");
+    expect(result.dataset.kind).toBe("codes_differ");
+    expect(screen.getByTestId("reason").textContent).toContain("The two codes are different.");
+    expect(compared).toEqual([{ visitId: terms.visitId, same: false }]);
   });
 });

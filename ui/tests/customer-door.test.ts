@@ -15,13 +15,20 @@ function backend(proof: (text: string) => unknown): Calls {
       case "customer_visits":
         return [customerVisit];
       case "customer_challenge":
-        return code("DS1C:CHALLENGE");
+        return code("DS2C:CHALLENGE");
       case "customer_scan_proof":
         return proof((args as { text: string }).text);
+      case "customer_person_at_door":
+        if (!(args as { isThisPerson: boolean }).isThisPerson)
+          throw { kind: "person_not_in_photo", message: "not the agent", transient: false };
+        return { confirmationCode: "406 859" };
+      case "customer_compare_code":
+        if (!(args as { same: boolean }).same) throw { kind: "codes_differ", message: "codes differ", transient: false };
+        return code("DS2R:RESPONSE");
       case "customer_report":
         return null;
       case "customer_scan_receipt":
-        if ((args as { text: string }).text !== "DS1K:RECEIPT") throw { kind: "receipt_mismatch", message: "not ours", transient: false };
+        if ((args as { text: string }).text !== "DS2K:RECEIPT") throw { kind: "receipt_mismatch", message: "not ours", transient: false };
         return null;
       case "status":
         return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
@@ -42,38 +49,69 @@ async function pasteCode(text: string) {
 }
 
 describe("the customer at the door", () => {
-  it("shows the challenge, then a green result with name and confirmation code", async () => {
-    const calls = backend(() => ({ terms, photo: null, confirmationCode: "406 859", response: code("DS1R:RESPONSE") }));
+  it("asks about the person in the photo first, then shows the code to read aloud, and only then the answer", async () => {
+    const calls = backend(() => ({ terms, photo: null }));
     render(CustomerDoor, { visitId: terms.visitId });
-    expect((await screen.findByTestId("qr")).innerHTML).toContain("DS1C:CHALLENGE");
-    await scanPasted("DS1P:PROOF");
-    const result = await screen.findByTestId("result");
-    expect(result.dataset.result).toBe("verified");
-    expect(result.textContent).toContain("This is your agent");
-    expect(result.textContent).toContain("Sanne de Vries, on behalf of Northbank Cards");
+    expect((await screen.findByTestId("qr")).innerHTML).toContain("DS2C:CHALLENGE");
+    await scanPasted("DS2P:PROOF");
+    const person = await screen.findByTestId("person");
+    expect(person.textContent).toContain("Is the person at your door this person?");
+    expect(person.textContent).toContain("Sanne de Vries, on behalf of Northbank Cards");
+    expect(screen.queryByTestId("confirmation"), "no code before the photo question").toBeNull();
+    await fireEvent.click(screen.getByTestId("person-yes"));
+    const compare = await screen.findByTestId("compare");
+    expect(compare.textContent).toContain("Read the codes aloud");
     expect(screen.getByTestId("confirmation").textContent).toBe("406 859");
-    expect(calls.find((c) => c.cmd === "customer_scan_proof")?.args).toEqual({ visitId: terms.visitId, text: "DS1P:PROOF" });
-  });
-
-  it("after the green result: the answer over the whole screen, then the agent's receipt kept", async () => {
-    const calls = backend(() => ({ terms, photo: null, confirmationCode: "406 859", response: code("DS1R:RESPONSE") }));
-    render(CustomerDoor, { visitId: terms.visitId });
-    await scanPasted("DS1P:PROOF");
-    await screen.findByTestId("result");
-    expect(screen.queryByTestId("qr")).toBeNull();
-    await fireEvent.click(screen.getByTestId("next"));
+    expect(screen.queryByTestId("qr"), "no answer before the codes match").toBeNull();
+    expect(calls.map((c) => c.cmd)).not.toContain("customer_compare_code");
+    await fireEvent.click(screen.getByTestId("same"));
     const answer = await screen.findByTestId("fullscreen-code");
     expect(answer.getAttribute("aria-label")).toBe("Show your answer to the agent");
-    expect(screen.getByTestId("qr").innerHTML).toContain("DS1R:RESPONSE");
+    expect(screen.getByTestId("qr").innerHTML).toContain("DS2R:RESPONSE");
+    expect(calls.find((c) => c.cmd === "customer_scan_proof")?.args).toEqual({ visitId: terms.visitId, text: "DS2P:PROOF" });
+    expect(calls.find((c) => c.cmd === "customer_compare_code")?.args).toEqual({ visitId: terms.visitId, same: true });
+  });
+
+  it("after the answer: the agent's receipt kept, then green with name and code", async () => {
+    const calls = backend(() => ({ terms, photo: null }));
+    render(CustomerDoor, { visitId: terms.visitId });
+    await scanPasted("DS2P:PROOF");
+    await fireEvent.click(await screen.findByTestId("person-yes"));
+    await fireEvent.click(await screen.findByTestId("same"));
+    await screen.findByTestId("fullscreen-code");
     await fireEvent.click(screen.getByTestId("next"));
-    await pasteCode("DS1K:OTHER");
+    await pasteCode("DS2K:OTHER");
     expect((await screen.findByRole("alert")).textContent).toContain("This receipt is not for this visit.");
     expect(screen.queryByTestId("receipt-kept")).toBeNull();
-    await pasteCode("DS1K:RECEIPT");
+    await pasteCode("DS2K:RECEIPT");
     await screen.findByTestId("receipt-kept");
     expect(screen.queryByRole("alert"), "the refusal of the first receipt is not left standing").toBeNull();
-    expect(screen.getByTestId("result").dataset.result).toBe("verified");
-    expect(calls.filter((c) => c.cmd === "customer_scan_receipt").map((c) => c.args.text)).toEqual(["DS1K:OTHER", "DS1K:RECEIPT"]);
+    const result = screen.getByTestId("result");
+    expect(result.dataset.result).toBe("verified");
+    expect(result.textContent).toContain("This is your agent");
+    expect(screen.getByTestId("confirmation").textContent).toBe("406 859");
+    expect(calls.filter((c) => c.cmd === "customer_scan_receipt").map((c) => c.args.text)).toEqual(["DS2K:OTHER", "DS2K:RECEIPT"]);
+  });
+
+  it("No to the photo, or Different codes, ends red with the report already filed", async () => {
+    for (const [button, answer, kind, words] of [
+      ["person-no", null, "person_not_in_photo", "The person at your door is not the agent in the photo."],
+      ["person-yes", "different", "codes_differ", "The two codes are different."],
+    ] as const) {
+      const calls = backend(() => ({ terms, photo: null }));
+      const { unmount } = render(CustomerDoor, { visitId: terms.visitId });
+      await scanPasted("DS2P:PROOF");
+      await fireEvent.click(await screen.findByTestId(button));
+      if (answer) await fireEvent.click(await screen.findByTestId(answer));
+      const result = await screen.findByTestId("result");
+      expect(result.dataset.result).toBe("refused");
+      expect(result.dataset.kind).toBe(kind);
+      expect(screen.getByTestId("reason").textContent).toContain(words);
+      await screen.findByTestId("report-queued");
+      expect(screen.queryByTestId("qr")).toBeNull();
+      expect(calls.map((c) => c.cmd)).not.toContain("customer_report");
+      unmount();
+    }
   });
 
   it("the challenge fills the screen and still says what waits to be sent, and that the phone is offline", async () => {
@@ -97,7 +135,7 @@ describe("the customer at the door", () => {
       throw { kind: "wrong_visit", message: "This code belongs to a different visit.", transient: false };
     });
     render(CustomerDoor, { visitId: terms.visitId });
-    await scanPasted("DS1P:OTHER");
+    await scanPasted("DS2P:OTHER");
     const result = await screen.findByTestId("result");
     expect(result.dataset.result).toBe("refused");
     expect(result.textContent).toContain("✖");
@@ -120,7 +158,7 @@ describe("the customer at the door", () => {
       throw "disk full";
     });
     render(CustomerDoor, { visitId: terms.visitId });
-    await scanPasted("DS1P:PROOF");
+    await scanPasted("DS2P:PROOF");
     expect((await screen.findByTestId("reason")).textContent).toBe("Something went wrong: disk full");
   });
 
@@ -129,7 +167,7 @@ describe("the customer at the door", () => {
       throw { kind: "storage", message: "disk full", transient: false };
     });
     render(CustomerDoor, { visitId: terms.visitId });
-    await scanPasted("DS1P:PROOF");
+    await scanPasted("DS2P:PROOF");
     expect((await screen.findByTestId("reason")).textContent).toBe(
       "This phone's storage could not be read or written.",
     );

@@ -28,7 +28,7 @@ describe("onboarding", () => {
       throw new Error(`unexpected ${cmd}`);
     });
     render(Onboarding);
-    await fireEvent.input(screen.getByTestId("enrol-code"), { target: { value: "DS1E:XYZ" } });
+    await fireEvent.input(screen.getByTestId("enrol-code"), { target: { value: "DS2E:XYZ" } });
     expect(screen.queryByTestId("server-url")).toBeNull();
     await fireEvent.click(screen.getByTestId("join"));
     expect((await screen.findByTestId("error")).textContent).toContain("This is not a readable Doorstep code.");

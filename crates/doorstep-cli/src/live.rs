@@ -129,16 +129,27 @@ pub async fn run(keep: Option<PathBuf>, qr: bool) -> Result<(), Failure> {
     let proof = agent
         .agent_scan_challenge(visit_id, &challenge.text)
         .await?;
-    show("2 agent shows the proof", &proof, qr)?;
-    let confirmed = customer.customer_scan_proof(visit_id, &proof.text).await?;
+    show("2 agent shows the proof", &proof.proof, qr)?;
     println!(
-        "  Customer's screen: VERIFIED {} for {}. Confirmation code {}",
-        confirmed.terms.agent_name, confirmed.terms.on_behalf_of, confirmed.confirmation_code
+        "  Agent's screen: confirmation code {}, to read aloud",
+        proof.confirmation_code
     );
-    show("3 customer shows the response", &confirmed.response, qr)?;
-    let verified = agent
-        .agent_scan_response(visit_id, &confirmed.response.text)
+    let confirmed = customer
+        .customer_scan_proof(visit_id, &proof.proof.text)
         .await?;
+    println!(
+        "  Customer's screen: {} for {}, with the signed photo. Is the person at your door this person? Yes",
+        confirmed.terms.agent_name, confirmed.terms.on_behalf_of
+    );
+    let code = customer.customer_person_at_door(visit_id, true).await?;
+    println!(
+        "  Both read aloud: customer {}, agent {}. Both tap Same",
+        code.confirmation_code, proof.confirmation_code
+    );
+    agent.agent_compare_code(visit_id, true).await?;
+    let response = customer.customer_compare_code(visit_id, true).await?;
+    show("3 customer shows the response", &response, qr)?;
+    let verified = agent.agent_scan_response(visit_id, &response.text).await?;
     println!(
         "  Agent's screen: CUSTOMER VERIFIED. Confirmation code {}. May see: {}",
         verified.confirmation_code,

@@ -62,12 +62,14 @@ pub fn build() -> Value {
     let full_proof = awaiting_response.proof_with_full_ticket();
     let verified = awaiting
         .receive_proof(&proof, &trust, customer_now)
-        .expect("the proof passes");
+        .expect("the proof passes")
+        .person_confirmed();
     let response_to_sign = verified.bytes_to_sign();
     let (done, response) = verified
         .finish(s.customer_key.sign(&response_to_sign))
         .expect("the customer's key signs");
     let customer_verified = awaiting_response
+        .codes_match()
         .receive_response(&response)
         .expect("the response passes");
     let receipt_doc = customer_verified.receipt_to_sign(Default::default(), receipt_time);
@@ -106,9 +108,9 @@ pub fn build() -> Value {
         .collect();
 
     json!({
-        "format": "doorstep test vectors, protocol version 1",
+        "format": "doorstep test vectors, protocol version 2",
         "about": "Keys are P-256; signatures are deterministic ECDSA-SHA256 (RFC 6979) with low s; \
-                  codes are 'DS1' + kind letter + ':' + Base45(deterministic CBOR). \
+                  codes are 'DS2' + kind letter + ':' + Base45(deterministic CBOR). \
                   random_draws lists every random byte string the handshake consumed, in order: \
                   customer ephemeral secret, customer nonce, agent ephemeral secret, agent nonce. \
                   Refusals are replayed with the scenario's deterministic randomness seeded by the attack's name.",

@@ -72,15 +72,16 @@ fn a_seeded_demo_repeats_exactly() {
 fn every_attack_is_refused_with_its_own_error() {
     let all = json(&["demo", "--json", "--tamper", "all"]);
     let all = all.as_array().unwrap();
-    assert_eq!(all.len(), 18);
+    assert_eq!(all.len(), 20);
     let mut kinds = std::collections::BTreeSet::new();
     for r in all {
         assert_eq!(r["outcome"], "refused", "{}", r["tamper"]);
         assert!(r["refused"]["message"].as_str().unwrap().len() > 10);
         kinds.insert(r["refused"]["kind"].as_str().unwrap().to_string());
     }
-    // Two replays share nonce_mismatch; every other attack has its own cause.
-    assert_eq!(kinds.len(), 17);
+    // Two replays share nonce_mismatch, a revoked device and a cancelled visit share revoked;
+    // every other attack has its own cause.
+    assert_eq!(kinds.len(), 18);
 }
 
 #[test]
@@ -132,7 +133,7 @@ fn decode_explains_a_bad_code() {
 fn the_committed_vectors_match_this_build_and_a_changed_copy_does_not() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/vectors/doorstep-v1.json"
+        "/../../tests/vectors/doorstep-v2.json"
     );
     let (status, out, err) = doorstep(&["vectors", "--check", path]);
     assert_eq!(status, 0, "{err}");
@@ -141,7 +142,7 @@ fn the_committed_vectors_match_this_build_and_a_changed_copy_does_not() {
     let copy = std::env::temp_dir().join(format!("doorstep-vectors-{}.json", std::process::id()));
     let changed = std::fs::read_to_string(path)
         .unwrap()
-        .replacen("DS1C:", "DS1C:0", 1);
+        .replacen("DS2C:", "DS2C:0", 1);
     std::fs::write(&copy, changed).unwrap();
     let (status, _, _) = doorstep(&["vectors", "--check", copy.to_str().unwrap()]);
     std::fs::remove_file(&copy).ok();
@@ -158,7 +159,7 @@ fn the_demo_runs_a_visit_against_a_real_back_office_and_keeps_its_data() {
         "→ agent of Northbank Cards",
         "1 notice",
         "1 visit",
-        "Customer's screen: VERIFIED Sanne de Vries",
+        "Customer's screen: Sanne de Vries for Northbank Cards, with the signed photo",
         "Agent's screen: CUSTOMER VERIFIED",
         "May see: card_last_four 4242, full_name Jan Jansen",
         "1 stored and countersigned, 0 pending",
@@ -173,7 +174,7 @@ fn the_demo_runs_a_visit_against_a_real_back_office_and_keeps_its_data() {
         out[at..at + 7].to_string()
     };
     assert_eq!(
-        code("VERIFIED Sanne de Vries for Northbank Cards. Confirmation code "),
+        code("Both read aloud: customer "),
         code("CUSTOMER VERIFIED. Confirmation code ")
     );
     // The address and birth date never reach the agent's screen.

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group};
 use doorstep_core::agent::{self, AwaitingResponse, ProofToSign};
 use doorstep_core::codec::{Code, CodeKind, encode_text};
-use doorstep_core::customer::{AgentVerified, AwaitingProof, Done};
+use doorstep_core::customer::{AwaitingProof, CodeShown, Done};
 use doorstep_core::keys::EphemeralKey;
 use doorstep_core::notice::VerifiedNotice;
 use doorstep_core::scenario::Scenario;
@@ -52,11 +52,7 @@ impl Fixture {
         (waiting, to_sign)
     }
 
-    fn leg2(
-        &self,
-        waiting: AwaitingProof,
-        to_sign: ProofToSign,
-    ) -> (AgentVerified, AwaitingResponse) {
+    fn leg2(&self, waiting: AwaitingProof, to_sign: ProofToSign) -> (CodeShown, AwaitingResponse) {
         let sig = self.s.agent_key.sign(&to_sign.bytes_to_sign());
         let (awaiting, proof) = to_sign.finish(sig).unwrap();
         let text = Code::Proof(proof).to_text();
@@ -64,19 +60,22 @@ impl Fixture {
         let verified = waiting
             .receive_proof(&proof, &self.trust, self.s.now)
             .unwrap();
-        (verified, awaiting)
+        (verified.person_confirmed(), awaiting)
     }
 
     fn leg3(
         &self,
-        verified: AgentVerified,
+        verified: CodeShown,
         awaiting: AwaitingResponse,
     ) -> (Done, agent::CustomerVerified) {
         let sig = self.s.customer_key.sign(&verified.bytes_to_sign());
         let (done, response) = verified.finish(sig).unwrap();
         let text = Code::Response(response).to_text();
         let response = Code::from_text(&text).unwrap().into_response().unwrap();
-        (done, awaiting.receive_response(&response).unwrap())
+        (
+            done,
+            awaiting.codes_match().receive_response(&response).unwrap(),
+        )
     }
 
     fn receipt(&self, done: Done, verified: &agent::CustomerVerified) -> Done {

@@ -1,7 +1,8 @@
 //! The agent's side of the handshake as a chain of states, each consumed by the next step.
 //!
 //! `Ready` → (`receive_challenge`) → `ProofToSign` → (`finish` with the device key's signature)
-//! → `AwaitingResponse` → (`receive_response`) → `CustomerVerified`. Customer data the visit
+//! → `AwaitingResponse` → (`codes_match`, once the two people compared their codes aloud) →
+//! `CodesMatched` → (`receive_response`) → `CustomerVerified`. Customer data the visit
 //! allows is only released from `CustomerVerified`, which only a verified response creates.
 
 use alloc::vec::Vec;
@@ -9,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, RefuseWith, Refused};
 use crate::handshake::{
-    Challenge, Nonce, Proof, Response, TICKET_DIGEST_WIRE_LEN, TicketRef, confirmation_code,
-    final_transcript, proof_signed_bytes, response_signed_bytes, transcript_after_proof,
+    Challenge, CustomerAnswer, Nonce, Proof, Response, TICKET_DIGEST_WIRE_LEN, TicketRef,
+    confirmation_code, proof_signed_bytes, response_signed_bytes, transcript_after_proof,
 };
 use crate::keys::{EphemeralKey, PublicKey, Randomness, Signature};
 use crate::receipt::{Outcome, Receipt, UnverifiedOutcome};
@@ -141,7 +142,8 @@ impl ProofToSign {
     }
 }
 
-/// The proof is on screen; waiting for the customer's response.
+/// The proof is on screen beside the confirmation code; waiting for the two people to read
+/// their codes aloud to each other.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AwaitingResponse {
     ready: Ready,
@@ -161,6 +163,8 @@ impl AwaitingResponse {
         &self.ready.ticket
     }
 
+    /// Known as soon as the proof is signed, so the agent can read it out while the customer's
+    /// phone checks the proof.
     pub fn confirmation_code(&self) -> ConfirmationCode {
         self.confirmation_code
     }
@@ -175,25 +179,10 @@ impl AwaitingResponse {
         }
     }
 
-    pub fn receive_response(self, response: &Response) -> Result<CustomerVerified, Refused<Self>> {
-        let checked = self.check_response(response);
-        let ((), state) = checked.or_refuse(self)?;
-        Ok(CustomerVerified {
-            ticket: state.ready.ticket,
-            transcript_hash: final_transcript(&state.transcript, &response.signature),
-            confirmation_code: state.confirmation_code,
-        })
-    }
-
-    fn check_response(&self, response: &Response) -> Result<(), Error> {
-        if response.agent_nonce != self.agent_nonce {
-            return Err(Error::NonceMismatch);
-        }
-        let signed = response_signed_bytes(&self.transcript, &self.agent_nonce);
-        if !self.ready.customer_key.verify(&signed, &response.signature) {
-            return Err(Error::BadResponseSignature);
-        }
-        Ok(())
+    /// The agent heard the customer read out the same code: only now may the customer's answer
+    /// be scanned.
+    pub fn codes_match(self) -> CodesMatched {
+        CodesMatched { awaiting: self }
     }
 
     /// Gives up on the handshake (the customer walked away, say), keeping the transcript so far
@@ -209,11 +198,59 @@ impl AwaitingResponse {
     }
 }
 
+/// Both people said their codes match; waiting for the customer's response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodesMatched {
+    awaiting: AwaitingResponse,
+}
+
+impl CodesMatched {
+    pub fn ticket(&self) -> &SignedTicket {
+        self.awaiting.ticket()
+    }
+
+    pub fn confirmation_code(&self) -> ConfirmationCode {
+        self.awaiting.confirmation_code
+    }
+
+    pub fn receive_response(self, response: &Response) -> Result<CustomerVerified, Refused<Self>> {
+        let checked = self.check_response(response);
+        let ((), state) = checked.or_refuse(self)?;
+        let a = state.awaiting;
+        let answer = CustomerAnswer {
+            transcript: a.transcript,
+            agent_nonce: a.agent_nonce,
+            signature: response.signature,
+        };
+        Ok(CustomerVerified {
+            ticket: a.ready.ticket,
+            answer,
+            confirmation_code: a.confirmation_code,
+        })
+    }
+
+    fn check_response(&self, response: &Response) -> Result<(), Error> {
+        let a = &self.awaiting;
+        if response.agent_nonce != a.agent_nonce {
+            return Err(Error::NonceMismatch);
+        }
+        let signed = response_signed_bytes(&a.transcript, &a.agent_nonce, &a.ready.ticket.digest());
+        if !a.ready.customer_key.verify(&signed, &response.signature) {
+            return Err(Error::BadResponseSignature);
+        }
+        Ok(())
+    }
+
+    pub fn abandon(self, outcome: UnverifiedOutcome, now: u64) -> Receipt {
+        self.awaiting.abandon(outcome, now)
+    }
+}
+
 /// Both sides are verified.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CustomerVerified {
     ticket: SignedTicket,
-    transcript_hash: [u8; 32],
+    answer: CustomerAnswer,
     confirmation_code: ConfirmationCode,
 }
 
@@ -227,7 +264,7 @@ impl CustomerVerified {
     }
 
     pub fn transcript_hash(&self) -> [u8; 32] {
-        self.transcript_hash
+        self.answer.final_transcript()
     }
 
     /// The customer fields the agent may now see: exactly the ticket's, nothing more.
@@ -248,7 +285,8 @@ impl CustomerVerified {
             ticket_serial: self.ticket.ticket().serial,
             outcome: Outcome::Verified,
             checks_done,
-            transcript_hash: Some(self.transcript_hash),
+            transcript_hash: Some(self.answer.final_transcript()),
+            customer_answer: Some(self.answer),
             time: now,
         }
     }

@@ -1,4 +1,4 @@
-//! Codes as text: `DS1<kind>:` followed by Base45 of the canonical CBOR.
+//! Codes as text: `DS2<kind>:` followed by Base45 of the canonical CBOR.
 //!
 //! Every character is in the QR alphanumeric set, so a code is dense in a QR symbol and survives
 //! phone scanners, which return strings. The codec does not care how the text travels: QR, NFC,
@@ -14,7 +14,7 @@ use crate::handshake::{Challenge, Proof, Response};
 use crate::receipt::SignedReceipt;
 
 const SCHEME: &str = "DS";
-pub const VERSION: char = '1';
+pub const VERSION: char = '2';
 /// Longest text accepted; far above any real code, low enough to bound work on hostile input.
 pub const MAX_TEXT_LEN: usize = 4096;
 

@@ -1,8 +1,10 @@
 //! The customer's side of the handshake as a chain of states, each consumed by the next step.
 //!
-//! `AwaitingProof` → (`receive_proof`) → `AgentVerified` → (`finish` with the device key's
-//! signature) → `Done`. The agent's identity and the confirmation code only exist in
-//! `AgentVerified` and later, which only `receive_proof` creates after every check passed.
+//! `AwaitingProof` → (`receive_proof`) → `AgentVerified` (is the person at the door the one in
+//! the photo?) → (`person_confirmed`) → `CodeShown` (read the codes aloud) → (`finish` with the
+//! device key's signature, once they match) → `Done`. The agent's identity only exists from
+//! `AgentVerified`, which only `receive_proof` creates after every check passed; the
+//! confirmation code and the answer only after the photo question.
 
 use serde::{Deserialize, Serialize};
 
@@ -163,8 +165,9 @@ impl AwaitingProof {
     }
 }
 
-/// Every check on the agent passed. The app shows who the agent is and the confirmation code,
-/// and asks the device key to sign the response.
+/// Every check on the agent passed. The app shows who the agent is, with the signed photo large,
+/// and asks whether the person at the door is this person. The confirmation code is not shown
+/// yet: the photo question comes first, since it is what stops a live relay.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentVerified {
     customer_key: PublicKey,
@@ -185,38 +188,64 @@ impl AgentVerified {
         self.notice.as_ref()
     }
 
-    pub fn confirmation_code(&self) -> ConfirmationCode {
-        self.confirmation_code
+    /// The customer said the person at the door is the one in the photo.
+    pub fn person_confirmed(self) -> CodeShown {
+        CodeShown { verified: self }
+    }
+}
+
+/// The photo matched; both screens show the confirmation code for the two people to read aloud
+/// to each other. The customer's device key signs the answer only once they say it is the same.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeShown {
+    verified: AgentVerified,
+}
+
+impl CodeShown {
+    pub fn ticket(&self) -> &SignedTicket {
+        &self.verified.ticket
     }
 
-    /// What the customer's device key must sign (ECDSA-SHA256).
+    pub fn confirmation_code(&self) -> ConfirmationCode {
+        self.verified.confirmation_code
+    }
+
     /// The nonce the agent's proof carried, which the response echoes.
     #[cfg(feature = "scenario")]
     pub(crate) fn agent_nonce(&self) -> Nonce {
-        self.agent_nonce
+        self.verified.agent_nonce
     }
 
+    /// What the customer's device key must sign (ECDSA-SHA256) once the codes matched.
     pub fn bytes_to_sign(&self) -> alloc::vec::Vec<u8> {
-        response_signed_bytes(&self.transcript, &self.agent_nonce)
+        let v = &self.verified;
+        response_signed_bytes(&v.transcript, &v.agent_nonce, &v.ticket.digest())
     }
 
+    /// The codes matched: answers with the device key's signature.
     pub fn finish(self, signature: Signature) -> Result<(Done, Response), Refused<Self>> {
-        if !self.customer_key.verify(&self.bytes_to_sign(), &signature) {
+        if !self
+            .verified
+            .customer_key
+            .verify(&self.bytes_to_sign(), &signature)
+        {
             return Err(Refused {
                 error: Error::SignerMismatch,
                 session: alloc::boxed::Box::new(self),
             });
         }
+        let v = self.verified;
         let response = Response {
-            agent_nonce: self.agent_nonce,
+            agent_nonce: v.agent_nonce,
             signature,
         };
         let done = Done {
-            ticket: self.ticket,
-            transcript_hash: final_transcript(&self.transcript, &signature),
-            confirmation_code: self.confirmation_code,
+            customer_key: v.customer_key,
+            ticket: v.ticket,
+            transcript_hash: final_transcript(&v.transcript, &signature),
+            confirmation_code: v.confirmation_code,
             response: response.clone(),
-            verified_at: self.verified_at,
+            verified_at: v.verified_at,
             agent_receipt: None,
         };
         Ok((done, response))
@@ -226,6 +255,7 @@ impl AgentVerified {
 /// The customer has answered; the response stays available to show again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Done {
+    customer_key: PublicKey,
     ticket: SignedTicket,
     transcript_hash: [u8; 32],
     confirmation_code: ConfirmationCode,
@@ -289,6 +319,11 @@ impl Done {
         {
             return Err(Error::ReceiptMismatch);
         }
+        // The same checks the back-office makes: the customer's own answer inside, and no check
+        // the visit did not allow.
+        r.check_against_ticket(&self.ticket, Some(&self.customer_key), &|k, m, s| {
+            k.verify(m, s)
+        })?;
         Ok(receipt)
     }
 }

@@ -69,6 +69,10 @@ pub enum Error {
     BadCountersignature,
     #[error("The back-office's countersignature is for another receipt.")]
     CountersignatureMismatch,
+    #[error("A verified receipt must carry the customer's signed answer; this one does not.")]
+    VerifiedWithoutCustomer,
+    #[error("The receipt claims checks the visit did not allow.")]
+    ChecksNotAllowed,
 }
 
 impl Error {
@@ -100,6 +104,8 @@ impl Error {
             Error::ReceiptMismatch => "receipt_mismatch",
             Error::BadCountersignature => "bad_countersignature",
             Error::CountersignatureMismatch => "countersignature_mismatch",
+            Error::VerifiedWithoutCustomer => "verified_without_customer",
+            Error::ChecksNotAllowed => "checks_not_allowed",
         }
     }
 

@@ -220,14 +220,49 @@ pub(crate) fn transcript_after_proof(proof_signed: &[u8], signature: &Signature)
     sha256(&[proof_signed, signature.as_bytes()])
 }
 
-/// What the customer signs in leg 3.
-pub(crate) fn response_signed_bytes(transcript: &[u8; 32], agent_nonce: &Nonce) -> Vec<u8> {
+/// What the customer signs in leg 3. The ticket's digest is in it although the transcript
+/// already depends on it: the back-office holds the ticket but not the transcript's preimage,
+/// and must be able to tell that this answer was given for this visit.
+pub(crate) fn response_signed_bytes(
+    transcript: &[u8; 32],
+    agent_nonce: &Nonce,
+    ticket_digest: &[u8; 32],
+) -> Vec<u8> {
     let mut e = Encoder::new();
-    e.array(3)
-        .text("DS1 response")
+    e.array(4)
+        .text("DS2 response")
         .bytes(transcript)
-        .bytes(agent_nonce);
+        .bytes(agent_nonce)
+        .bytes(ticket_digest);
     e.into_bytes()
+}
+
+/// The customer's signed answer as a receipt carries it, so that whoever holds the ticket and
+/// the customer's enrolled key can check the customer took part: the transcript after leg 2,
+/// the agent's nonce and the customer's leg-3 signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerAnswer {
+    pub transcript: [u8; 32],
+    pub agent_nonce: Nonce,
+    pub signature: Signature,
+}
+
+impl CustomerAnswer {
+    /// The transcript hash after leg 3, which both sides' receipts name.
+    pub fn final_transcript(&self) -> [u8; 32] {
+        final_transcript(&self.transcript, &self.signature)
+    }
+
+    /// Whether `customer_key` signed this answer for the ticket with `ticket_digest`.
+    pub fn signed_by(
+        &self,
+        customer_key: &PublicKey,
+        ticket_digest: &[u8; 32],
+        check: &dyn Fn(&PublicKey, &[u8], &Signature) -> bool,
+    ) -> bool {
+        let signed = response_signed_bytes(&self.transcript, &self.agent_nonce, ticket_digest);
+        check(customer_key, &signed, &self.signature)
+    }
 }
 
 /// The transcript hash after leg 3, which receipts carry.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cbor::{CborError, Decoder, MapBuilder, fixed};
 use crate::error::Error;
+use crate::handshake::CustomerAnswer;
 use crate::keys::{KeyId, PublicKey};
 use crate::signed::{DocumentKind, DocumentToSign, Envelope};
 use crate::ticket::{CheckSet, SignedTicket, VISIT_ID_LEN, VisitId};
@@ -78,6 +79,9 @@ pub struct Receipt {
     pub(crate) checks_done: CheckSet,
     /// Present when the handshake ran; binds the receipt to it.
     pub(crate) transcript_hash: Option<[u8; 32]>,
+    /// The customer's signed answer, which a `Verified` receipt must carry: a receipt proves
+    /// both people took part, not only the agent.
+    pub(crate) customer_answer: Option<CustomerAnswer>,
     pub(crate) time: u64,
 }
 
@@ -106,6 +110,44 @@ impl Receipt {
         self.time
     }
 
+    pub fn customer_answer(&self) -> Option<&CustomerAnswer> {
+        self.customer_answer.as_ref()
+    }
+
+    /// What the back-office checks of a receipt against the ticket it issued: same visit and
+    /// serial, no check the ticket did not allow, and for `Verified` the customer's answer,
+    /// signed by `customer_key` (the key the ticket names) for this very ticket.
+    pub fn check_against_ticket(
+        &self,
+        ticket: &SignedTicket,
+        customer_key: Option<&PublicKey>,
+        check: &dyn Fn(&PublicKey, &[u8], &crate::Signature) -> bool,
+    ) -> Result<(), Error> {
+        let t = ticket.ticket();
+        if self.visit_id != t.visit_id {
+            return Err(Error::WrongVisit);
+        }
+        if self.ticket_serial != t.serial {
+            return Err(Error::UnknownTicket);
+        }
+        if !self.checks_done.iter().all(|c| t.checks.contains(c)) {
+            return Err(Error::ChecksNotAllowed);
+        }
+        if self.outcome != Outcome::Verified {
+            return Ok(());
+        }
+        let Some(answer) = &self.customer_answer else {
+            return Err(Error::VerifiedWithoutCustomer);
+        };
+        let key = customer_key
+            .filter(|k| k.key_id() == t.customer_key_id)
+            .ok_or(Error::WrongCustomerKey)?;
+        if !answer.signed_by(key, &ticket.digest(), check) {
+            return Err(Error::BadResponseSignature);
+        }
+        Ok(())
+    }
+
     /// A receipt for a visit where the handshake did not complete.
     pub fn without_handshake(
         ticket: &SignedTicket,
@@ -120,6 +162,7 @@ impl Receipt {
             outcome: outcome.into(),
             checks_done,
             transcript_hash,
+            customer_answer: None,
             time,
         }
     }
@@ -138,12 +181,25 @@ impl Receipt {
         .entry(4, |e| {
             e.uint(self.checks_done.bits().into());
         })
-        .entry_if(self.transcript_hash.is_some(), 5, |e| {
-            e.bytes(&self.transcript_hash.unwrap_or_default());
-        })
+        // With the customer's answer, the transcript hash follows from it and is not sent twice.
+        .entry_if(
+            self.customer_answer.is_none() && self.transcript_hash.is_some(),
+            5,
+            |e| {
+                e.bytes(&self.transcript_hash.unwrap_or_default());
+            },
+        )
         .entry(6, |e| {
             e.uint(self.time);
         });
+        if let Some(a) = &self.customer_answer {
+            m.entry(7, |e| {
+                e.array(3)
+                    .bytes(&a.transcript)
+                    .bytes(&a.agent_nonce)
+                    .bytes(a.signature.as_bytes());
+            });
+        }
         m.finish()
     }
 
@@ -159,14 +215,25 @@ impl Receipt {
         let transcript_hash = m.optional(5)?.map(|v| v.bytes()).transpose()?;
         let transcript_hash = transcript_hash.map(|h| fixed(h, 5)).transpose()?;
         let time = m.required(6)?.uint()?;
+        let customer_answer = m.optional(7)?.map(decode_answer).transpose()?;
         m.end()?;
         d.finish()?;
+        let transcript_hash = match (&customer_answer, transcript_hash) {
+            (Some(a), None) => Some(a.final_transcript()),
+            // Only a verified receipt carries the customer's answer, and then not the hash too.
+            (Some(_), Some(_)) => return Err(CborError::UnknownField(5)),
+            (None, hash) => hash,
+        };
+        if customer_answer.is_some() && outcome != Outcome::Verified {
+            return Err(CborError::OutOfRange { field: 7 });
+        }
         Ok(Self {
             visit_id,
             ticket_serial,
             outcome,
             checks_done,
             transcript_hash,
+            customer_answer,
             time,
         })
     }
@@ -174,6 +241,21 @@ impl Receipt {
     pub fn to_sign(&self, agent_key: PublicKey) -> DocumentToSign {
         DocumentToSign::new(DocumentKind::Receipt, agent_key, self.encode_payload())
     }
+}
+
+fn decode_answer(d: &mut Decoder<'_>) -> Result<CustomerAnswer, CborError> {
+    if d.array()? != 3 {
+        return Err(CborError::BadLength { field: 7 });
+    }
+    let transcript = fixed(d.bytes()?, 7)?;
+    let agent_nonce = fixed(d.bytes()?, 7)?;
+    let signature =
+        crate::Signature::from_wire(d.bytes()?).map_err(|_| CborError::OutOfRange { field: 7 })?;
+    Ok(CustomerAnswer {
+        transcript,
+        agent_nonce,
+        signature,
+    })
 }
 
 /// A receipt whose agent signature has been checked.

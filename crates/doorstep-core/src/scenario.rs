@@ -44,10 +44,12 @@ pub enum Tamper {
     StaleDenylist,
     ClockWrong,
     TamperedReceipt,
+    CancelledVisit,
+    AgentOnlyReceipt,
 }
 
 impl Tamper {
-    pub const ALL: [Tamper; 18] = [
+    pub const ALL: [Tamper; 20] = [
         Tamper::MalformedCode,
         Tamper::UnsupportedVersion,
         Tamper::ForgedTicket,
@@ -66,6 +68,8 @@ impl Tamper {
         Tamper::StaleDenylist,
         Tamper::ClockWrong,
         Tamper::TamperedReceipt,
+        Tamper::CancelledVisit,
+        Tamper::AgentOnlyReceipt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +92,8 @@ impl Tamper {
             Tamper::StaleDenylist => "stale-denylist",
             Tamper::ClockWrong => "clock-wrong",
             Tamper::TamperedReceipt => "tampered-receipt",
+            Tamper::CancelledVisit => "cancelled-visit",
+            Tamper::AgentOnlyReceipt => "agent-only-receipt",
         }
     }
 
@@ -117,6 +123,10 @@ impl Tamper {
             Tamper::ClockWrong => "the customer's phone clock is two hours fast",
             Tamper::TamperedReceipt => {
                 "the agent's receipt is altered before the customer keeps it"
+            }
+            Tamper::CancelledVisit => "the visit was cancelled after its ticket was issued",
+            Tamper::AgentOnlyReceipt => {
+                "the agent's phone signs \"verified\" without the customer's signed answer"
             }
         }
     }
@@ -351,6 +361,10 @@ impl Scenario {
                 list.agent_keys.push(self.agent_key.public_key().key_id());
             }
             Some(Tamper::StaleDenylist) => list.issued_at = SCENARIO_NOW - 30 * 24 * 3600,
+            Some(Tamper::CancelledVisit) => {
+                list.sequence += 1;
+                list.ticket_serials.push(self.ticket.serial);
+            }
             _ => {}
         }
         self.trust_with(&list)
@@ -415,7 +429,7 @@ impl Scenario {
                 text.truncate(text.len() - 7);
                 text.push_str("~~");
             }
-            Some(Tamper::UnsupportedVersion) => text.replace_range(2..3, "2"),
+            Some(Tamper::UnsupportedVersion) => text.replace_range(2..3, "3"),
             _ => {}
         }
         run.record(CodeKind::Proof, &text);
@@ -427,7 +441,7 @@ impl Scenario {
     fn leg_response(
         &self,
         tamper: Option<Tamper>,
-        agent_verified: customer::AgentVerified,
+        agent_verified: customer::CodeShown,
         run: &mut Run,
     ) -> Result<String, (Role, Error)> {
         let response = if tamper == Some(Tamper::ForgedResponse) {
@@ -481,15 +495,17 @@ fn customer_checks_proof(
     trust: &Trust,
     now: u64,
     run: &mut Run,
-) -> Result<customer::AgentVerified, (Role, Error)> {
+) -> Result<customer::CodeShown, (Role, Error)> {
     let proof = Code::from_text(proof_text)
         .and_then(Code::into_proof)
         .map_err(customer_err)?;
     let verified = awaiting
         .receive_proof(&proof, trust, now)
         .map_err(|r| customer_err(r.error))?;
-    run.customer_code = Some(verified.confirmation_code());
-    Ok(verified)
+    // The person at the door is the one in the photo.
+    let shown = verified.person_confirmed();
+    run.customer_code = Some(shown.confirmation_code());
+    Ok(shown)
 }
 
 /// The agent's phone checks the response and signs the receipt (which the attack may alter on
@@ -507,11 +523,18 @@ fn agent_checks_response(
         .map_err(agent_err)?;
     let verified = awaiting
         .expect("a hand-built proof never passes the customer's checks")
+        // The two people read out the same code.
+        .codes_match()
         .receive_response(&response)
         .map_err(|r| agent_err(r.error))?;
     let extra_checks = [Check::IdentityDocument].into_iter().collect();
-    let receipt = verified
-        .receipt_to_sign(extra_checks, now + 40)
+    let mut receipt_doc = verified.receipt(extra_checks, now + 40);
+    if tamper == Some(Tamper::AgentOnlyReceipt) {
+        // A doctored app keeps the transcript hash but drops the customer's answer.
+        receipt_doc.customer_answer = None;
+    }
+    let receipt = receipt_doc
+        .to_sign(agent_key.public_key())
         .sign_with(agent_key)
         .map_err(agent_err)?;
     run.agent_receipt = Some(
@@ -588,7 +611,7 @@ fn alter_ticket_name(encoded: &[u8]) -> Vec<u8> {
 /// Moves the receipt's time by a second, leaving the signature.
 fn alter_receipt_time(encoded: &[u8]) -> Vec<u8> {
     let mut altered = encoded.to_vec();
-    // The time is the payload's last field; its low byte sits before the 66-byte signature.
+    // A byte of the payload's last field, just before the 66-byte signature.
     let at = altered.len() - 66 - 1;
     altered[at] ^= 1;
     altered

@@ -4,10 +4,10 @@ use doorstep_core::agent;
 use doorstep_core::codec::{Code, CodeKind};
 use doorstep_core::customer;
 use doorstep_core::handshake::{Challenge, Proof, TicketRef};
-use doorstep_core::receipt::Outcome;
+use doorstep_core::receipt::{Outcome, Receipt, SignedReceipt, UnverifiedOutcome};
 use doorstep_core::scenario::{SCENARIO_NOW, Scenario};
-use doorstep_core::ticket::{Check, CustomerField};
-use doorstep_core::{Error, SeededRandomness, Trust};
+use doorstep_core::ticket::{Check, CustomerField, SignedTicket};
+use doorstep_core::{Error, PublicKey, SeededRandomness, Signature, SoftwareKey, Trust};
 
 #[test]
 fn a_visit_completes_with_matching_codes_and_receipts() {
@@ -89,11 +89,14 @@ fn every_state_survives_a_restart() {
 
     let c2 = reload(c1.receive_proof(&proof, &trust, s.now).unwrap());
     assert_eq!(c2.ticket().ticket().agent_name, "Sanne de Vries");
+    let c2 = reload(c2.person_confirmed());
+    assert_eq!(c2.confirmation_code(), a2.confirmation_code());
     let sig = s.customer_key.sign(&c2.bytes_to_sign());
     let (c3, response) = c2.finish(sig).unwrap();
     let c3 = reload(c3);
     assert_eq!(c3.response(), &response);
 
+    let a2 = reload(a2.codes_match());
     let a3 = reload(a2.receive_response(&response).unwrap());
     assert_eq!(a3.confirmation_code(), c3.confirmation_code());
     assert!(a3.allowed_fields().contains(CustomerField::CardLastFour));
@@ -173,7 +176,10 @@ fn a_digest_the_customer_does_not_hold_is_an_unknown_ticket() {
         .session
         .receive_proof(&a2.proof_with_full_ticket(), &door.trust, door.s.now)
         .unwrap();
-    assert_eq!(c2.confirmation_code(), a2.confirmation_code());
+    assert_eq!(
+        c2.person_confirmed().confirmation_code(),
+        a2.confirmation_code()
+    );
 }
 
 #[test]
@@ -280,5 +286,74 @@ fn codes_of_one_kind_are_refused_where_another_is_expected() {
             expected: "proof",
             found: "challenge"
         }
+    );
+}
+
+/// What the back-office checks of an uploaded receipt against the ticket it issued.
+#[test]
+fn a_verified_receipt_proves_both_people_and_claims_no_check_the_ticket_lacks() {
+    let mut door = Door::new("both sign");
+    let (c1, challenge) = door.challenge(true);
+    let (a2, proof) = door.proof(challenge);
+    let shown = c1
+        .receive_proof(&proof, &door.trust, door.s.now)
+        .unwrap()
+        .person_confirmed();
+    let sig = door.s.customer_key.sign(&shown.bytes_to_sign());
+    let (_, response) = shown.finish(sig).unwrap();
+    let verified = a2.codes_match().receive_response(&response).unwrap();
+    let ticket =
+        SignedTicket::verify(&door.s.ticket_encoded, &door.trust.organisation_keys).unwrap();
+    let customer_key = door.s.customer_key.public_key();
+    let ecdsa = |k: &PublicKey, m: &[u8], s: &Signature| k.verify(m, s);
+
+    let receipt = verified.receipt(Default::default(), door.s.now);
+    assert_eq!(receipt.outcome(), Outcome::Verified);
+    assert_eq!(receipt.transcript_hash(), Some(verified.transcript_hash()));
+    receipt
+        .check_against_ticket(&ticket, Some(&customer_key), &ecdsa)
+        .unwrap();
+
+    // Signed by the agent and read back, it still carries the customer's answer.
+    let encoded = receipt
+        .to_sign(door.s.agent_key.public_key())
+        .sign_with(&door.s.agent_key)
+        .unwrap();
+    let (_, decoded) = SignedReceipt::peek(&encoded).unwrap();
+    assert_eq!(decoded, receipt);
+
+    // The same answer does not pass for another customer's key...
+    let stranger = SoftwareKey::generate(&mut SeededRandomness::new("stranger"));
+    assert_eq!(
+        receipt.check_against_ticket(&ticket, Some(&stranger.public_key()), &ecdsa),
+        Err(Error::WrongCustomerKey)
+    );
+    // ...nor for a ticket the customer never answered.
+    let mut other = door.s.ticket.clone();
+    other.serial += 1;
+    let other = other
+        .to_sign(door.s.organisation_key.public_key())
+        .sign_with(&door.s.organisation_key)
+        .unwrap();
+    let other = SignedTicket::verify(&other, &door.trust.organisation_keys).unwrap();
+    let answer = receipt.customer_answer().unwrap();
+    assert!(answer.signed_by(&customer_key, &ticket.digest(), &ecdsa));
+    assert!(!answer.signed_by(&customer_key, &other.digest(), &ecdsa));
+    assert_eq!(
+        receipt.check_against_ticket(&other, Some(&customer_key), &ecdsa),
+        Err(Error::UnknownTicket)
+    );
+
+    // A receipt claiming a check the visit did not allow is refused, whatever its outcome.
+    let claims_more = Receipt::without_handshake(
+        &ticket,
+        UnverifiedOutcome::Refused,
+        [Check::AddressConfirmation].into_iter().collect(),
+        None,
+        door.s.now,
+    );
+    assert_eq!(
+        claims_more.check_against_ticket(&ticket, Some(&customer_key), &ecdsa),
+        Err(Error::ChecksNotAllowed)
     );
 }

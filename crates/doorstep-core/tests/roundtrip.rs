@@ -175,7 +175,7 @@ proptest! {
         let _ = SignedReceipt::peek(&b);
         let _ = EnrolmentInvite::decode(&b);
         let _ = EnrolmentCode::from_typed(&String::from_utf8_lossy(&b));
-        let text = format!("DS1P:{}", base45::encode(&b));
+        let text = format!("DS2P:{}", base45::encode(&b));
         let _ = Code::from_text(&text);
     }
 }

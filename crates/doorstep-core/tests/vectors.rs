@@ -1,4 +1,4 @@
-//! The published test vectors (tests/vectors/doorstep-v1.json) replayed through this crate:
+//! The published test vectors (tests/vectors/doorstep-v2.json) replayed through this crate:
 //! what another implementation must reproduce, byte for byte.
 
 use doorstep_core::codec::{Code, CodeKind, encode_text};
@@ -14,7 +14,7 @@ use serde_json::Value;
 fn vectors() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/vectors/doorstep-v1.json"
+        "/../../tests/vectors/doorstep-v2.json"
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -101,7 +101,8 @@ fn the_handshake_reproduces_byte_for_byte() {
 
     let verified = awaiting
         .receive_proof(&proof, &trust, customer_now)
-        .unwrap();
+        .unwrap()
+        .person_confirmed();
     assert_eq!(verified.bytes_to_sign(), bytes(&h["response_to_sign"]));
     let (done, response) = verified
         .finish(customer_key.sign(&bytes(&h["response_to_sign"])))
@@ -116,7 +117,10 @@ fn the_handshake_reproduces_byte_for_byte() {
         bytes(&h["transcript_hash"])
     );
 
-    let customer_verified = awaiting_response.receive_response(&response).unwrap();
+    let customer_verified = awaiting_response
+        .codes_match()
+        .receive_response(&response)
+        .unwrap();
     let receipt_time = times["receipt_time"].as_u64().unwrap();
     let receipt_doc = customer_verified.receipt_to_sign(Default::default(), receipt_time);
     assert_eq!(receipt_doc.bytes(), bytes(&h["receipt_to_sign"]));

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
-use doorstep_core::agent::{AwaitingResponse, CustomerVerified};
+use doorstep_core::agent::{AwaitingResponse, CodesMatched, CustomerVerified};
 use doorstep_core::receipt::{Outcome, Receipt, UnverifiedOutcome};
 use doorstep_core::system::SystemRandomness;
 use doorstep_core::ticket::{Check, CheckSet, VisitId};
@@ -12,7 +12,7 @@ use doorstep_core::{Code, Policy};
 
 use crate::error::unknown_visit;
 use crate::views::{
-    AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, VisitTerms, check_names,
+    AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, ProofShown, VisitTerms, check_names,
     checks_to_record,
 };
 use crate::{Device, DeviceError, ErrorKind, render};
@@ -21,6 +21,7 @@ use crate::{Device, DeviceError, ErrorKind, render};
 #[derive(Serialize, Deserialize)]
 enum AgentSession {
     AwaitingResponse(Box<AwaitingResponse>),
+    CodesMatched(Box<CodesMatched>),
     CustomerVerified(Box<CustomerVerified>),
 }
 
@@ -56,20 +57,21 @@ impl Device {
     }
 
     /// The customer's challenge, scanned: checked against this visit, answered with the proof
-    /// to show.
+    /// to show and the confirmation code to read aloud once the customer's phone checked it.
     pub async fn agent_scan_challenge(
         &self,
         visit_id: &str,
         text: &str,
-    ) -> Result<CodeView, DeviceError> {
+    ) -> Result<ProofShown, DeviceError> {
         let visit = parse_visit_id(visit_id)?;
         let challenge = Code::from_text(text)?.into_challenge()?;
         let trust = self.store.trust(Policy::default()).await?;
         let now = self.now();
         let ready = self.store.ready_for(visit, &trust).await?;
         let to_sign = ready.receive_challenge(challenge, &trust, now, &mut SystemRandomness)?;
-        let signature = self.key.sign(&to_sign.bytes_to_sign());
+        let signature = self.sign(&to_sign.bytes_to_sign())?;
         let (awaiting, proof) = to_sign.finish(signature)?;
+        let confirmation_code = awaiting.confirmation_code().to_string();
         self.store
             .save_session(
                 visit,
@@ -77,7 +79,36 @@ impl Device {
                 now,
             )
             .await?;
-        render(&Code::Proof(proof))
+        Ok(ProofShown {
+            proof: render(&Code::Proof(proof))?,
+            confirmation_code,
+        })
+    }
+
+    /// Whether the code the customer read out is the one on this screen. Same: the customer's
+    /// answer may now be scanned. Different: the visit is recorded as suspicious, its receipt
+    /// signed and queued, and the error says why.
+    pub async fn agent_compare_code(&self, visit_id: &str, same: bool) -> Result<(), DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        let awaiting = match self.store.load_session::<AgentSession>(visit).await? {
+            Some(AgentSession::AwaitingResponse(a)) => *a,
+            Some(AgentSession::CodesMatched(_)) if same => return Ok(()),
+            _ => return Err(no_handshake()),
+        };
+        let now = self.now();
+        if !same {
+            self.agent_record_outcome(visit_id, Outcome::Suspicious, &[], "")
+                .await?;
+            return Err(crate::customer::codes_differ());
+        }
+        self.store
+            .save_session(
+                visit,
+                &AgentSession::CodesMatched(Box::new(awaiting.codes_match())),
+                now,
+            )
+            .await
+            .map_err(Into::into)
     }
 
     /// The same proof with the whole ticket inside, for a customer whose phone does not hold
@@ -101,11 +132,17 @@ impl Device {
     ) -> Result<CustomerConfirmed, DeviceError> {
         let visit = parse_visit_id(visit_id)?;
         let response = Code::from_text(text)?.into_response()?;
-        let awaiting = match self.store.load_session::<AgentSession>(visit).await? {
-            Some(AgentSession::AwaitingResponse(a)) => *a,
+        let matched = match self.store.load_session::<AgentSession>(visit).await? {
+            Some(AgentSession::CodesMatched(m)) => *m,
+            Some(AgentSession::AwaitingResponse(_)) => {
+                return Err(DeviceError::new(
+                    ErrorKind::CodesNotCompared,
+                    "Compare the confirmation codes aloud with the customer first.",
+                ));
+            }
             _ => return Err(no_handshake()),
         };
-        let verified = awaiting.receive_response(&response)?;
+        let verified = matched.receive_response(&response)?;
         let customer_data = self.store.customer_data(&verified).await?;
         let confirmed = CustomerConfirmed {
             confirmation_code: verified.confirmation_code().to_string(),
@@ -156,6 +193,7 @@ impl Device {
                 let unverified = unverified(other);
                 match session {
                     Some(AgentSession::AwaitingResponse(a)) => a.abandon(unverified, now),
+                    Some(AgentSession::CodesMatched(m)) => m.abandon(unverified, now),
                     Some(AgentSession::CustomerVerified(v)) => Receipt::without_handshake(
                         v.ticket(),
                         unverified,
@@ -177,9 +215,9 @@ impl Device {
                 }
             }
         };
-        let signed = receipt
-            .to_sign(self.key.public_key())
-            .sign_with(&self.key)?;
+        let to_sign = receipt.to_sign(self.key.public_key());
+        let signature = self.sign(&to_sign.bytes())?;
+        let signed = to_sign.finish(signature)?;
         self.store
             .record_outcome(visit, receipt.outcome(), now)
             .await?;

@@ -4,21 +4,40 @@
 use serde::{Deserialize, Serialize};
 
 use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
-use doorstep_core::customer::{AwaitingProof, Done};
+use doorstep_core::customer::{AgentVerified, AwaitingProof, CodeShown, Done};
 use doorstep_core::system::SystemRandomness;
+use doorstep_core::ticket::VisitId;
 use doorstep_core::{Code, Policy, UploadKind};
 use doorstep_store::StoredNotice;
 
 use crate::agent::parse_visit_id;
 use crate::error::unknown_visit;
-use crate::views::{AgentConfirmed, CodeView, CustomerVisit, KeptReceipt, VisitTerms, photo_url};
+use crate::views::{
+    AgentConfirmed, CodeToCompare, CodeView, CustomerVisit, KeptReceipt, VisitTerms, photo_url,
+};
 use crate::{Device, DeviceError, ErrorKind, render};
 
 /// Where the customer's handshake for a visit stands.
 #[derive(Serialize, Deserialize)]
 enum CustomerSession {
     AwaitingProof(AwaitingProof),
+    AgentVerified(Box<AgentVerified>),
+    CodeShown(Box<CodeShown>),
     Done(Done),
+}
+
+fn no_proof_checked() -> DeviceError {
+    DeviceError::new(
+        ErrorKind::NoHandshake,
+        "No agent has been checked for this visit yet: scan the agent's code first.",
+    )
+}
+
+pub(crate) fn codes_differ() -> DeviceError {
+    DeviceError::new(
+        ErrorKind::CodesDiffer,
+        "The two people read out different codes: someone may be relaying the codes.",
+    )
 }
 
 fn visit_view(n: &StoredNotice) -> CustomerVisit {
@@ -83,8 +102,8 @@ impl Device {
     }
 
     /// The agent's proof, scanned. Every check passed: the agent is who the notice says, and
-    /// the response to show is signed and kept with the customer's receipt. Otherwise the
-    /// error says why, and the challenge stays so the customer may scan again.
+    /// the customer is asked whether the person at the door is the one in the photo. Otherwise
+    /// the error says why, and the challenge stays so the customer may scan again.
     pub async fn customer_scan_proof(
         &self,
         visit_id: &str,
@@ -105,20 +124,98 @@ impl Device {
         let trust = self.store.trust(Policy::default()).await?;
         let now = self.now();
         let verified = waiting.receive_proof(&proof, &trust, now)?;
-        let signature = self.key.sign(&verified.bytes_to_sign());
         let terms = VisitTerms::from(verified.ticket());
-        let (done, response) = verified.finish(signature)?;
-        self.store.keep_receipt(&done.receipt(), now).await?;
-        let confirmation_code = done.confirmation_code().to_string();
         self.store
-            .save_session(visit, &CustomerSession::Done(done), now)
+            .save_session(
+                visit,
+                &CustomerSession::AgentVerified(Box::new(verified)),
+                now,
+            )
             .await?;
         Ok(AgentConfirmed {
             terms,
             photo: photo_url(notice.photo.as_deref()),
-            confirmation_code,
-            response: render(&Code::Response(response))?,
         })
+    }
+
+    /// The answer to "is the person at your door this person?". Yes: the confirmation code to
+    /// read aloud. No: the visit ends here, a report is queued, and the error says so.
+    pub async fn customer_person_at_door(
+        &self,
+        visit_id: &str,
+        is_this_person: bool,
+    ) -> Result<CodeToCompare, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        let verified = match self.store.load_session(visit).await? {
+            Some(CustomerSession::AgentVerified(v)) => *v,
+            _ => return Err(no_proof_checked()),
+        };
+        let now = self.now();
+        if !is_this_person {
+            return self
+                .customer_ends_visit(
+                    visit,
+                    DeviceError::new(
+                        ErrorKind::PersonNotInPhoto,
+                        "The person at the door is not the agent in the signed photo.",
+                    ),
+                    now,
+                )
+                .await;
+        }
+        let shown = verified.person_confirmed();
+        let confirmation_code = shown.confirmation_code().to_string();
+        self.store
+            .save_session(visit, &CustomerSession::CodeShown(Box::new(shown)), now)
+            .await?;
+        Ok(CodeToCompare { confirmation_code })
+    }
+
+    /// Whether the code the agent read out is the one on this screen. Same: the device key
+    /// signs the answer, kept with the customer's receipt, for the agent to scan. Different:
+    /// the visit ends here and a report is queued.
+    pub async fn customer_compare_code(
+        &self,
+        visit_id: &str,
+        same: bool,
+    ) -> Result<CodeView, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        let shown = match self.store.load_session(visit).await? {
+            Some(CustomerSession::CodeShown(c)) => *c,
+            Some(CustomerSession::Done(done)) => {
+                return render(&Code::Response(done.response().clone()));
+            }
+            _ => return Err(no_proof_checked()),
+        };
+        let now = self.now();
+        if !same {
+            return self.customer_ends_visit(visit, codes_differ(), now).await;
+        }
+        let signature = self.sign(&shown.bytes_to_sign())?;
+        let (done, response) = shown.finish(signature)?;
+        self.store.keep_receipt(&done.receipt(), now).await?;
+        self.store
+            .save_session(visit, &CustomerSession::Done(done), now)
+            .await?;
+        render(&Code::Response(response))
+    }
+
+    /// Drops the handshake, queues a report naming why, and hands back the reason.
+    async fn customer_ends_visit<T>(
+        &self,
+        visit: VisitId,
+        reason: DeviceError,
+        now: u64,
+    ) -> Result<T, DeviceError> {
+        self.store.clear_session(visit).await?;
+        let report = Report {
+            visit_id: Some(uuid::Uuid::from_bytes(visit.0)),
+            reason: Some(reason.kind.name()),
+            note: String::new(),
+            time: now,
+        };
+        self.queue_report(&report, now).await?;
+        Err(reason)
     }
 
     /// The agent's signed receipt, scanned: kept with the customer's receipt if it is for this

@@ -52,6 +52,8 @@ error_kinds! {
     ReceiptMismatch,
     BadCountersignature,
     CountersignatureMismatch,
+    VerifiedWithoutCustomer,
+    ChecksNotAllowed,
     // The phone's own store.
     NotEnrolled,
     KeyUnavailable,
@@ -77,6 +79,12 @@ error_kinds! {
     NoCodeInImage,
     NoHandshake,
     CustomerNotVerified,
+    /// The customer said the person at the door is not the one in the signed photo.
+    PersonNotInPhoto,
+    /// The two people read out different confirmation codes.
+    CodesDiffer,
+    /// The customer's answer was scanned before the two codes were compared.
+    CodesNotCompared,
     UnknownVisit,
     ServerUrlMissing,
     AlreadyEnrolled,
@@ -144,6 +152,8 @@ impl From<&doorstep_core::Error> for ErrorKind {
             E::ReceiptMismatch => K::ReceiptMismatch,
             E::BadCountersignature => K::BadCountersignature,
             E::CountersignatureMismatch => K::CountersignatureMismatch,
+            E::VerifiedWithoutCustomer => K::VerifiedWithoutCustomer,
+            E::ChecksNotAllowed => K::ChecksNotAllowed,
         }
     }
 }

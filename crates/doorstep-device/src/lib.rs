@@ -72,6 +72,11 @@ impl Device {
         (self.clock)()
     }
 
+    /// Every signature the device key makes at the door goes through here.
+    fn sign(&self, message: &[u8]) -> Result<doorstep_core::Signature, DeviceError> {
+        Ok(self.key.sign(message))
+    }
+
     pub async fn status(&self) -> Result<Status, DeviceError> {
         let enrolment = match self.store.enrolment().await {
             Ok(e) => Some(EnrolmentView::from(&e)),

@@ -156,15 +156,29 @@ pub struct CustomerConfirmed {
     pub checks_to_record: Vec<&'static str>,
 }
 
-/// The customer's screen once the agent is verified.
+/// The customer's screen once the agent's proof checked out: who this is, with the signed photo,
+/// for the question "is the person at your door this person?".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentConfirmed {
     pub terms: VisitTerms,
     pub photo: Option<String>,
+}
+
+/// The code the two people read aloud to each other, with "Same" / "Different" beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeToCompare {
     pub confirmation_code: String,
-    /// The customer's answer, for the agent to scan.
-    pub response: CodeView,
+}
+
+/// The agent's screen after the challenge: the proof to show, and already the code to read
+/// aloud once the customer's phone has checked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofShown {
+    pub proof: CodeView,
+    pub confirmation_code: String,
 }
 
 /// The receipt the agent's device signed and queued; its code lets the customer keep it.

@@ -141,17 +141,43 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
         challenge.text
     );
     let confirmed = customer
-        .customer_scan_proof(&visit, &proof.text)
+        .customer_scan_proof(&visit, &proof.proof.text)
         .await
         .unwrap();
+    assert_eq!(confirmed.terms.agent_name, "Sanne de Vries");
+    customer.close().await;
+
+    // Is the person at the door the one in the photo? Yes: the code to read aloud, the same
+    // the agent's phone showed beside its proof.
+    let customer = open(&customer_dir).await;
+    let code = customer
+        .customer_person_at_door(&visit, true)
+        .await
+        .unwrap();
+    assert_eq!(code.confirmation_code, proof.confirmation_code);
+    let response = customer.customer_compare_code(&visit, true).await.unwrap();
+    // Shown again after a restart, not signed twice.
+    customer.close().await;
+    let customer = open(&customer_dir).await;
+    assert_eq!(
+        customer.customer_compare_code(&visit, true).await.unwrap(),
+        response
+    );
     customer.close().await;
 
     let agent = open(&agent_dir).await;
+    // The customer's data opens only after the agent, too, said the codes match.
+    let too_early = agent
+        .agent_scan_response(&visit, &response.text)
+        .await
+        .unwrap_err();
+    assert_eq!(too_early.kind, ErrorKind::CodesNotCompared);
+    agent.agent_compare_code(&visit, true).await.unwrap();
     let verified = agent
-        .agent_scan_response(&visit, &confirmed.response.text)
+        .agent_scan_response(&visit, &response.text)
         .await
         .unwrap();
-    assert_eq!(verified.confirmation_code, confirmed.confirmation_code);
+    assert_eq!(verified.confirmation_code, code.confirmation_code);
     assert_eq!(
         verified.customer_data,
         BTreeMap::from([("full_name".to_string(), "Jan Jansen".to_string())]),
@@ -178,7 +204,7 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
     assert_eq!(kept.agent_outcome, Some(Outcome::Verified));
     let receipts = customer.customer_receipts().await.unwrap();
     assert_eq!(receipts.len(), 1);
-    assert_eq!(receipts[0].confirmation_code, confirmed.confirmation_code);
+    assert_eq!(receipts[0].confirmation_code, code.confirmation_code);
 
     let org = w.db.organisation(ORG).await.unwrap();
     let export = w.db.export(&org).await.unwrap();
@@ -214,7 +240,7 @@ async fn wrong_visit_and_replayed_proof_are_refused_with_their_reasons() {
     let fresh = customer.customer_challenge(&now_visit, true).await.unwrap();
     assert_ne!(fresh.text, first.text);
     let replayed = customer
-        .customer_scan_proof(&now_visit, &proof.text)
+        .customer_scan_proof(&now_visit, &proof.proof.text)
         .await
         .unwrap_err();
     assert_eq!(replayed.kind, ErrorKind::NonceMismatch);
@@ -226,7 +252,7 @@ async fn wrong_visit_and_replayed_proof_are_refused_with_their_reasons() {
         .unwrap_err();
     assert_eq!(wrong_kind.kind, ErrorKind::WrongMessageKind);
     let garbage = customer
-        .customer_scan_proof(&now_visit, "DS1P:%%%")
+        .customer_scan_proof(&now_visit, "DS2P:%%%")
         .await
         .unwrap_err();
     assert_eq!(garbage.kind, ErrorKind::MalformedCode);
@@ -293,4 +319,65 @@ async fn a_code_is_read_back_from_its_own_picture() {
     assert_eq!(doorstep_device::decode_image(&bytes).unwrap(), text);
     let none = doorstep_device::decode_image(b"not a picture").unwrap_err();
     assert_eq!(none.kind, ErrorKind::NoCodeInImage);
+}
+
+/// The photo question and the code comparison have consequences: "No" or "Different" ends the
+/// visit on that phone, with a report (customer) or a signed "suspicious" receipt (agent).
+#[tokio::test]
+async fn a_stranger_at_the_door_or_different_codes_end_the_visit_on_both_phones() {
+    let w = world().await;
+    let (agent_dir, customer_dir, visit, _) = enrolled(&w).await;
+    let agent = open(&agent_dir).await;
+    let customer = open(&customer_dir).await;
+    let door = |fresh| {
+        let (agent, customer, visit) = (&agent, &customer, visit.clone());
+        async move {
+            let challenge = customer.customer_challenge(&visit, fresh).await.unwrap();
+            let proof = agent
+                .agent_scan_challenge(&visit, &challenge.text)
+                .await
+                .unwrap();
+            customer
+                .customer_scan_proof(&visit, &proof.proof.text)
+                .await
+                .unwrap();
+        }
+    };
+
+    // The person at the door is not the one in the signed photo.
+    door(false).await;
+    let stranger = customer
+        .customer_person_at_door(&visit, false)
+        .await
+        .unwrap_err();
+    assert_eq!(stranger.kind, ErrorKind::PersonNotInPhoto);
+    assert_eq!(customer.status().await.unwrap().pending_uploads, 1);
+    // Nothing left to answer with.
+    let gone = customer
+        .customer_compare_code(&visit, true)
+        .await
+        .unwrap_err();
+    assert_eq!(gone.kind, ErrorKind::NoHandshake);
+
+    // The codes read aloud differ: red on the customer's phone, which signs nothing...
+    door(true).await;
+    customer
+        .customer_person_at_door(&visit, true)
+        .await
+        .unwrap();
+    let differ = customer
+        .customer_compare_code(&visit, false)
+        .await
+        .unwrap_err();
+    assert_eq!(differ.kind, ErrorKind::CodesDiffer);
+    assert_eq!(customer.status().await.unwrap().pending_uploads, 2);
+    assert!(customer.customer_receipts().await.unwrap().is_empty());
+
+    // ...and on the agent's, which records the visit as suspicious and opens no data.
+    let differ = agent.agent_compare_code(&visit, false).await.unwrap_err();
+    assert_eq!(differ.kind, ErrorKind::CodesDiffer);
+    assert_eq!(agent.agent_visits().await.unwrap()[0].status, "suspicious");
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected), (1, 0));
+    assert_eq!(customer.sync(&mut |_| {}).await.unwrap().stored, 2);
 }

@@ -15,8 +15,9 @@ use doorstep_api::wire::{
 };
 use doorstep_core::countersignature::Countersignature;
 use doorstep_core::keys::sha256;
-use doorstep_core::receipt::{Outcome, SignedReceipt};
-use doorstep_core::{PublicKey, Signature};
+use doorstep_core::receipt::{Outcome, Receipt, SignedReceipt};
+use doorstep_core::ticket::SignedTicket;
+use doorstep_core::{KeyId, PublicKey, Signature};
 use uuid::Uuid;
 
 use crate::db::devices::Device;
@@ -37,11 +38,19 @@ pub enum Verdict {
 }
 
 /// A receipt whose signature checked out, waiting for its ticket to be looked up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedBy {
-    pub visit_id: [u8; 16],
-    pub serial: u64,
-    pub outcome: Outcome,
+    pub receipt: Receipt,
+}
+
+impl SignedBy {
+    pub fn visit_id(&self) -> [u8; 16] {
+        self.receipt.visit_id().0
+    }
+
+    pub fn serial(&self) -> u64 {
+        self.receipt.ticket_serial()
+    }
 }
 
 /// Where an upload stands after the checks that need no ticket.
@@ -130,9 +139,7 @@ pub fn check(
                 (UploadKind::Receipt, Role::Agent) => {
                     match SignedReceipt::verify_with(payload, &device.public_key, &by_device) {
                         Ok(r) => Checked::Receipt(SignedBy {
-                            visit_id: r.receipt().visit_id().0,
-                            serial: r.receipt().ticket_serial(),
-                            outcome: r.receipt().outcome(),
+                            receipt: r.receipt().clone(),
                         }),
                         Err(e) => answer(rejected(id, e.kind(), e.to_string())),
                     }
@@ -157,36 +164,52 @@ pub fn check(
 }
 
 /// The ticket rule: a ticket issued to this device for the visit the receipt names proves the
-/// visit is this agent's, in this organisation. `issued` holds the (serial, visit) pairs of the
-/// tickets issued to the device among those named; `agents_visits` the named visits that are
-/// this agent's.
+/// visit is this agent's, in this organisation; then the receipt must claim no check the ticket
+/// lacks, and a `Verified` one must carry the customer's answer, signed by the key the ticket
+/// names. `issued` holds the tickets issued to the device among those named, by serial;
+/// `customer_keys` the enrolled keys those tickets name; `agents_visits` the named visits that
+/// are this agent's.
 pub fn settle(
     uploads: &[wire::Upload],
     checked: Vec<Checked>,
-    issued: &HashSet<(u64, [u8; 16])>,
+    issued: &HashMap<u64, SignedTicket>,
+    customer_keys: &HashMap<KeyId, PublicKey>,
     agents_visits: &HashSet<[u8; 16]>,
+    verify: &dyn Fn(&PublicKey, &[u8], &Signature) -> bool,
 ) -> Vec<Verdict> {
     checked
         .into_iter()
         .zip(uploads)
         .map(|(c, upload)| match c {
             Checked::Decided(v) => v,
-            Checked::Receipt(r) if issued.contains(&(r.serial, r.visit_id)) => Verdict::Accept {
-                visit_id: Some(r.visit_id),
-                outcome: Some(r.outcome),
-            },
-            Checked::Receipt(r) if !agents_visits.contains(&r.visit_id) => {
-                Verdict::Answer(rejected(
-                    upload.id,
-                    "unknown_visit",
-                    "the receipt names a visit that is not this agent's",
-                ))
+            Checked::Receipt(r) => {
+                let ticket = issued
+                    .get(&r.serial())
+                    .filter(|t| t.ticket().visit_id.0 == r.visit_id());
+                let Some(ticket) = ticket else {
+                    return Verdict::Answer(if agents_visits.contains(&r.visit_id()) {
+                        rejected(
+                            upload.id,
+                            "unknown_ticket",
+                            "the receipt names a ticket not issued to this device for this visit",
+                        )
+                    } else {
+                        rejected(
+                            upload.id,
+                            "unknown_visit",
+                            "the receipt names a visit that is not this agent's",
+                        )
+                    });
+                };
+                let customer_key = customer_keys.get(&ticket.ticket().customer_key_id);
+                match r.receipt.check_against_ticket(ticket, customer_key, verify) {
+                    Ok(()) => Verdict::Accept {
+                        visit_id: Some(r.visit_id()),
+                        outcome: Some(r.receipt.outcome()),
+                    },
+                    Err(e) => Verdict::Answer(rejected(upload.id, e.kind(), e.to_string())),
+                }
             }
-            Checked::Receipt(_) => Verdict::Answer(rejected(
-                upload.id,
-                "unknown_ticket",
-                "the receipt names a ticket not issued to this device for this visit",
-            )),
         })
         .collect()
 }
@@ -212,30 +235,60 @@ pub async fn ingest(
     let checked = check(device, uploads, &already_stored, &|m, s| {
         device_key.verify(m, s)
     });
-    let receipts: Vec<SignedBy> = checked
+    let receipts: Vec<&SignedBy> = checked
         .iter()
         .filter_map(|c| match c {
-            Checked::Receipt(r) => Some(*r),
+            Checked::Receipt(r) => Some(r),
             Checked::Decided(_) => None,
         })
         .collect();
-    let serials: Vec<u64> = receipts.iter().map(|r| r.serial).collect();
+    let serials: Vec<u64> = receipts.iter().map(|r| r.serial()).collect();
     let issued = db.tickets_issued_to(device, &serials).await?;
+    let issued = if issued.is_empty() {
+        HashMap::new()
+    } else {
+        // Tickets this back-office signed, read back with its own keys (old ones included).
+        let keys = db.organisation_by_id(device.organisation_id).await?.keys;
+        issued
+            .into_iter()
+            .map(|(serial, encoded)| {
+                SignedTicket::verify(&encoded, &keys)
+                    .map(|t| (serial, t))
+                    .map_err(|e| ServerError::Damaged(format!("ticket {serial}: {e}")))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?
+    };
+    let mut customer_keys = HashMap::new();
+    for ticket in issued.values() {
+        let key_id = ticket.ticket().customer_key_id;
+        if let Some(d) = db.device_by_key(key_id).await? {
+            customer_keys.insert(key_id, d.public_key);
+        }
+    }
     // Only for receipts whose ticket is not this device's: which error to give.
     let mut agents_visits = HashSet::new();
-    for r in receipts
-        .iter()
-        .filter(|r| !issued.contains(&(r.serial, r.visit_id)))
-    {
+    for r in receipts.iter().filter(|r| {
+        !issued
+            .get(&r.serial())
+            .is_some_and(|t| t.ticket().visit_id.0 == r.visit_id())
+    }) {
         if db
-            .visit_of_agent(&r.visit_id, device.subject_id)
+            .visit_of_agent(&r.visit_id(), device.subject_id)
             .await?
             .is_some()
         {
-            agents_visits.insert(r.visit_id);
+            agents_visits.insert(r.visit_id());
         }
     }
-    let verdicts = settle(uploads, checked, &issued, &agents_visits);
+    let verify = |k: &PublicKey, m: &[u8], s: &Signature| signer.verifier(k).verify(m, s);
+    let verdicts = settle(
+        uploads,
+        checked,
+        &issued,
+        &customer_keys,
+        &agents_visits,
+        &verify,
+    );
 
     let mut results: Vec<Option<wire::UploadResult>> = vec![None; uploads.len()];
     let mut accepted = Vec::new();
@@ -293,6 +346,9 @@ pub async fn ingest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use doorstep_core::SeededRandomness;
+    use doorstep_core::receipt::UnverifiedOutcome;
+    use doorstep_core::scenario::Scenario;
 
     fn upload(n: u8) -> wire::Upload {
         wire::Upload {
@@ -302,34 +358,75 @@ mod tests {
         }
     }
 
+    fn kind(v: &Verdict) -> Option<String> {
+        match v {
+            Verdict::Answer(r) => r.error.as_ref().map(|e| e.error.clone()),
+            Verdict::Accept { .. } => None,
+        }
+    }
+
     #[test]
-    fn a_receipt_is_accepted_only_with_a_ticket_issued_to_the_device_for_its_visit() {
-        let uploads = [upload(1), upload(2), upload(3)];
-        let receipt = |visit: u8, serial| {
-            Checked::Receipt(SignedBy {
-                visit_id: [visit; 16],
-                serial,
-                outcome: Outcome::Verified,
-            })
+    fn a_receipt_is_accepted_only_with_its_ticket_and_a_verified_one_only_with_the_customers_answer()
+     {
+        let s = Scenario::new("settle");
+        let ticket =
+            SignedTicket::verify(&s.ticket_encoded, &[s.organisation_key.public_key()]).unwrap();
+        let verified = s
+            .run(None, &mut SeededRandomness::new("run"))
+            .agent_receipt
+            .unwrap();
+        let not_home = Receipt::without_handshake(
+            &ticket,
+            UnverifiedOutcome::NotHome,
+            Default::default(),
+            None,
+            s.now,
+        );
+        let visit = ticket.ticket().visit_id.0;
+        let serial = ticket.ticket().serial;
+        let customer = s.customer_key.public_key();
+        let ecdsa = |k: &PublicKey, m: &[u8], sig: &Signature| k.verify(m, sig);
+        let settle_one = |receipt: &Receipt,
+                          issued: &HashMap<u64, SignedTicket>,
+                          customer_keys: &HashMap<KeyId, PublicKey>,
+                          agents: &HashSet<[u8; 16]>| {
+            let checked = vec![Checked::Receipt(SignedBy {
+                receipt: receipt.clone(),
+            })];
+            settle(&[upload(1)], checked, issued, customer_keys, agents, &ecdsa).remove(0)
         };
-        let checked = vec![receipt(7, 70), receipt(7, 71), receipt(8, 80)];
-        let issued = HashSet::from([(70, [7; 16])]);
-        let agents_visits = HashSet::from([[7; 16]]);
-        let verdicts = settle(&uploads, checked, &issued, &agents_visits);
+        let issued = HashMap::from([(serial, ticket.clone())]);
+        let keys = HashMap::from([(customer.key_id(), customer)]);
+        let mine = HashSet::from([visit]);
+
         assert_eq!(
-            verdicts[0],
+            settle_one(&verified, &issued, &keys, &mine),
             Verdict::Accept {
-                visit_id: Some([7; 16]),
+                visit_id: Some(visit),
                 outcome: Some(Outcome::Verified)
             }
         );
-        let kind = |v: &Verdict| match v {
-            Verdict::Answer(r) => r.error.as_ref().map(|e| e.error.clone()),
-            Verdict::Accept { .. } => None,
-        };
+        assert_eq!(
+            kind(&settle_one(&not_home, &issued, &HashMap::new(), &mine)),
+            None
+        );
         // The agent's visit, but a ticket this device was never given.
-        assert_eq!(kind(&verdicts[1]).as_deref(), Some("unknown_ticket"));
+        let none = HashMap::new();
+        assert_eq!(
+            kind(&settle_one(&verified, &none, &keys, &mine)).as_deref(),
+            Some("unknown_ticket")
+        );
         // Somebody else's visit.
-        assert_eq!(kind(&verdicts[2]).as_deref(), Some("unknown_visit"));
+        assert_eq!(
+            kind(&settle_one(&verified, &none, &keys, &HashSet::new())).as_deref(),
+            Some("unknown_visit")
+        );
+        // The customer's answer checked against another key than the ticket names.
+        let stranger = doorstep_core::SoftwareKey::generate(&mut SeededRandomness::new("x"));
+        let wrong_keys = HashMap::from([(customer.key_id(), stranger.public_key())]);
+        assert_eq!(
+            kind(&settle_one(&verified, &issued, &wrong_keys, &mine)).as_deref(),
+            Some("wrong_customer_key")
+        );
     }
 }

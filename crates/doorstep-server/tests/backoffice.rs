@@ -481,3 +481,122 @@ async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_op
         assert_eq!(again[0].countersignature, sent[0].countersignature);
     }
 }
+
+/// A stolen or cloned agent phone can sign anything with the agent's key, but not the
+/// customer's answer: "verified" needs both.
+#[tokio::test]
+async fn a_verified_receipt_is_stored_only_with_the_customers_answer_and_allowed_checks() {
+    use doorstep_core::cbor::MapBuilder;
+    use doorstep_core::signed::{DocumentKind, encode_envelope, signed_bytes};
+    use doorstep_core::ticket::Check;
+    use doorstep_core::{Policy, Trust, agent, customer};
+
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let ticket = w.ticket().await;
+        let t = ticket.ticket();
+        let at = t.window_start + 60;
+        let trust = Trust::new(
+            w.org.keys.clone(),
+            Policy {
+                require_denylist: false,
+                ..Policy::default()
+            },
+        );
+        // A real handshake between the world's two devices.
+        let mut rng = SeededRandomness::new("door");
+        let (waiting, challenge) = customer::AwaitingProof::start_without_notice(
+            t.visit_id,
+            w.customer_key.public_key(),
+            at,
+            &mut rng,
+        );
+        let to_sign = agent::Ready::new(ticket.encoded(), w.customer_key.public_key(), &trust)
+            .unwrap()
+            .receive_challenge(challenge, &trust, at, &mut rng)
+            .unwrap();
+        let agent_signature = w.agent_key.sign(&to_sign.bytes_to_sign());
+        let (awaiting, proof) = to_sign.finish(agent_signature).unwrap();
+        let shown = waiting
+            .receive_proof(&proof, &trust, at)
+            .unwrap()
+            .person_confirmed();
+        let customer_signature = w.customer_key.sign(&shown.bytes_to_sign());
+        let (_, response) = shown.finish(customer_signature).unwrap();
+        let verified = awaiting.codes_match().receive_response(&response).unwrap();
+        let genuine = verified
+            .receipt_to_sign(Default::default(), at + 30)
+            .sign_with(&w.agent_key)
+            .unwrap();
+
+        // What a doctored agent app uploads: "verified", signed by the agent's key, with the
+        // transcript hash but without the customer's answer.
+        let mut payload = MapBuilder::new();
+        payload
+            .entry(1, |e| {
+                e.bytes(&t.visit_id.0);
+            })
+            .entry(2, |e| {
+                e.uint(t.serial);
+            })
+            .entry(3, |e| {
+                e.uint(1);
+            })
+            .entry(4, |e| {
+                e.uint(1);
+            })
+            .entry(5, |e| {
+                e.bytes(&verified.transcript_hash());
+            })
+            .entry(6, |e| {
+                e.uint(at + 30);
+            });
+        let payload = payload.finish();
+        let key_id = w.agent_key.public_key().key_id();
+        let signature = w
+            .agent_key
+            .sign(&signed_bytes(DocumentKind::Receipt, key_id, &payload));
+        let agent_only = encode_envelope(key_id, &payload, &signature);
+
+        let not_allowed = Check::ALL
+            .iter()
+            .copied()
+            .find(|c| !t.checks.contains(*c))
+            .expect("the visit leaves some check out");
+        let claims_more = doorstep_core::receipt::Receipt::without_handshake(
+            &ticket,
+            UnverifiedOutcome::Refused,
+            [not_allowed].into_iter().collect(),
+            None,
+            at,
+        )
+        .to_sign(w.agent_key.public_key())
+        .sign_with(&w.agent_key)
+        .unwrap();
+
+        let results = ingest(
+            &w.db,
+            &w.agent_device,
+            &[
+                upload(UploadKind::Receipt, agent_only),
+                upload(UploadKind::Receipt, claims_more),
+                upload(UploadKind::Receipt, genuine),
+            ],
+            &w.signer,
+            at + 60,
+        )
+        .await
+        .unwrap();
+        let kinds: Vec<_> = results
+            .iter()
+            .map(|r| r.error.as_ref().map_or("stored", |e| e.error.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            ["verified_without_customer", "checks_not_allowed", "stored"]
+        );
+        let exported = w.db.export(&w.org).await.unwrap();
+        assert_eq!(exported.len(), 1);
+        assert_eq!(exported[0].outcome, "verified");
+    }
+}

@@ -95,10 +95,13 @@ async fn verify_customer(d: &Device) -> agent::CustomerVerified {
         .await
         .unwrap()
         .unwrap();
-    let verified = waiting.receive_proof(&proof, &trust, s.now).unwrap();
+    let verified = waiting
+        .receive_proof(&proof, &trust, s.now)
+        .unwrap()
+        .person_confirmed();
     let signature = s.customer_key.sign(&verified.bytes_to_sign());
     let (_, response) = verified.finish(signature).unwrap();
-    awaiting.receive_response(&response).unwrap()
+    awaiting.codes_match().receive_response(&response).unwrap()
 }
 
 async fn signed_receipt(d: &Device, verified: &agent::CustomerVerified) -> Vec<u8> {

@@ -27,8 +27,9 @@ export const api = {
   agentVisits: () => invoke<Rust.AgentVisit[]>("agent_visits"),
   agentVisit: (visitId: string) => invoke<Rust.AgentVisit>("agent_visit", { visitId }),
   agentScanChallenge: (visitId: string, text: string) =>
-    invoke<Rust.CodeView>("agent_scan_challenge", { visitId, text }),
+    invoke<Rust.ProofShown>("agent_scan_challenge", { visitId, text }),
   agentFullProof: (visitId: string) => invoke<Rust.CodeView>("agent_full_proof", { visitId }),
+  agentCompareCode: (visitId: string, same: boolean) => invoke<null>("agent_compare_code", { visitId, same }),
   agentScanResponse: (visitId: string, text: string) =>
     invoke<Rust.CustomerConfirmed>("agent_scan_response", { visitId, text }),
   agentRecordOutcome: (visitId: string, outcome: Rust.Outcome, checksDone: string[], note: string) =>
@@ -38,6 +39,10 @@ export const api = {
     invoke<Rust.CodeView>("customer_challenge", { visitId, fresh }),
   customerScanProof: (visitId: string, text: string) =>
     invoke<Rust.AgentConfirmed>("customer_scan_proof", { visitId, text }),
+  customerPersonAtDoor: (visitId: string, isThisPerson: boolean) =>
+    invoke<Rust.CodeToCompare>("customer_person_at_door", { visitId, isThisPerson }),
+  customerCompareCode: (visitId: string, same: boolean) =>
+    invoke<Rust.CodeView>("customer_compare_code", { visitId, same }),
   customerScanReceipt: (visitId: string, text: string) =>
     invoke<Rust.KeptReceipt>("customer_scan_receipt", { visitId, text }),
   customerReport: (visitId: string | null, reason: Rust.ErrorKind | null, note: string) =>

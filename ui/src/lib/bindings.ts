@@ -5,7 +5,7 @@ export type Role = "agent" | "customer";
 
 export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious";
 
-export type ErrorKind = "malformed_code" | "unsupported_version" | "wrong_message_kind" | "unknown_organisation_key" | "bad_ticket_signature" | "bad_notice_signature" | "bad_denylist_signature" | "bad_proof_signature" | "bad_response_signature" | "bad_receipt_signature" | "ticket_expired" | "ticket_not_yet_valid" | "outside_visit_window" | "wrong_visit" | "wrong_agent_key" | "wrong_customer_key" | "unknown_ticket" | "nonce_mismatch" | "revoked" | "denylist_too_old" | "clock_clearly_wrong" | "signer_mismatch" | "receipt_mismatch" | "bad_countersignature" | "countersignature_mismatch" | "not_enrolled" | "key_unavailable" | "receipt_log_broken" | "storage" | "offline" | "server_unavailable" | "clock_off" | "bad_server_answer" | "signing" | "unknown_enrolment_code" | "enrolment_code_used" | "enrolment_code_expired" | "key_already_enrolled" | "device_revoked" | "refused_by_server" | "no_code_in_image" | "no_handshake" | "customer_not_verified" | "unknown_visit" | "server_url_missing" | "already_enrolled" | "note_too_long" | "code_too_large";
+export type ErrorKind = "malformed_code" | "unsupported_version" | "wrong_message_kind" | "unknown_organisation_key" | "bad_ticket_signature" | "bad_notice_signature" | "bad_denylist_signature" | "bad_proof_signature" | "bad_response_signature" | "bad_receipt_signature" | "ticket_expired" | "ticket_not_yet_valid" | "outside_visit_window" | "wrong_visit" | "wrong_agent_key" | "wrong_customer_key" | "unknown_ticket" | "nonce_mismatch" | "revoked" | "denylist_too_old" | "clock_clearly_wrong" | "signer_mismatch" | "receipt_mismatch" | "bad_countersignature" | "countersignature_mismatch" | "verified_without_customer" | "checks_not_allowed" | "not_enrolled" | "key_unavailable" | "receipt_log_broken" | "storage" | "offline" | "server_unavailable" | "clock_off" | "bad_server_answer" | "signing" | "unknown_enrolment_code" | "enrolment_code_used" | "enrolment_code_expired" | "key_already_enrolled" | "device_revoked" | "refused_by_server" | "no_code_in_image" | "no_handshake" | "customer_not_verified" | "person_not_in_photo" | "codes_differ" | "codes_not_compared" | "unknown_visit" | "server_url_missing" | "already_enrolled" | "note_too_long" | "code_too_large";
 
 export type DeviceError = { kind: ErrorKind, 
 /**
@@ -68,11 +68,11 @@ export type CustomerConfirmed = { confirmationCode: string, customerData: { [key
  */
 checksToRecord: Array<string>, };
 
-export type AgentConfirmed = { terms: VisitTerms, photo: string | null, confirmationCode: string, 
-/**
- * The customer's answer, for the agent to scan.
- */
-response: CodeView, };
+export type AgentConfirmed = { terms: VisitTerms, photo: string | null, };
+
+export type CodeToCompare = { confirmationCode: string, };
+
+export type ProofShown = { proof: CodeView, confirmationCode: string, };
 
 export type AgentReceipt = { visitId: string, outcome: Outcome, checksDone: Array<string>, time: number, code: CodeView, };
 
@@ -113,6 +113,8 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
   "receipt_mismatch",
   "bad_countersignature",
   "countersignature_mismatch",
+  "verified_without_customer",
+  "checks_not_allowed",
   "not_enrolled",
   "key_unavailable",
   "receipt_log_broken",
@@ -131,6 +133,9 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
   "no_code_in_image",
   "no_handshake",
   "customer_not_verified",
+  "person_not_in_photo",
+  "codes_differ",
+  "codes_not_compared",
   "unknown_visit",
   "server_url_missing",
   "already_enrolled",

@@ -77,17 +77,17 @@ impl Db {
             .collect()
     }
 
-    /// (serial, visit) pairs of the tickets issued to `device` among `serials`.
+    /// The signed encodings of the tickets issued to `device` among `serials`, by serial.
     pub async fn tickets_issued_to(
         &self,
         device: &Device,
         serials: &[u64],
-    ) -> Result<HashSet<(u64, [u8; 16])>, ServerError> {
+    ) -> Result<HashMap<u64, Vec<u8>>, ServerError> {
         if serials.is_empty() {
-            return Ok(HashSet::new());
+            return Ok(HashMap::new());
         }
         let sql = format!(
-            "SELECT serial, visit_id FROM tickets WHERE agent_device_id = $1 AND serial IN ({})",
+            "SELECT serial, encoded FROM tickets WHERE agent_device_id = $1 AND serial IN ({})",
             placeholders(2, serials.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(device.id.as_bytes().to_vec());
@@ -98,7 +98,7 @@ impl Db {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok((rows::unsigned(r, "serial")?, rows::fixed(r, "visit_id")?)))
+            .map(|r| Ok((rows::unsigned(r, "serial")?, r.try_get("encoded")?)))
             .collect()
     }
 

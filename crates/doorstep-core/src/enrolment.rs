@@ -1,5 +1,5 @@
 //! The one-time enrolment code a person receives by letter or SMS: a short code to type, and
-//! the same code with the back-office's address as a QR (`DS1E:`), so scanning it needs no
+//! the same code with the back-office's address as a QR (`DS2E:`), so scanning it needs no
 //! typing at all.
 //!
 //! Typed form: 16 Crockford base32 characters in groups of four (80 random bits), e.g.

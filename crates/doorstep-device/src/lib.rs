@@ -96,15 +96,16 @@ impl Device {
         })
     }
 
-    /// Enrols with what the person scanned or typed: a `DS1E:` invite (which names the
-    /// back-office), or the typed one-time code with the back-office's address.
+    /// Enrols with what the person scanned or typed: an enrolment invite (`DS2E:`, which names
+    /// the back-office), or the typed one-time code with the back-office's address.
     pub async fn enrol(
         &self,
         code: &str,
         server_url: Option<&str>,
     ) -> Result<EnrolmentView, DeviceError> {
         let code = code.trim();
-        let (typed, url) = if code.to_ascii_uppercase().starts_with("DS1E:") {
+        // A typed code has no colon; anything with one is read as a code of its own kind.
+        let (typed, url) = if code.contains(':') {
             let invite = Code::from_text(code)?.into_enrolment()?;
             (invite.code.to_typed(), invite.server_url)
         } else {

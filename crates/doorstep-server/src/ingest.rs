@@ -268,9 +268,9 @@ pub async fn ingest(
     // Only for receipts whose ticket is not this device's: which error to give.
     let mut agents_visits = HashSet::new();
     for r in receipts.iter().filter(|r| {
-        !issued
+        issued
             .get(&r.serial())
-            .is_some_and(|t| t.ticket().visit_id.0 == r.visit_id())
+            .is_none_or(|t| t.ticket().visit_id.0 != r.visit_id())
     }) {
         if db
             .visit_of_agent(&r.visit_id(), device.subject_id)

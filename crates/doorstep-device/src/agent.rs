@@ -10,7 +10,7 @@ use doorstep_core::system::SystemRandomness;
 use doorstep_core::ticket::{Check, CheckSet, VisitId};
 use doorstep_core::{Code, Policy};
 
-use crate::error::unknown_visit;
+use crate::error::{codes_differ, unknown_visit};
 use crate::views::{
     AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, ProofShown, VisitTerms, check_names,
     checks_to_record,
@@ -99,7 +99,7 @@ impl Device {
         if !same {
             self.agent_record_outcome(visit_id, Outcome::Suspicious, &[], "")
                 .await?;
-            return Err(crate::customer::codes_differ());
+            return Err(codes_differ());
         }
         self.store
             .save_session(

@@ -11,7 +11,7 @@ use doorstep_core::{Code, Policy, UploadKind};
 use doorstep_store::StoredNotice;
 
 use crate::agent::parse_visit_id;
-use crate::error::unknown_visit;
+use crate::error::{codes_differ, unknown_visit};
 use crate::views::{
     AgentConfirmed, CodeToCompare, CodeView, CustomerVisit, KeptReceipt, VisitTerms, photo_url,
 };
@@ -30,13 +30,6 @@ fn no_proof_checked() -> DeviceError {
     DeviceError::new(
         ErrorKind::NoHandshake,
         "No agent has been checked for this visit yet: scan the agent's code first.",
-    )
-}
-
-pub(crate) fn codes_differ() -> DeviceError {
-    DeviceError::new(
-        ErrorKind::CodesDiffer,
-        "The two people read out different codes: someone may be relaying the codes.",
     )
 }
 

@@ -226,6 +226,14 @@ pub(crate) fn unknown_visit() -> DeviceError {
     )
 }
 
+/// Either person said the codes read aloud differ; both phones end the visit with this.
+pub(crate) fn codes_differ() -> DeviceError {
+    DeviceError::new(
+        ErrorKind::CodesDiffer,
+        "The two people read out different codes: someone may be relaying the codes.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

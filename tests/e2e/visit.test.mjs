@@ -239,6 +239,7 @@ test("a replayed proof ends on the customer's red screen; the report is queued a
 
 test("Different codes end red on both phones", async () => {
   await customer.click(".back");
+  await customer.waitFor('[data-testid="notice"]');
   const notices = await customer.find('[data-testid="notice"]');
   const first = await customer.attribute(notices[0], "data-visit-id");
   await customer.click(`[data-testid="notice"][data-visit-id="${first}"] [data-testid="at-door"]`);

@@ -20,6 +20,9 @@ S visit --org "$ORG" add --ref V-2026-0002 --agent A-0117 --customer C-1001 \
   --fields "full_name card_last_four" >/dev/null
 agent_code=$(S enrol-code --org "$ORG" --role agent --for A-0117 --public-url "$url" \
   --png "$DIR/agent-invite.png" | sed -n 's/^Enrolment code for .*: //p')
+# The two windows trust this back-office only: a development pin on loopback, which they
+# announce on every screen. A release build trusts what it shipped with (src-tauri/pins.json).
+S pins --org "$ORG" --public-url "$url" --out "$DIR/pins.json" >/dev/null
 customer_code=$(S enrol-code --org "$ORG" --role customer --for C-1001 --public-url "$url" \
   --png "$DIR/customer-invite.png" | sed -n 's/^Enrolment code for .*: //p')
 
@@ -29,7 +32,7 @@ trap 'kill $server_pid 2>/dev/null || true' EXIT
 
 echo
 echo "The back-office serves on $url (API description: $url/v1/openapi.json)."
-echo "Two app windows open. Enrol each with its one-time code and the server address $url,"
+echo "Two app windows open. Enrol each with its one-time code (then confirm $ORG, $url),"
 echo "or with 'Scan from an image file' and the picture named:"
 echo "  agent's app:     $agent_code   ($DIR/agent-invite.png)"
 echo "  customer's app:  $customer_code   ($DIR/customer-invite.png)"
@@ -40,8 +43,8 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   wait "$server_pid"
   exit 0
 fi
-DOORSTEP_DATA_DIR="$DIR/agent-app" DOORSTEP_SERVER_URL="$url" target/debug/doorstep-app &
+DOORSTEP_DATA_DIR="$DIR/agent-app" DOORSTEP_DEVELOPMENT_PINS="$DIR/pins.json" target/debug/doorstep-app &
 agent_pid=$!
-DOORSTEP_DATA_DIR="$DIR/customer-app" DOORSTEP_SERVER_URL="$url" target/debug/doorstep-app &
+DOORSTEP_DATA_DIR="$DIR/customer-app" DOORSTEP_DEVELOPMENT_PINS="$DIR/pins.json" target/debug/doorstep-app &
 customer_pid=$!
 wait "$agent_pid" "$customer_pid" || true

@@ -3,6 +3,7 @@
 const COMMANDS: &[&str] = &[
     "status",
     "first_screen_shown",
+    "enrolment_offer",
     "enrol",
     "sync",
     "decode_image",

@@ -11,7 +11,8 @@ use ts_rs::TS;
 use doorstep_core::Outcome;
 use doorstep_device::views::{
     AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
-    CustomerVisit, EnrolmentView, KeptReceipt, ProofShown, Status, SyncView,
+    CustomerVisit, EnrolmentView, KeptReceipt, PinnedOrganisationView, ProofShown, Status,
+    SyncView,
 };
 use doorstep_device::{DeviceError, ErrorKind, decode_image as decode_png};
 
@@ -24,6 +25,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
     tauri::generate_handler![
         status,
         first_screen_shown,
+        enrolment_offer,
         enrol,
         sync,
         decode_image,
@@ -56,9 +58,6 @@ pub struct AppStatus {
     /// `desktop` or `mobile`: which ways of scanning the views offer.
     #[ts(type = "\"desktop\" | \"mobile\"")]
     pub platform: &'static str,
-    /// The back-office address to offer when enrolling by typed code (`DOORSTEP_SERVER_URL`,
-    /// set by whoever installs the app for an organisation).
-    pub suggested_server: Option<String>,
 }
 
 #[tauri::command]
@@ -67,7 +66,6 @@ pub async fn status(state: Shared<'_>) -> Answer<AppStatus> {
         device: state.device.status().await?,
         key_store: state.key_store,
         platform: if cfg!(mobile) { "mobile" } else { "desktop" },
-        suggested_server: std::env::var("DOORSTEP_SERVER_URL").ok(),
     })
 }
 
@@ -85,13 +83,26 @@ pub fn first_screen_shown(state: Shared<'_>) -> u64 {
     since_start
 }
 
+/// The pinned organisation a code would enrol this device with, for the person to confirm.
+#[tauri::command]
+pub async fn enrolment_offer(
+    state: Shared<'_>,
+    code: String,
+    organisation: Option<String>,
+) -> Answer<PinnedOrganisationView> {
+    state
+        .device
+        .enrolment_offer(&code, organisation.as_deref())
+        .await
+}
+
 #[tauri::command]
 pub async fn enrol(
     state: Shared<'_>,
     code: String,
-    server_url: Option<String>,
+    organisation: Option<String>,
 ) -> Answer<EnrolmentView> {
-    state.device.enrol(&code, server_url.as_deref()).await
+    state.device.enrol(&code, organisation.as_deref()).await
 }
 
 #[derive(Clone, Serialize)]

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use doorstep_core::pins::Pins;
 use doorstep_device::{Device, DeviceError, ErrorKind};
 use doorstep_store::{FileKeyProvider, KeyProvider};
 use tauri::Manager;
@@ -47,9 +48,44 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, DeviceError> {
         .map_err(|e| DeviceError::new(ErrorKind::Storage, e.to_string()))
 }
 
-pub async fn open_state(dir: &Path) -> Result<AppState, DeviceError> {
+/// The organisations this build trusts, shipped inside it (`pins.json`, written by
+/// `doorstep-server pins` for each organisation the build serves).
+pub const SHIPPED_PINS: &str = include_str!("../pins.json");
+
+/// The variable naming a development pins file (the demo's and the tests' loopback
+/// back-office). Only debug builds read it; a release build trusts what it shipped with.
+pub const DEVELOPMENT_PINS_VAR: &str = "DOORSTEP_DEVELOPMENT_PINS";
+
+/// The pins from `text`; a file given at run time is a development configuration whatever it
+/// says, so the app's banner never hides that its trust did not ship with it.
+pub fn parse_pins(text: &str, from_file: bool) -> Result<Pins, DeviceError> {
+    let mut pins: Pins = serde_json::from_str(text).map_err(|e| {
+        DeviceError::from(doorstep_core::Error::BadPins {
+            reason: e.to_string(),
+        })
+    })?;
+    pins.development |= from_file;
+    Ok(pins.checked()?)
+}
+
+/// This build's pins: the shipped ones, or in a debug build the file
+/// [`DEVELOPMENT_PINS_VAR`] names.
+pub fn build_pins() -> Result<Pins, DeviceError> {
+    #[cfg(debug_assertions)]
+    if let Some(path) = std::env::var_os(DEVELOPMENT_PINS_VAR) {
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            DeviceError::from(doorstep_core::Error::BadPins {
+                reason: format!("{}: {e}", PathBuf::from(&path).display()),
+            })
+        })?;
+        return parse_pins(&text, true);
+    }
+    parse_pins(SHIPPED_PINS, false)
+}
+
+pub async fn open_state(dir: &Path, pins: Pins) -> Result<AppState, DeviceError> {
     let (keys, key_store) = key_provider(dir);
-    let device = Device::open(dir, &*keys, doorstep_core::system::system_clock()).await?;
+    let device = Device::open(dir, &*keys, doorstep_core::system::system_clock(), pins).await?;
     Ok(AppState {
         device,
         key_store,
@@ -71,7 +107,7 @@ pub fn run() {
     with_commands(tauri::Builder::default())
         .setup(|app| {
             let dir = data_dir(app)?;
-            let state = tauri::async_runtime::block_on(open_state(&dir))?;
+            let state = tauri::async_runtime::block_on(open_state(&dir, build_pins()?))?;
             app.manage(Arc::new(state));
             Ok(())
         })

@@ -6,7 +6,8 @@ use doorstep_app_lib::commands::AppStatus;
 use doorstep_core::{Outcome, Role};
 use doorstep_device::views::{
     AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
-    CustomerVisit, EnrolmentView, KeptReceipt, ProofShown, Status, SyncView, VisitTerms,
+    CustomerVisit, EnrolmentView, KeptReceipt, PinnedOrganisationView, ProofShown, Status,
+    SyncView, VisitTerms,
 };
 use doorstep_device::{DeviceError, ErrorKind};
 use ts_rs::{Config, TS};
@@ -22,6 +23,7 @@ fn generated() -> String {
         ErrorKind::decl(&cfg),
         DeviceError::decl(&cfg),
         EnrolmentView::decl(&cfg),
+        PinnedOrganisationView::decl(&cfg),
         Status::decl(&cfg),
         AppStatus::decl(&cfg),
         SyncView::decl(&cfg),

@@ -20,7 +20,9 @@ fn app() -> App {
     // needs no desktop session.
     unsafe { std::env::set_var("DOORSTEP_KEY_STORE", "file") };
     let dir = tempfile::tempdir().unwrap();
-    let state = tauri::async_runtime::block_on(doorstep_app_lib::open_state(dir.path())).unwrap();
+    let pins = doorstep_app_lib::parse_pins(doorstep_app_lib::SHIPPED_PINS, false).unwrap();
+    let state =
+        tauri::async_runtime::block_on(doorstep_app_lib::open_state(dir.path(), pins)).unwrap();
     let app = doorstep_app_lib::with_commands(mock_builder())
         .manage(Arc::new(state))
         // The real context: the capability files decide what the window may call.
@@ -57,6 +59,32 @@ fn a_new_device_reports_no_enrolment_and_its_key_store() {
     assert_eq!(status["pendingUploads"], 0);
     assert_eq!(status["keyStore"], "file");
     assert_eq!(status["platform"], "desktop");
+    assert_eq!(status["development"], false);
+    assert_eq!(status["organisations"], json!([]));
+}
+
+/// What ships is https only and not a development configuration; a file given at run time is
+/// always marked development, so its banner shows.
+#[test]
+fn shipped_pins_are_a_release_configuration_and_a_file_is_always_development() {
+    let shipped = doorstep_app_lib::parse_pins(doorstep_app_lib::SHIPPED_PINS, false).unwrap();
+    assert!(!shipped.development);
+    for org in &shipped.organisations {
+        assert!(
+            org.back_office.starts_with("https://"),
+            "{}",
+            org.back_office
+        );
+    }
+    let file = r#"{"organisations": [{"name": "Northbank Cards", "official_phone": "+31 20 555 0100",
+        "back_office": "http://127.0.0.1:8080",
+        "keys": ["036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"]}]}"#;
+    let pins = doorstep_app_lib::parse_pins(file, true).unwrap();
+    assert!(pins.development);
+    let refused = doorstep_app_lib::parse_pins(file, false).unwrap_err();
+    assert_eq!(refused.kind, doorstep_device::ErrorKind::InsecureBackOffice);
+    let garbled = doorstep_app_lib::parse_pins("{", true).unwrap_err();
+    assert_eq!(garbled.kind, doorstep_device::ErrorKind::BadPins);
 }
 
 #[test]
@@ -65,8 +93,17 @@ fn errors_reach_the_views_as_kind_message_and_transient() {
     let error = invoke(&app, "customer_visits", json!({})).unwrap_err();
     assert_eq!(error["kind"], "not_enrolled");
     assert_eq!(error["transient"], false);
+    // The shipped build trusts no organisation yet, so a typed code has nowhere to go.
     let error = invoke(&app, "enrol", json!({ "code": "ABCD-EFGH-JKMN-PQRS" })).unwrap_err();
-    assert_eq!(error["kind"], "server_url_missing");
+    assert_eq!(error["kind"], "bad_pins");
+    let invite = doorstep_core::Code::Enrolment(doorstep_core::enrolment::EnrolmentInvite {
+        server_url: "https://northbank-security.example".into(),
+        organisation_name: "Northbank Cards".into(),
+        code: doorstep_core::enrolment::EnrolmentCode([7; 10]),
+    })
+    .to_text();
+    let error = invoke(&app, "enrolment_offer", json!({ "code": invite })).unwrap_err();
+    assert_eq!(error["kind"], "organisation_not_pinned");
     let error = invoke(&app, "decode_image", json!({ "pngBase64": "not base64!" })).unwrap_err();
     assert_eq!(error["kind"], "no_code_in_image");
     let error = invoke(

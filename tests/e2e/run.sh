@@ -31,7 +31,15 @@ export DOORSTEP_DATABASE_URL="sqlite:$work/backoffice.db" DOORSTEP_KEY_DIR="$wor
 port=$(free_port)
 url="http://127.0.0.1:$port"
 S() { "$SERVER_BIN" "$@" >/dev/null; }
-S init --name "$ORG" --official-phone "+31 20 555 0100" --retention-days 30
+S init --name "$ORG" --official-phone "+31 20 555 0100" --retention-days 30 \
+  --public-url "$url" --pins-out "$work/pins.json"
+# A phone scammer's own back-office, calling itself by the same name; the apps do not pin it.
+rogue() { DOORSTEP_DATABASE_URL="sqlite:$work/rogue.db" DOORSTEP_KEY_DIR="$work/rogue" S "$@"; }
+mkdir -p "$work/rogue"
+rogue init --name "$ORG" --official-phone "+44 20 0000 0000"
+rogue customer --org "$ORG" --ref C-1001 --data "full_name=Jan Jansen"
+rogue enrol-code --org "$ORG" --role customer --for C-1001 --public-url "http://127.0.0.1:$(free_port)" \
+  --png "$work/rogue-invite.png"
 S agent --org "$ORG" add --staff-ref A-0117 --name "Sanne de Vries" --on-behalf-of "$ORG" \
   --photo tests/e2e/fixtures/agent.png
 S customer --org "$ORG" --ref C-1001 --data "full_name=Jan Jansen" \
@@ -55,7 +63,7 @@ drivers=()
 for who in agent customer; do
   mkdir -p "$work/$who-phone"
   p=$(free_port); n=$(free_port)
-  DOORSTEP_DATA_DIR="$work/$who-phone" tauri-driver --port "$p" --native-port "$n" \
+  DOORSTEP_DATA_DIR="$work/$who-phone" DOORSTEP_DEVELOPMENT_PINS="$work/pins.json" tauri-driver --port "$p" --native-port "$n" \
     >"$work/$who-driver.log" 2>&1 &
   pids+=($!)
   wait_port "$p"
@@ -64,7 +72,7 @@ done
 
 status=0
 APP="$APP" SERVER_BIN="$SERVER_BIN" SERVER_URL="$url" CUSTOMER_CODE="$customer_code" \
-  AGENT_INVITE_PNG="$work/agent-invite.png" AGENT_DRIVER="${drivers[0]}" \
+  AGENT_INVITE_PNG="$work/agent-invite.png" ROGUE_INVITE_PNG="$work/rogue-invite.png" AGENT_DRIVER="${drivers[0]}" \
   CUSTOMER_DRIVER="${drivers[1]}" SCREENS_DIR="${SCREENS_DIR:-}" E2E_FAILURES_DIR="${E2E_FAILURES_DIR:-}" \
   node --test --test-reporter=spec tests/e2e/visit.test.mjs || status=$?
 if [ "$status" != 0 ]; then

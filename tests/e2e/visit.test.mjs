@@ -93,20 +93,38 @@ async function sync(session) {
   await session.waitFor('[data-testid="sync-now"]', { text: "Sync now", timeout: 30000 });
 }
 
-test("both phones enrol: the agent by scanning the invite, the customer by typing the code", async () => {
-  await agent.waitFor('[data-testid="onboarding"]');
+test("a rogue back-office's invite is refused before anything is sent", async () => {
+  await customer.waitFor('[data-testid="onboarding"]');
+  // This build trusts a test back-office, and every screen says so.
+  await customer.waitFor('[data-testid="development-banner"]');
   await screens(customer, "01-onboarding");
+  await customer.chooseFile('[data-testid="scan-file"]', readFileSync(env.ROGUE_INVITE_PNG));
+  const refused = await customer.waitFor('[data-testid="error"][data-kind="organisation_not_pinned"]');
+  assert.match(await customer.text(refused), /does not trust/);
+  assert.equal((await customer.find('[data-testid="enrol-confirm"]')).length, 0);
+  await screens(customer, "01-rogue-invite");
+});
+
+test("both phones enrol after confirming the pinned organisation: the agent by scanning the invite, the customer by typing the code", async () => {
+  await agent.waitFor('[data-testid="onboarding"]');
   await agent.click('[data-testid="role-agent"]');
   await agent.chooseFile('[data-testid="scan-file"]', readFileSync(env.AGENT_INVITE_PNG));
+  await agent.waitFor('[data-testid="confirm-organisation"]', { text: "Northbank Cards" });
+  assert.equal(await agent.text(await agent.waitFor('[data-testid="confirm-address"]')), env.SERVER_URL);
+  await agent.click('[data-testid="confirm-enrol"]');
   await agent.waitFor('[data-testid="joined"]', { text: "Northbank Cards" });
   await agent.click('[data-testid="continue"]');
 
   await customer.type('[data-testid="enrol-code"]', env.CUSTOMER_CODE);
-  await customer.type('[data-testid="server-url"]', env.SERVER_URL);
   await customer.click('[data-testid="join"]');
+  await customer.waitFor('[data-testid="confirm-phone"]', { text: "+31 20 555 0100" });
+  await screens(customer, "02-enrol-confirm");
+  await customer.click('[data-testid="confirm-enrol"]');
   await customer.waitFor('[data-testid="joined"]', { text: "Northbank Cards" });
   await screens(customer, "02-joined");
   await customer.click('[data-testid="continue"]');
+  // The official number, from the pin, before any visit is announced.
+  await customer.waitFor('[data-testid="official-phone"]', { text: "+31 20 555 0100" });
 
   // The agent enrolled first, so its package waited for the customer: sync again.
   await sync(customer);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import CustomerDoor from "../src/screens/CustomerDoor.svelte";
@@ -31,7 +31,7 @@ function backend(proof: (text: string) => unknown): Calls {
         if ((args as { text: string }).text !== "DS2K:RECEIPT") throw { kind: "receipt_mismatch", message: "not ours", transient: false };
         return null;
       case "status":
-        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
+        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [] };
     }
     throw new Error(`unexpected ${cmd}`);
   });
@@ -116,7 +116,7 @@ describe("the customer at the door", () => {
 
   it("the challenge fills the screen and still says what waits to be sent, and that the phone is offline", async () => {
     backend(() => null);
-    app.status = { enrolment: null, pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", suggestedServer: null };
+    app.status = { enrolment: null, pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [] };
     app.online = false;
     try {
       render(CustomerDoor, { visitId: terms.visitId });
@@ -133,6 +133,14 @@ describe("the customer at the door", () => {
   it("refused: red with the reason in words, the official number, and a report that is queued", async () => {
     const calls = backend(() => {
       throw { kind: "wrong_visit", message: "This code belongs to a different visit.", transient: false };
+    });
+    // The number comes from the pinned organisation the phone enrolled with.
+    app.status = {
+      enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
+      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [],
+    };
+    onTestFinished(() => {
+      app.status = null;
     });
     render(CustomerDoor, { visitId: terms.visitId });
     await scanPasted("DS2P:OTHER");

@@ -20,7 +20,6 @@ export const customerVisit: CustomerVisit = {
   terms,
   purpose: "Hand over your new debit card",
   retentionDays: 30,
-  officialPhone: "+31 20 555 0100",
   organisation: "Northbank Cards",
   photo: null,
 };

@@ -3,13 +3,14 @@ import { app, home } from "../src/lib/app.svelte";
 import type { AppStatus } from "../src/lib/api";
 
 const status = (role: "agent" | "customer" | null, platform: "desktop" | "mobile"): AppStatus => ({
-  enrolment: role && { role, organisation: "Northbank Cards", serverUrl: "https://n.example", enrolledAt: 1 },
+  enrolment: role && { role, organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
   pendingUploads: 0,
   rejectedUploads: 0,
   lastSync: null,
   keyStore: "file",
   platform,
-  suggestedServer: null,
+  development: false,
+  organisations: [],
 });
 
 describe("the first screen", () => {

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use doorstep_core::pins::Pins;
 use doorstep_core::system::{system_clock, unix_now};
 use doorstep_core::{Outcome, Role, when};
 use doorstep_device::Device;
@@ -17,9 +18,11 @@ pub const ORGANISATION: &str = "Northbank Cards";
 
 type Failure = Box<dyn std::error::Error>;
 
-async fn open_phone(dir: &Path) -> Result<Device, Failure> {
+/// Both phones trust only the demo's back-office, pinned on loopback: a development
+/// configuration, as no release build could have.
+async fn open_phone(dir: &Path, pins: &Pins) -> Result<Device, Failure> {
     let keys = FileKeyProvider::new(dir.join("data.key"));
-    Ok(Device::open(dir, &keys, system_clock()).await?)
+    Ok(Device::open(dir, &keys, system_clock(), pins.clone()).await?)
 }
 
 fn show(label: &str, code: &CodeView, qr: bool) -> Result<(), Failure> {
@@ -87,14 +90,18 @@ pub async fn run(keep: Option<PathBuf>, qr: bool) -> Result<(), Failure> {
         visit.window_minutes
     );
 
-    let agent = open_phone(&dir.join("agent-phone")).await?;
-    let customer = open_phone(&dir.join("customer-phone")).await?;
+    let pins = Pins {
+        development: true,
+        organisations: vec![office.org.pin(&url)],
+    };
+    let agent = open_phone(&dir.join("agent-phone"), &pins).await?;
+    let customer = open_phone(&dir.join("customer-phone"), &pins).await?;
     for (phone, role, subject) in [
         (&agent, Role::Agent, "A-0117"),
         (&customer, Role::Customer, "C-1001"),
     ] {
         let code = office.code(role, subject, &url, unix_now()).await?;
-        let joined = phone.enrol(&code, Some(&url)).await?;
+        let joined = phone.enrol(&code, None).await?;
         println!(
             "Enrolment     {:<9} phone: code {code} → {} of {}",
             role.as_str(),
@@ -112,13 +119,13 @@ pub async fn run(keep: Option<PathBuf>, qr: bool) -> Result<(), Failure> {
     let notice = customer.customer_visits().await?.remove(0);
     println!(
         "              the customer's app shows: {} on behalf of {}, \"{}\"; \
-         they may see {}; kept {} days; official number {}",
+         they may see {}; kept {} days; official number {} (from the pin)",
         notice.terms.agent_name,
         notice.terms.on_behalf_of,
         notice.purpose,
         notice.terms.fields.join(", "),
         notice.retention_days,
-        notice.official_phone
+        pins.organisations[0].official_phone
     );
 
     // At the door: the three codes, each phone saving its session as the app does.

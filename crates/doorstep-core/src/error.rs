@@ -73,6 +73,18 @@ pub enum Error {
     VerifiedWithoutCustomer,
     #[error("The receipt claims checks the visit did not allow.")]
     ChecksNotAllowed,
+    #[error(
+        "{back_office} is not an organisation this app trusts. If someone asked you to use it, it may be a scam."
+    )]
+    OrganisationNotPinned { back_office: String },
+    #[error("{back_office} is not a secure (https) address; this app does not connect to it.")]
+    InsecureBackOffice { back_office: String },
+    #[error(
+        "The back-office did not prove it is {organisation} as built into this app: its name or keys differ."
+    )]
+    BackOfficeNotAsPinned { organisation: String },
+    #[error("The app's list of trusted organisations is unusable: {reason}.")]
+    BadPins { reason: String },
 }
 
 impl Error {
@@ -106,6 +118,10 @@ impl Error {
             Error::CountersignatureMismatch => "countersignature_mismatch",
             Error::VerifiedWithoutCustomer => "verified_without_customer",
             Error::ChecksNotAllowed => "checks_not_allowed",
+            Error::OrganisationNotPinned { .. } => "organisation_not_pinned",
+            Error::InsecureBackOffice { .. } => "insecure_back_office",
+            Error::BackOfficeNotAsPinned { .. } => "back_office_not_as_pinned",
+            Error::BadPins { .. } => "bad_pins",
         }
     }
 

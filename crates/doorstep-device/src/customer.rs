@@ -39,7 +39,6 @@ fn visit_view(n: &StoredNotice) -> CustomerVisit {
         terms: VisitTerms::from(n.notice.ticket()),
         purpose: notice.purpose.clone(),
         retention_days: notice.retention_days,
-        official_phone: notice.official_phone.clone(),
         organisation: notice.organisation_name.clone(),
         photo: photo_url(n.photo.as_deref()),
     }

@@ -54,6 +54,10 @@ error_kinds! {
     CountersignatureMismatch,
     VerifiedWithoutCustomer,
     ChecksNotAllowed,
+    OrganisationNotPinned,
+    InsecureBackOffice,
+    BackOfficeNotAsPinned,
+    BadPins,
     // The phone's own store.
     NotEnrolled,
     KeyUnavailable,
@@ -86,7 +90,8 @@ error_kinds! {
     /// The customer's answer was scanned before the two codes were compared.
     CodesNotCompared,
     UnknownVisit,
-    ServerUrlMissing,
+    /// A typed code, and more than one organisation this app trusts: the person must pick one.
+    ChooseOrganisation,
     AlreadyEnrolled,
     NoteTooLong,
     CodeTooLarge,
@@ -154,6 +159,10 @@ impl From<&doorstep_core::Error> for ErrorKind {
             E::CountersignatureMismatch => K::CountersignatureMismatch,
             E::VerifiedWithoutCustomer => K::VerifiedWithoutCustomer,
             E::ChecksNotAllowed => K::ChecksNotAllowed,
+            E::OrganisationNotPinned { .. } => K::OrganisationNotPinned,
+            E::InsecureBackOffice { .. } => K::InsecureBackOffice,
+            E::BackOfficeNotAsPinned { .. } => K::BackOfficeNotAsPinned,
+            E::BadPins { .. } => K::BadPins,
         }
     }
 }
@@ -192,6 +201,7 @@ impl From<SyncError> for DeviceError {
         let message = e.to_string();
         let kind = match e {
             SyncError::Store(store) => return store.into(),
+            SyncError::Trust(trust) => return trust.into(),
             SyncError::Offline(_) => ErrorKind::Offline,
             SyncError::ServerUnavailable(_) => ErrorKind::ServerUnavailable,
             SyncError::ClockOff { .. } => ErrorKind::ClockOff,
@@ -272,6 +282,18 @@ mod tests {
             E::ReceiptMismatch,
             E::BadCountersignature,
             E::CountersignatureMismatch,
+            E::VerifiedWithoutCustomer,
+            E::ChecksNotAllowed,
+            E::OrganisationNotPinned {
+                back_office: "https://x".into(),
+            },
+            E::InsecureBackOffice {
+                back_office: "http://x".into(),
+            },
+            E::BackOfficeNotAsPinned {
+                organisation: "x".into(),
+            },
+            E::BadPins { reason: "x".into() },
         ];
         for e in errors {
             assert_eq!(ErrorKind::from(&e).name(), e.kind());

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use doorstep_core::pins::{PinnedOrganisation, Pins};
 use doorstep_core::system::{Clock, SystemRandomness};
 use doorstep_core::{Code, SoftwareKey};
 use doorstep_store::{KeyProvider, Store, StoreError};
@@ -18,7 +19,7 @@ mod error;
 pub mod views;
 
 pub use error::{DeviceError, ErrorKind};
-use views::{CodeView, EnrolmentView, Status, SyncView};
+use views::{CodeView, EnrolmentView, PinnedOrganisationView, Status, SyncView};
 
 /// The checkpoint holding the time of the last complete sync.
 pub const LAST_SYNC: &str = doorstep_sync::LAST_SYNC_CHECKPOINT;
@@ -27,16 +28,21 @@ pub struct Device {
     store: Store,
     key: Arc<SoftwareKey>,
     clock: Clock,
+    /// The organisations this build trusts; enrolment goes only to these.
+    pins: Pins,
 }
 
 impl Device {
     /// Opens the device's store in `dir` (creating it on first use) with its data key from
-    /// `keys`, and loads the device's signing key, making one on first use.
+    /// `keys`, and loads the device's signing key, making one on first use. `pins` are the
+    /// organisations the build trusts, checked here.
     pub async fn open(
         dir: &Path,
         keys: &dyn KeyProvider,
         clock: Clock,
+        pins: Pins,
     ) -> Result<Self, DeviceError> {
+        let pins = pins.checked()?;
         std::fs::create_dir_all(dir).map_err(|e| {
             DeviceError::new(
                 ErrorKind::Storage,
@@ -57,6 +63,7 @@ impl Device {
             store,
             key: Arc::new(key),
             clock,
+            pins,
         })
     }
 
@@ -89,6 +96,13 @@ impl Device {
             .await?
             .and_then(|t| t.parse().ok());
         Ok(Status {
+            development: self.pins.development,
+            organisations: self
+                .pins
+                .organisations
+                .iter()
+                .map(PinnedOrganisationView::from)
+                .collect(),
             enrolment,
             pending_uploads: self.store.pending_uploads().await?,
             rejected_uploads: self.store.rejected_uploads().await?.len() as u64,
@@ -96,44 +110,83 @@ impl Device {
         })
     }
 
-    /// Enrols with what the person scanned or typed: an enrolment invite (`DS2E:`, which names
-    /// the back-office), or the typed one-time code with the back-office's address.
+    /// The organisation an enrolment code leads to, for the person to confirm before anything
+    /// is sent: an invite (`DS2E:`) names its back-office, which must be pinned; a typed code
+    /// goes to the pinned organisation chosen (or the only one).
+    fn destination(
+        &self,
+        code: &str,
+        organisation: Option<&str>,
+    ) -> Result<(String, &PinnedOrganisation), DeviceError> {
+        let code = code.trim();
+        // A typed code has no colon; anything with one is read as a code of its own kind.
+        if code.contains(':') {
+            let invite = Code::from_text(code)?.into_enrolment()?;
+            let pin = self.pins.for_back_office(&invite.server_url)?;
+            return Ok((invite.code.to_typed(), pin));
+        }
+        let typed = doorstep_core::enrolment::EnrolmentCode::from_typed(code)?.to_typed();
+        let chosen = organisation.map(str::trim).filter(|o| !o.is_empty());
+        let pin = match (chosen, self.pins.organisations.as_slice()) {
+            (Some(name), _) => self.pins.by_name(name).ok_or_else(|| {
+                doorstep_core::Error::OrganisationNotPinned {
+                    back_office: name.to_string(),
+                }
+            })?,
+            (None, [only]) => only,
+            (None, []) => {
+                return Err(doorstep_core::Error::BadPins {
+                    reason: "this build trusts no organisation".into(),
+                }
+                .into());
+            }
+            (None, _) => {
+                return Err(DeviceError::new(
+                    ErrorKind::ChooseOrganisation,
+                    "Choose the organisation that sent you the code.",
+                ));
+            }
+        };
+        Ok((typed, pin))
+    }
+
+    /// Where the code would enrol this device, from the pin: the name, the https address and
+    /// the official number the person confirms before [`Device::enrol`].
+    pub async fn enrolment_offer(
+        &self,
+        code: &str,
+        organisation: Option<&str>,
+    ) -> Result<PinnedOrganisationView, DeviceError> {
+        self.refuse_if_enrolled().await?;
+        let (_, pin) = self.destination(code, organisation)?;
+        Ok(PinnedOrganisationView::from(pin))
+    }
+
+    /// Enrols with what the person scanned or typed, once they confirmed the organisation.
     pub async fn enrol(
         &self,
         code: &str,
-        server_url: Option<&str>,
+        organisation: Option<&str>,
     ) -> Result<EnrolmentView, DeviceError> {
-        let code = code.trim();
-        // A typed code has no colon; anything with one is read as a code of its own kind.
-        let (typed, url) = if code.contains(':') {
-            let invite = Code::from_text(code)?.into_enrolment()?;
-            (invite.code.to_typed(), invite.server_url)
-        } else {
-            let typed = doorstep_core::enrolment::EnrolmentCode::from_typed(code)?.to_typed();
-            let url = server_url
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .ok_or_else(|| {
-                    DeviceError::new(
-                        ErrorKind::ServerUrlMissing,
-                        "Enter your organisation's server address.",
-                    )
-                })?;
-            (typed, url.to_string())
-        };
-        if let Ok(existing) = self.store.enrolment().await {
-            return Err(DeviceError::new(
+        self.refuse_if_enrolled().await?;
+        let (typed, pin) = self.destination(code, organisation)?;
+        let enrolment =
+            doorstep_sync::enrol(&self.store, pin, &typed, &*self.key, self.now()).await?;
+        Ok(EnrolmentView::from(&enrolment))
+    }
+
+    async fn refuse_if_enrolled(&self) -> Result<(), DeviceError> {
+        match self.store.enrolment().await {
+            Ok(existing) => Err(DeviceError::new(
                 ErrorKind::AlreadyEnrolled,
                 format!(
                     "This device is already enrolled with {}.",
                     existing.organisation_name
                 ),
-            ));
+            )),
+            Err(StoreError::NotEnrolled) => Ok(()),
+            Err(e) => Err(e.into()),
         }
-        let client = Client::new(&url)?;
-        let enrolment =
-            doorstep_sync::enrol(&self.store, &client, &typed, &*self.key, self.now()).await?;
-        Ok(EnrolmentView::from(&enrolment))
     }
 
     /// Pushes what is waiting and pulls the day's visits or notices; `progress` hears about

@@ -8,6 +8,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use doorstep_core::customer::CustomerReceipt;
+use doorstep_core::pins::PinnedOrganisation;
 use doorstep_core::ticket::{Check, CheckSet, SignedTicket};
 use doorstep_core::{Outcome, Role};
 use doorstep_store::Enrolment;
@@ -21,6 +22,8 @@ pub struct EnrolmentView {
     pub role: Role,
     pub organisation: String,
     pub server_url: String,
+    /// From the organisation pinned in the app: the number to call when in doubt.
+    pub official_phone: String,
     pub enrolled_at: u64,
 }
 
@@ -30,7 +33,28 @@ impl From<&Enrolment> for EnrolmentView {
             role: e.role,
             organisation: e.organisation_name.clone(),
             server_url: e.server_url.clone(),
+            official_phone: e.official_phone.clone(),
             enrolled_at: e.enrolled_at,
+        }
+    }
+}
+
+/// An organisation this build trusts, as the enrolment screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "PinnedOrganisation")]
+pub struct PinnedOrganisationView {
+    pub name: String,
+    pub back_office: String,
+    pub official_phone: String,
+}
+
+impl From<&PinnedOrganisation> for PinnedOrganisationView {
+    fn from(p: &PinnedOrganisation) -> Self {
+        Self {
+            name: p.name.clone(),
+            back_office: p.back_office.clone(),
+            official_phone: p.official_phone.clone(),
         }
     }
 }
@@ -38,6 +62,10 @@ impl From<&Enrolment> for EnrolmentView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
+    /// The build trusts a development configuration (loopback back-offices): every screen says so.
+    pub development: bool,
+    /// The organisations this build trusts, for the enrolment screen.
+    pub organisations: Vec<PinnedOrganisationView>,
     pub enrolment: Option<EnrolmentView>,
     pub pending_uploads: u64,
     pub rejected_uploads: u64,
@@ -124,7 +152,6 @@ pub struct CustomerVisit {
     pub terms: VisitTerms,
     pub purpose: String,
     pub retention_days: u32,
-    pub official_phone: String,
     pub organisation: String,
     /// The agent's photo as a `data:` URL, checked against the ticket's hash.
     pub photo: Option<String>,

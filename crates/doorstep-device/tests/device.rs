@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use doorstep_core::Outcome;
 use doorstep_core::Role;
+use doorstep_core::pins::Pins;
 use doorstep_core::system::unix_now as now;
 use doorstep_device::{Device, ErrorKind};
 use doorstep_server::Db;
+use doorstep_server::db::organisations::Organisation;
 use doorstep_server::testing::{Backoffice, Served, organisation, visit};
 use doorstep_store::FileKeyProvider;
 
@@ -19,6 +21,7 @@ struct World {
     _dir: tempfile::TempDir,
     root: PathBuf,
     db: Db,
+    org: Organisation,
     url: String,
     _served: Served,
     /// One visit now and one later, both agent A-1 at customer C-1.
@@ -66,37 +69,58 @@ async fn world() -> World {
         _dir: dir,
         root,
         db: office.db,
+        org: office.org,
         url: served.url.clone(),
         _served: served,
         codes: (codes[0].clone(), codes[1].clone()),
     }
 }
 
-async fn open(dir: &Path) -> Device {
-    Device::open(
-        dir,
-        &FileKeyProvider::new(dir.join("data.key")),
-        doorstep_core::system::system_clock(),
-    )
-    .await
-    .unwrap()
+impl World {
+    async fn invite(&self, role: Role, subject: &str) -> String {
+        let issued = self
+            .db
+            .issue_enrolment_code(&self.org, role, subject, &self.url, now())
+            .await
+            .unwrap();
+        doorstep_core::Code::Enrolment(issued.invite).to_text()
+    }
+
+    /// The build's trust: this back-office, pinned on loopback (a development configuration).
+    fn pins(&self) -> Pins {
+        Pins {
+            development: true,
+            organisations: vec![self.org.pin(&self.url)],
+        }
+    }
+
+    async fn open(&self, dir: &Path) -> Device {
+        Device::open(
+            dir,
+            &FileKeyProvider::new(dir.join("data.key")),
+            doorstep_core::system::system_clock(),
+            self.pins(),
+        )
+        .await
+        .unwrap()
+    }
 }
 
 /// Both phones enrolled and synced; returns their data directories and the two visit ids (now, later).
 async fn enrolled(w: &World) -> (PathBuf, PathBuf, String, String) {
     let (agent_dir, customer_dir) = (w.root.join("agent"), w.root.join("customer"));
-    let customer = open(&customer_dir).await;
-    let joined = customer.enrol(&w.codes.1, Some(&w.url)).await.unwrap();
+    let customer = w.open(&customer_dir).await;
+    let joined = customer.enrol(&w.codes.1, None).await.unwrap();
     assert_eq!(
         (joined.role, joined.organisation.as_str()),
         (Role::Customer, ORG)
     );
     customer.close().await;
-    let agent = open(&agent_dir).await;
-    agent.enrol(&w.codes.0, Some(&w.url)).await.unwrap();
+    let agent = w.open(&agent_dir).await;
+    agent.enrol(&w.codes.0, None).await.unwrap();
     assert_eq!(agent.sync(&mut |_| {}).await.unwrap().visits, 2);
     agent.close().await;
-    let customer = open(&customer_dir).await;
+    let customer = w.open(&customer_dir).await;
     assert_eq!(customer.sync(&mut |_| {}).await.unwrap().notices, 2);
     let visits = customer.customer_visits().await.unwrap();
     customer.close().await;
@@ -112,15 +136,21 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
     let w = world().await;
     let (agent_dir, customer_dir, visit, _) = enrolled(&w).await;
 
-    let customer = open(&customer_dir).await;
+    let customer = w.open(&customer_dir).await;
     let notice = &customer.customer_visits().await.unwrap()[0];
     assert_eq!(notice.terms.agent_name, "Sanne de Vries");
     assert_eq!(notice.terms.fields, ["full_name"]);
-    assert_eq!(notice.official_phone, "+31 20 555 0100");
+    let status = customer.status().await.unwrap();
+    assert_eq!(
+        status.enrolment.unwrap().official_phone,
+        "+31 20 555 0100",
+        "the number to call comes from the pin"
+    );
+    assert!(status.development);
     let challenge = customer.customer_challenge(&visit, false).await.unwrap();
     customer.close().await;
 
-    let agent = open(&agent_dir).await;
+    let agent = w.open(&agent_dir).await;
     let listed = agent.agent_visits().await.unwrap();
     assert_eq!(listed[0].address.as_deref(), Some("Kerkstraat 1"));
     assert_eq!(listed[0].status, "open");
@@ -131,7 +161,7 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
     agent.close().await;
 
     // The customer's app was closed meanwhile: the same challenge is shown again.
-    let customer = open(&customer_dir).await;
+    let customer = w.open(&customer_dir).await;
     assert_eq!(
         customer
             .customer_challenge(&visit, false)
@@ -149,7 +179,7 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
 
     // Is the person at the door the one in the photo? Yes: the code to read aloud, the same
     // the agent's phone showed beside its proof.
-    let customer = open(&customer_dir).await;
+    let customer = w.open(&customer_dir).await;
     let code = customer
         .customer_person_at_door(&visit, true)
         .await
@@ -158,14 +188,14 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
     let response = customer.customer_compare_code(&visit, true).await.unwrap();
     // Shown again after a restart, not signed twice.
     customer.close().await;
-    let customer = open(&customer_dir).await;
+    let customer = w.open(&customer_dir).await;
     assert_eq!(
         customer.customer_compare_code(&visit, true).await.unwrap(),
         response
     );
     customer.close().await;
 
-    let agent = open(&agent_dir).await;
+    let agent = w.open(&agent_dir).await;
     // The customer's data opens only after the agent, too, said the codes match.
     let too_early = agent
         .agent_scan_response(&visit, &response.text)
@@ -196,7 +226,7 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
     assert_eq!(agent.agent_visits().await.unwrap()[0].status, "verified");
     agent.close().await;
 
-    let customer = open(&customer_dir).await;
+    let customer = w.open(&customer_dir).await;
     let kept = customer
         .customer_scan_receipt(&visit, &receipt.code.text)
         .await
@@ -215,8 +245,8 @@ async fn a_visit_completes_across_restarts_and_reaches_the_back_office() {
 async fn wrong_visit_and_replayed_proof_are_refused_with_their_reasons() {
     let w = world().await;
     let (agent_dir, customer_dir, now_visit, later_visit) = enrolled(&w).await;
-    let agent = open(&agent_dir).await;
-    let customer = open(&customer_dir).await;
+    let agent = w.open(&agent_dir).await;
+    let customer = w.open(&customer_dir).await;
 
     let challenge = customer
         .customer_challenge(&later_visit, false)
@@ -269,7 +299,7 @@ async fn wrong_visit_and_replayed_proof_are_refused_with_their_reasons() {
 async fn outcomes_without_a_check_and_enrolment_mistakes() {
     let w = world().await;
     let (agent_dir, _, visit, _) = enrolled(&w).await;
-    let agent = open(&agent_dir).await;
+    let agent = w.open(&agent_dir).await;
 
     let no_check = agent
         .agent_record_outcome(&visit, Outcome::Verified, &[], "")
@@ -289,21 +319,114 @@ async fn outcomes_without_a_check_and_enrolment_mistakes() {
     let synced = agent.sync(&mut |_| {}).await.unwrap();
     assert_eq!((synced.stored, synced.rejected, synced.pending), (2, 0, 0));
 
-    let again = agent.enrol(&w.codes.0, Some(&w.url)).await.unwrap_err();
+    let again = agent.enrol(&w.codes.0, None).await.unwrap_err();
     assert_eq!(again.kind, ErrorKind::AlreadyEnrolled);
-    let fresh = open(&w.root.join("fresh")).await;
-    let no_url = fresh.enrol("ABCD-EFGH-JKMN-PQRS", None).await.unwrap_err();
-    assert_eq!(no_url.kind, ErrorKind::ServerUrlMissing);
-    let unknown = fresh
-        .enrol("ABCD-EFGH-JKMN-PQRS", Some(&w.url))
-        .await
-        .unwrap_err();
+    // A typed code goes to the only pinned organisation; this one it never issued.
+    let fresh = w.open(&w.root.join("fresh")).await;
+    let unknown = fresh.enrol("ABCD-EFGH-JKMN-PQRS", None).await.unwrap_err();
+    assert_eq!(unknown.kind, ErrorKind::UnknownEnrolmentCode, "{unknown:?}");
     assert!(!unknown.transient, "{unknown:?}");
+    fresh.close().await;
+    // With two organisations pinned, the person chooses; an unreachable one is worth retrying.
+    let mut two = w.pins();
+    two.organisations.push(
+        Organisation {
+            name: "Southbank".into(),
+            ..w.org.clone()
+        }
+        .pin("http://127.0.0.1:9"),
+    );
+    let dir = w.root.join("two");
+    let fresh = Device::open(
+        &dir,
+        &FileKeyProvider::new(dir.join("data.key")),
+        doorstep_core::system::system_clock(),
+        two,
+    )
+    .await
+    .unwrap();
+    let unchosen = fresh.enrol("ABCD-EFGH-JKMN-PQRS", None).await.unwrap_err();
+    assert_eq!(unchosen.kind, ErrorKind::ChooseOrganisation);
     let offline = fresh
-        .enrol("ABCD-EFGH-JKMN-PQRS", Some("http://127.0.0.1:9"))
+        .enrol("ABCD-EFGH-JKMN-PQRS", Some("Southbank"))
         .await
         .unwrap_err();
     assert!(offline.transient, "{offline:?}");
+}
+
+/// The phone scammer's "new security app": an invite to his own back-office, which calls itself
+/// Northbank Cards. The phone names the organisation before enrolling, and refuses it.
+#[tokio::test]
+async fn a_rogue_back_office_s_invite_enrols_nobody_and_nothing_turns_green() {
+    let w = world().await;
+    let rogue_root = w.root.join("rogue");
+    let rogue = Backoffice::create(
+        &format!("sqlite:{}", w.root.join("rogue.db").display()),
+        &rogue_root,
+        &organisation(ORG),
+    )
+    .await
+    .unwrap();
+    rogue.add_customer("C-1", &BTreeMap::new()).await.unwrap();
+    let rogue_served = rogue.serve().await.unwrap();
+    let invite = rogue
+        .invite(Role::Customer, "C-1", &rogue_served.url, now())
+        .await
+        .unwrap();
+    assert!(invite.starts_with("DS2E:"), "{invite}");
+
+    let customer = w.open(&w.root.join("victim")).await;
+    let offer = customer.enrolment_offer(&invite, None).await.unwrap_err();
+    assert_eq!(offer.kind, ErrorKind::OrganisationNotPinned, "{offer:?}");
+    let enrol = customer.enrol(&invite, None).await.unwrap_err();
+    assert_eq!(enrol.kind, ErrorKind::OrganisationNotPinned);
+    assert!(
+        enrol.message.contains(&rogue_served.url),
+        "{}",
+        enrol.message
+    );
+    // Not even an http:// invite for a real-looking name gets a connection.
+    let insecure = doorstep_core::Code::Enrolment(doorstep_core::enrolment::EnrolmentInvite {
+        server_url: "http://northbank-cards.example".into(),
+        organisation_name: ORG.into(),
+        code: doorstep_core::enrolment::EnrolmentCode([7; 10]),
+    })
+    .to_text();
+    let refused = customer.enrol(&insecure, None).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::InsecureBackOffice);
+
+    // Nothing was learnt: not enrolled, no notices, no door to open.
+    let status = customer.status().await.unwrap();
+    assert_eq!(status.enrolment, None);
+    assert!(
+        customer
+            .customer_visits()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert_eq!(
+        customer
+            .customer_challenge(&"00".repeat(16), false)
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotEnrolled
+    );
+
+    // The real organisation's invite is offered with the pinned name, address and number.
+    let real = w.invite(Role::Customer, "C-1").await;
+    let offer = customer.enrolment_offer(&real, None).await.unwrap();
+    assert_eq!(
+        (
+            offer.name.as_str(),
+            offer.back_office.as_str(),
+            offer.official_phone.as_str()
+        ),
+        (ORG, w.url.as_str(), "+31 20 555 0100")
+    );
+    let joined = customer.enrol(&real, None).await.unwrap();
+    assert_eq!(joined.official_phone, "+31 20 555 0100");
 }
 
 #[tokio::test]
@@ -327,8 +450,8 @@ async fn a_code_is_read_back_from_its_own_picture() {
 async fn a_stranger_at_the_door_or_different_codes_end_the_visit_on_both_phones() {
     let w = world().await;
     let (agent_dir, customer_dir, visit, _) = enrolled(&w).await;
-    let agent = open(&agent_dir).await;
-    let customer = open(&customer_dir).await;
+    let agent = w.open(&agent_dir).await;
+    let customer = w.open(&customer_dir).await;
     let door = |fresh| {
         let (agent, customer, visit) = (&agent, &customer, visit.clone());
         async move {

@@ -48,6 +48,23 @@ enum Command {
         /// Days personal data is kept after a visit.
         #[arg(long, default_value_t = 30)]
         retention_days: u32,
+        /// Also write the pins an app build trusts this organisation by (see `pins`).
+        #[arg(long, requires = "public_url")]
+        pins_out: Option<PathBuf>,
+        /// The back-office address the pins name.
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Write the pins an app build embeds to trust this organisation: its name, official
+    /// number, back-office address and keys. https only; http on loopback makes a development
+    /// configuration.
+    Pins {
+        #[command(flatten)]
+        org: Org,
+        #[arg(long, env = "DOORSTEP_PUBLIC_URL")]
+        public_url: String,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Manage the organisation's agents.
     Agent {
@@ -190,6 +207,8 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             name,
             official_phone,
             retention_days,
+            pins_out,
+            public_url,
         } => {
             let new = NewOrganisation {
                 name: &name,
@@ -197,7 +216,15 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 retention_days,
             };
             admin::init(&db, &new, &cli.key_dir).await?;
+            if let (Some(path), Some(url)) = (pins_out, public_url) {
+                admin::write_pins(&db.organisation(&name).await?, &url, &path)?;
+            }
         }
+        Command::Pins {
+            org: o,
+            public_url,
+            out,
+        } => admin::write_pins(&org(o).await?, &public_url, &out)?,
         Command::Agent { org: o, action } => {
             let org = org(o).await?;
             match action {

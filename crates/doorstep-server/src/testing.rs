@@ -163,6 +163,21 @@ impl Backoffice {
         Ok(issued.invite.code.to_typed())
     }
 
+    /// A one-time enrolment code as the invite a QR carries (`DS2E:`), naming `url`.
+    pub async fn invite(
+        &self,
+        role: Role,
+        subject: &str,
+        url: &str,
+        now: u64,
+    ) -> Result<String, ServerError> {
+        let issued = self
+            .db
+            .issue_enrolment_code(&self.org, role, subject, url, now)
+            .await?;
+        Ok(doorstep_core::Code::Enrolment(issued.invite).to_text())
+    }
+
     /// Serves the API on a free loopback port.
     pub async fn serve(&self) -> std::io::Result<Served> {
         let state = AppState::new(self.db.clone(), self.keys.clone(), self.clock.clock());

@@ -133,7 +133,51 @@ async fn the_command_line_initialises_and_manages_agents() {
                     + &String::from_utf8_lossy(&out.stderr),
             )
         };
-        assert!(run(&["init", "--name", "Northbank"]).0);
+        let pins_file = keys.path().join("pins.json");
+        let pins_path = pins_file.to_str().unwrap();
+        let (ok, out) = run(&[
+            "init",
+            "--name",
+            "Northbank",
+            "--official-phone",
+            "+31 20 555 0100",
+            "--public-url",
+            "http://127.0.0.1:8080",
+            "--pins-out",
+            pins_path,
+        ]);
+        assert!(ok, "{out}");
+        let pins: doorstep_core::pins::Pins =
+            serde_json::from_slice(&std::fs::read(&pins_file).unwrap()).unwrap();
+        let db = Db::open(&url).await.unwrap();
+        let org = db.organisation("Northbank").await.unwrap();
+        assert_eq!(pins.organisations, [org.pin("http://127.0.0.1:8080")]);
+        assert!(pins.development, "loopback http is a development pin");
+        // A release pin is https; plain http elsewhere is refused and nothing written.
+        let (ok, _) = run(&[
+            "pins",
+            "--org",
+            "Northbank",
+            "--public-url",
+            "https://doorstep.northbank.example",
+            "--out",
+            pins_path,
+        ]);
+        let pins: doorstep_core::pins::Pins =
+            serde_json::from_slice(&std::fs::read(&pins_file).unwrap()).unwrap();
+        assert!(ok && !pins.development);
+        std::fs::remove_file(&pins_file).unwrap();
+        let (ok, out) = run(&[
+            "pins",
+            "--org",
+            "Northbank",
+            "--public-url",
+            "http://doorstep.northbank.example",
+            "--out",
+            pins_path,
+        ]);
+        assert!(!ok && out.contains("not a secure (https) address"), "{out}");
+        assert!(!pins_file.exists());
         let photo = photo.to_str().unwrap();
         let add = [
             "agent",

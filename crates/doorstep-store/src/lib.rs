@@ -53,6 +53,8 @@ pub struct Enrolment {
     pub organisation_name: String,
     pub organisation_keys: Vec<PublicKey>,
     pub server_url: String,
+    /// From the pin, never from the back-office or a visitor.
+    pub official_phone: String,
     pub device_key: PublicKey,
     pub enrolled_at: u64,
 }
@@ -100,16 +102,18 @@ impl Store {
             .flat_map(|k| k.as_bytes().to_vec())
             .collect();
         sqlx::query(
-            "INSERT INTO enrolment (id, role, organisation_name, organisation_keys, server_url, device_key, enrolled_at)
-             VALUES (1, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO enrolment (id, role, organisation_name, organisation_keys, server_url, official_phone, device_key, enrolled_at)
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET role = excluded.role, organisation_name = excluded.organisation_name,
                organisation_keys = excluded.organisation_keys, server_url = excluded.server_url,
+               official_phone = excluded.official_phone,
                device_key = excluded.device_key, enrolled_at = excluded.enrolled_at",
         )
         .bind(e.role.as_str())
         .bind(&e.organisation_name)
         .bind(keys)
         .bind(&e.server_url)
+        .bind(&e.official_phone)
         .bind(e.device_key.as_bytes().to_vec())
         .bind(to_i64(e.enrolled_at))
         .execute(&self.pool)
@@ -136,6 +140,7 @@ impl Store {
             organisation_name: row.try_get("organisation_name")?,
             organisation_keys,
             server_url: row.try_get("server_url")?,
+            official_phone: row.try_get("official_phone")?,
             device_key: PublicKey::from_compressed(&device_key)
                 .map_err(|_| damaged("device key"))?,
             enrolled_at: to_u64(row.try_get("enrolled_at")?),

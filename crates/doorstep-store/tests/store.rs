@@ -46,6 +46,7 @@ async fn agent_device() -> Device {
             organisation_name: "Northbank".into(),
             organisation_keys: s.organisation_keys(),
             server_url: "http://127.0.0.1:1".into(),
+            official_phone: "+31 20 555 0100".into(),
             device_key: s.agent_key.public_key(),
             enrolled_at: s.now,
         })
@@ -488,6 +489,7 @@ async fn a_notice_keeps_the_agents_photo_only_if_it_matches_the_ticket() {
             organisation_name: "Northbank".into(),
             organisation_keys: s.organisation_keys(),
             server_url: "http://127.0.0.1:1".into(),
+            official_phone: "+31 20 555 0100".into(),
             device_key: s.customer_key.public_key(),
             enrolled_at: s.now,
         })

@@ -12,6 +12,7 @@ mod client;
 use std::sync::Arc;
 
 use doorstep_api::wire::{self, Bytes, UploadStatus};
+use doorstep_core::pins::PinnedOrganisation;
 use doorstep_core::system::Clock;
 use doorstep_core::{Policy, PublicKey, Role};
 use doorstep_store::{Enrolment, PackagedVisit, Store, StoreError};
@@ -47,6 +48,9 @@ pub enum SyncError {
     Signing(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The back-office is not the organisation the app has pinned.
+    #[error(transparent)]
+    Trust(#[from] doorstep_core::Error),
 }
 
 impl SyncError {
@@ -68,6 +72,7 @@ impl SyncError {
             SyncError::Protocol(_) => "protocol",
             SyncError::Signing(_) => "signing",
             SyncError::Store(_) => "store",
+            SyncError::Trust(e) => e.kind(),
         }
     }
 }
@@ -128,26 +133,31 @@ fn random_u64() -> u64 {
     u64::from_le_bytes(b)
 }
 
-/// Enrols the device with a one-time code and records the enrolment in its store.
+/// Enrols the device with a one-time code at the back-office `pin` names, and records the
+/// enrolment in its store. The back-office must answer as the pinned organisation (name, keys);
+/// what is recorded (name, keys, address, official number) comes from the pin.
 pub async fn enrol(
     store: &Store,
-    client: &Client,
+    pin: &PinnedOrganisation,
     typed_code: &str,
     signer: &dyn DeviceSigner,
     now: u64,
 ) -> Result<Enrolment, SyncError> {
+    let client = Client::new(&pin.back_office)?;
     let answer = client.enrol(typed_code, signer, now).await?;
-    let organisation_keys = answer
+    let answered_keys = answer
         .organisation_keys
         .iter()
         .map(|k| PublicKey::from_compressed(&k.0))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| SyncError::Protocol("an organisation key is not a P-256 key".into()))?;
+    pin.check_answer(&answer.organisation_name, &answered_keys)?;
     let enrolment = Enrolment {
         role: answer.role,
-        organisation_name: answer.organisation_name,
-        organisation_keys,
-        server_url: client.base_url().to_string(),
+        organisation_name: pin.name.clone(),
+        organisation_keys: pin.keys.clone(),
+        server_url: pin.back_office.clone(),
+        official_phone: pin.official_phone.clone(),
         device_key: signer.public_key(),
         enrolled_at: now,
     };

@@ -258,11 +258,11 @@ async fn an_enrolment_code_cannot_be_used_twice_over_the_api() {
     let dir = tempfile::tempdir().unwrap();
     for bo in backoffices(&dir).await {
         let code = bo.code(Role::Customer, "C-1").await;
-        let client = doorstep_sync::Client::new(&bo.url).unwrap();
+        let pin = bo.org.pin(&bo.url);
         let first = Phone::new("first").await;
         doorstep_sync::enrol(
             &first.store,
-            &client,
+            &pin,
             &code,
             &*first.key,
             support::system_now(),
@@ -272,7 +272,7 @@ async fn an_enrolment_code_cannot_be_used_twice_over_the_api() {
         let second = Phone::new("second").await;
         let err = doorstep_sync::enrol(
             &second.store,
-            &client,
+            &pin,
             &code,
             &*second.key,
             support::system_now(),
@@ -285,4 +285,50 @@ async fn an_enrolment_code_cannot_be_used_twice_over_the_api() {
         );
         assert!(second.store.enrolment().await.is_err());
     }
+}
+
+/// A back-office at the pinned address that is not the pinned organisation (a hijacked name,
+/// a look-alike server) enrols nobody: its own keys are not the pin's.
+#[tokio::test]
+async fn a_back_office_that_is_not_the_pinned_organisation_enrols_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = Backoffice::start(
+        &format!("sqlite:{}", dir.path().join("real.db").display()),
+        dir.path(),
+    )
+    .await;
+    let rogue = Backoffice::start(
+        &format!("sqlite:{}", dir.path().join("rogue.db").display()),
+        dir.path(),
+    )
+    .await;
+    assert_eq!(real.org.name, rogue.org.name);
+    // The build pins the real organisation; the rogue answers at the pinned address.
+    let pin = real.org.pin(&rogue.url);
+    let phone = Phone::new("customer").await;
+    let code = rogue.code(Role::Customer, "C-1").await;
+    let err = doorstep_sync::enrol(
+        &phone.store,
+        &pin,
+        &code,
+        &*phone.key,
+        support::system_now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "back_office_not_as_pinned", "{err}");
+    assert!(phone.store.enrolment().await.is_err());
+    // Through the real back-office, the same pin enrols and records the pinned number.
+    let code = real.code(Role::Customer, "C-1").await;
+    let enrolment = doorstep_sync::enrol(
+        &phone.store,
+        &real.org.pin(&real.url),
+        &code,
+        &*phone.key,
+        support::system_now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(enrolment.official_phone, real.org.official_phone);
+    assert_eq!(enrolment.organisation_keys, real.org.keys);
 }

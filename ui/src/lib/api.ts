@@ -21,7 +21,9 @@ export function asDeviceError(e: unknown): DeviceError {
 export const api = {
   status: () => invoke<Rust.AppStatus>("status"),
   firstScreenShown: () => invoke<number>("first_screen_shown"),
-  enrol: (code: string, serverUrl: string | null) => invoke<Rust.Enrolment>("enrol", { code, serverUrl }),
+  enrolmentOffer: (code: string, organisation: string | null) =>
+    invoke<Rust.PinnedOrganisation>("enrolment_offer", { code, organisation }),
+  enrol: (code: string, organisation: string | null) => invoke<Rust.Enrolment>("enrol", { code, organisation }),
   sync: () => invoke<Rust.SyncResult>("sync"),
   decodeImage: (pngBase64: string) => invoke<string>("decode_image", { pngBase64 }),
   agentVisits: () => invoke<Rust.AgentVisit[]>("agent_visits"),

@@ -5,7 +5,7 @@ export type Role = "agent" | "customer";
 
 export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious";
 
-export type ErrorKind = "malformed_code" | "unsupported_version" | "wrong_message_kind" | "unknown_organisation_key" | "bad_ticket_signature" | "bad_notice_signature" | "bad_denylist_signature" | "bad_proof_signature" | "bad_response_signature" | "bad_receipt_signature" | "ticket_expired" | "ticket_not_yet_valid" | "outside_visit_window" | "wrong_visit" | "wrong_agent_key" | "wrong_customer_key" | "unknown_ticket" | "nonce_mismatch" | "revoked" | "denylist_too_old" | "clock_clearly_wrong" | "signer_mismatch" | "receipt_mismatch" | "bad_countersignature" | "countersignature_mismatch" | "verified_without_customer" | "checks_not_allowed" | "not_enrolled" | "key_unavailable" | "receipt_log_broken" | "storage" | "offline" | "server_unavailable" | "clock_off" | "bad_server_answer" | "signing" | "unknown_enrolment_code" | "enrolment_code_used" | "enrolment_code_expired" | "key_already_enrolled" | "device_revoked" | "refused_by_server" | "no_code_in_image" | "no_handshake" | "customer_not_verified" | "person_not_in_photo" | "codes_differ" | "codes_not_compared" | "unknown_visit" | "server_url_missing" | "already_enrolled" | "note_too_long" | "code_too_large";
+export type ErrorKind = "malformed_code" | "unsupported_version" | "wrong_message_kind" | "unknown_organisation_key" | "bad_ticket_signature" | "bad_notice_signature" | "bad_denylist_signature" | "bad_proof_signature" | "bad_response_signature" | "bad_receipt_signature" | "ticket_expired" | "ticket_not_yet_valid" | "outside_visit_window" | "wrong_visit" | "wrong_agent_key" | "wrong_customer_key" | "unknown_ticket" | "nonce_mismatch" | "revoked" | "denylist_too_old" | "clock_clearly_wrong" | "signer_mismatch" | "receipt_mismatch" | "bad_countersignature" | "countersignature_mismatch" | "verified_without_customer" | "checks_not_allowed" | "organisation_not_pinned" | "insecure_back_office" | "back_office_not_as_pinned" | "bad_pins" | "not_enrolled" | "key_unavailable" | "receipt_log_broken" | "storage" | "offline" | "server_unavailable" | "clock_off" | "bad_server_answer" | "signing" | "unknown_enrolment_code" | "enrolment_code_used" | "enrolment_code_expired" | "key_already_enrolled" | "device_revoked" | "refused_by_server" | "no_code_in_image" | "no_handshake" | "customer_not_verified" | "person_not_in_photo" | "codes_differ" | "codes_not_compared" | "unknown_visit" | "choose_organisation" | "already_enrolled" | "note_too_long" | "code_too_large";
 
 export type DeviceError = { kind: ErrorKind, 
 /**
@@ -17,9 +17,23 @@ message: string,
  */
 transient: boolean, };
 
-export type Enrolment = { role: Role, organisation: string, serverUrl: string, enrolledAt: number, };
+export type Enrolment = { role: Role, organisation: string, serverUrl: string, 
+/**
+ * From the organisation pinned in the app: the number to call when in doubt.
+ */
+officialPhone: string, enrolledAt: number, };
 
-export type Status = { enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
+export type PinnedOrganisation = { name: string, backOffice: string, officialPhone: string, };
+
+export type Status = { 
+/**
+ * The build trusts a development configuration (loopback back-offices): every screen says so.
+ */
+development: boolean, 
+/**
+ * The organisations this build trusts, for the enrolment screen.
+ */
+organisations: Array<PinnedOrganisation>, enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
 
 export type AppStatus = { 
 /**
@@ -31,10 +45,13 @@ keyStore: "system" | "file",
  */
 platform: "desktop" | "mobile", 
 /**
- * The back-office address to offer when enrolling by typed code (`DOORSTEP_SERVER_URL`,
- * set by whoever installs the app for an organisation).
+ * The build trusts a development configuration (loopback back-offices): every screen says so.
  */
-suggestedServer: string | null, enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
+development: boolean, 
+/**
+ * The organisations this build trusts, for the enrolment screen.
+ */
+organisations: Array<PinnedOrganisation>, enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
 
 export type SyncResult = { stored: number, rejected: number, pending: number, visits: number, notices: number, clockOffset: number, };
 
@@ -56,7 +73,7 @@ export type AgentVisit = { terms: VisitTerms,
  */
 status: string, address: string | null, };
 
-export type CustomerVisit = { terms: VisitTerms, purpose: string, retentionDays: number, officialPhone: string, organisation: string, 
+export type CustomerVisit = { terms: VisitTerms, purpose: string, retentionDays: number, organisation: string, 
 /**
  * The agent's photo as a `data:` URL, checked against the ticket's hash.
  */
@@ -115,6 +132,10 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
   "countersignature_mismatch",
   "verified_without_customer",
   "checks_not_allowed",
+  "organisation_not_pinned",
+  "insecure_back_office",
+  "back_office_not_as_pinned",
+  "bad_pins",
   "not_enrolled",
   "key_unavailable",
   "receipt_log_broken",
@@ -137,7 +158,7 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
   "codes_differ",
   "codes_not_compared",
   "unknown_visit",
-  "server_url_missing",
+  "choose_organisation",
   "already_enrolled",
   "note_too_long",
   "code_too_large",

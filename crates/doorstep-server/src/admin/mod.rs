@@ -36,6 +36,33 @@ pub async fn init(db: &Db, new: &NewOrganisation<'_>, key_dir: &Path) -> Result<
     Ok(())
 }
 
+/// Writes the pin an app build embeds for `org` with its back-office at `public_url`. An
+/// `http://` loopback address makes it a development configuration (the demo, the tests);
+/// anything else must be `https://`.
+pub fn write_pins(org: &Organisation, public_url: &str, path: &Path) -> Result<(), ServerError> {
+    let pins = doorstep_core::pins::Pins {
+        development: !public_url.to_ascii_lowercase().starts_with("https://"),
+        organisations: vec![org.pin(public_url)],
+    }
+    .checked()
+    .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&pins)
+        .map_err(|e| ServerError::Invalid(format!("the pins cannot be written: {e}")))?;
+    std::fs::write(path, json + "\n")
+        .map_err(|e| ServerError::io(format!("cannot write {}", path.display()), e))?;
+    let kind = if pins.development {
+        "development pins (loopback, not for a release build)"
+    } else {
+        "pins"
+    };
+    println!(
+        "{kind} for {} at {public_url}: {}",
+        org.name,
+        path.display()
+    );
+    Ok(())
+}
+
 pub async fn agent_add(
     db: &Db,
     org: &Organisation,

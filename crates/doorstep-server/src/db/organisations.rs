@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use doorstep_core::PublicKey;
+use doorstep_core::pins::PinnedOrganisation;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -19,6 +20,18 @@ pub struct Organisation {
     pub official_phone: String,
     /// Days personal data is kept after a visit; printed in notices and enforced by `purge`.
     pub retention_days: u32,
+}
+
+impl Organisation {
+    /// What an app build pins for this organisation when its back-office is at `back_office`.
+    pub fn pin(&self, back_office: &str) -> PinnedOrganisation {
+        PinnedOrganisation {
+            name: self.name.clone(),
+            official_phone: self.official_phone.clone(),
+            back_office: back_office.trim_end_matches('/').to_string(),
+            keys: self.keys.clone(),
+        }
+    }
 }
 
 /// What an operator chooses when creating an organisation.

@@ -136,10 +136,15 @@ impl Phone {
     pub async fn enrolled_via(bo: &Backoffice, url: &str, role: Role, subject: &str) -> Phone {
         let phone = Phone::new(subject).await;
         let code = bo.code(role, subject).await;
-        let client = Client::new(url).unwrap();
-        doorstep_sync::enrol(&phone.store, &client, &code, &*phone.key, system_now())
-            .await
-            .unwrap();
+        doorstep_sync::enrol(
+            &phone.store,
+            &bo.org.pin(url),
+            &code,
+            &*phone.key,
+            system_now(),
+        )
+        .await
+        .unwrap();
         phone
     }
 

@@ -31,7 +31,7 @@ export const en = {
   onboard_confirm: "Yes, join {organisation}",
   onboard_cancel: "Cancel",
   development_banner: "Development build: it trusts a test back-office. Not for real visits.",
-  official_number: "{organisation}'s official number: {phone}",
+  official_number: "Official number of {organisation}: {phone}",
   unlock_title: "Unlock the agent role",
   unlock_reason: "Confirm it is you to see today's visits.",
   unlock_button: "Unlock",

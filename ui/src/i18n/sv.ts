@@ -31,7 +31,7 @@ export const sv: Catalogue = {
   onboard_confirm: "Ja, anslut till {organisation}",
   onboard_cancel: "Avbryt",
   development_banner: "Utvecklingsversion: litar på ett test-backoffice. Inte för riktiga besök.",
-  official_number: "{organisation}s officiella nummer: {phone}",
+  official_number: "Officiellt nummer till {organisation}: {phone}",
   unlock_title: "Lås upp medarbetarrollen",
   unlock_reason: "Bekräfta att det är du för att se dagens besök.",
   unlock_button: "Lås upp",

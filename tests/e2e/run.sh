@@ -37,12 +37,12 @@ S init --name "$ORG" --official-phone "+31 20 555 0100" --retention-days 30 \
 rogue() { DOORSTEP_DATABASE_URL="sqlite:$work/rogue.db" DOORSTEP_KEY_DIR="$work/rogue" S "$@"; }
 mkdir -p "$work/rogue"
 rogue init --name "$ORG" --official-phone "+44 20 0000 0000"
-rogue customer --org "$ORG" --ref C-1001 --data "full_name=Jan Jansen"
+rogue customer --org "$ORG" add --ref C-1001 --data "full_name=Jan Jansen"
 rogue enrol-code --org "$ORG" --role customer --for C-1001 --public-url "http://127.0.0.1:$(free_port)" \
   --png "$work/rogue-invite.png"
 S agent --org "$ORG" add --staff-ref A-0117 --name "Sanne de Vries" --on-behalf-of "$ORG" \
   --photo tests/e2e/fixtures/agent.png
-S customer --org "$ORG" --ref C-1001 --data "full_name=Jan Jansen" \
+S customer --org "$ORG" add --ref C-1001 --data "full_name=Jan Jansen" \
   --data "postal_address=Kerkstraat 1, 3511 AB Utrecht" --data card_last_four=4242 \
   --data date_of_birth=1970-01-01
 S visit --org "$ORG" add --ref V-1 --agent A-0117 --customer C-1001 \

@@ -119,7 +119,7 @@ impl Tamper {
             Tamper::ReplayedProof => "a proof recorded at an earlier door is replayed",
             Tamper::ReplayedResponse => "a response recorded at an earlier door is replayed",
             Tamper::RevokedAgent => "the agent's device has been revoked",
-            Tamper::StaleDenylist => "the customer's denylist is weeks old",
+            Tamper::StaleDenylist => "the customer's denylist is more than a day old",
             Tamper::ClockWrong => "the customer's phone clock is two hours fast",
             Tamper::TamperedReceipt => {
                 "the agent's receipt is altered before the customer keeps it"
@@ -360,7 +360,8 @@ impl Scenario {
                 list.sequence += 1;
                 list.agent_keys.push(self.agent_key.public_key().key_id());
             }
-            Some(Tamper::StaleDenylist) => list.issued_at = SCENARIO_NOW - 30 * 24 * 3600,
+            // Just over the day a phone may go without syncing.
+            Some(Tamper::StaleDenylist) => list.issued_at = SCENARIO_NOW - 25 * 3600,
             Some(Tamper::CancelledVisit) => {
                 list.sequence += 1;
                 list.ticket_serials.push(self.ticket.serial);

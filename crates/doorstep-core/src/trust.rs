@@ -15,7 +15,9 @@ pub struct Policy {
     pub clock_skew: u64,
     /// Beyond this difference between the two devices' clocks, one of them is wrong.
     pub max_peer_clock_difference: u64,
-    /// A denylist older than this no longer says who is revoked now.
+    /// A denylist older than this no longer says who is revoked now. A day: a visit cancelled
+    /// or a phone revoked yesterday is refused at today's door, offline, by any phone that
+    /// synced since; one that did not is told to sync (`denylist_too_old`).
     pub denylist_max_age: u64,
     /// Refuse to proceed without any denylist.
     pub require_denylist: bool,
@@ -26,7 +28,7 @@ impl Default for Policy {
         Self {
             clock_skew: 5 * 60,
             max_peer_clock_difference: 15 * 60,
-            denylist_max_age: 7 * 24 * 3600,
+            denylist_max_age: 24 * 3600,
             require_denylist: true,
         }
     }

@@ -221,7 +221,7 @@ fn the_agent_refuses_a_challenge_for_another_visit_or_with_an_expired_ticket() {
     let (_, mut challenge) =
         customer::AwaitingProof::start(s.notice(), s.customer_key.public_key(), s.now, &mut rng);
     let ready = agent::Ready::new(&s.ticket_encoded, s.customer_key.public_key(), &trust).unwrap();
-    let late = SCENARIO_NOW + 24 * 3600;
+    let late = SCENARIO_NOW + 12 * 3600;
     challenge.time = late;
     let refused = ready
         .receive_challenge(challenge.clone(), &trust, late, &mut rng)

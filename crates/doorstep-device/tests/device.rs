@@ -504,3 +504,60 @@ async fn a_stranger_at_the_door_or_different_codes_end_the_visit_on_both_phones(
     assert_eq!((synced.stored, synced.rejected), (1, 0));
     assert_eq!(customer.sync(&mut |_| {}).await.unwrap().stored, 2);
 }
+
+/// The three revocations the back-office can make, each picked up by the other side's phone at
+/// its next sync and enforced at the door with the back-office gone.
+#[tokio::test]
+async fn each_revocation_reaches_the_other_phone_by_sync_and_turns_the_door_red_offline() {
+    enum Revocation {
+        CancelVisit,
+        AgentDevice,
+        Customer,
+    }
+    for revocation in [
+        Revocation::CancelVisit,
+        Revocation::AgentDevice,
+        Revocation::Customer,
+    ] {
+        let w = world().await;
+        let (agent_dir, customer_dir, visit, _) = enrolled(&w).await;
+        let (syncing_dir, refusing_side, what) = match revocation {
+            Revocation::CancelVisit => {
+                assert_eq!(w.db.cancel_visit(&w.org, "V-1", now()).await.unwrap(), 1);
+                (&customer_dir, "customer", "visit ticket")
+            }
+            Revocation::AgentDevice => {
+                let devices = w.db.devices(&w.org).await.unwrap();
+                let agent = devices.iter().find(|d| d.role == Role::Agent).unwrap();
+                w.db.revoke_device(&w.org, agent.id, now()).await.unwrap();
+                (&customer_dir, "customer", "agent's device")
+            }
+            Revocation::Customer => {
+                w.db.revoke_customer(&w.org, "C-1", now()).await.unwrap();
+                (&agent_dir, "agent", "customer's device")
+            }
+        };
+        let other = w.open(syncing_dir).await;
+        other.sync(&mut |_| {}).await.unwrap();
+        other.close().await;
+        w._served.stop();
+
+        let customer = w.open(&customer_dir).await;
+        let challenge = customer.customer_challenge(&visit, false).await.unwrap();
+        let agent = w.open(&agent_dir).await;
+        let proof = agent.agent_scan_challenge(&visit, &challenge.text).await;
+        let refusal = if refusing_side == "agent" {
+            proof.unwrap_err()
+        } else {
+            let proof = proof.unwrap().proof;
+            customer
+                .customer_scan_proof(&visit, &proof.text)
+                .await
+                .unwrap_err()
+        };
+        assert_eq!(refusal.kind, ErrorKind::Revoked, "{what}: {refusal:?}");
+        assert!(refusal.message.contains(what), "{}", refusal.message);
+        agent.close().await;
+        customer.close().await;
+    }
+}

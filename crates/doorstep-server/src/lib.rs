@@ -37,6 +37,12 @@ pub enum ServerError {
     AgentRevoked(String),
     #[error("no customer {0:?} in this organisation")]
     UnknownCustomer(String),
+    #[error("customer {0:?} is revoked")]
+    CustomerRevoked(String),
+    #[error("no visit {0:?} in this organisation")]
+    UnknownVisit(String),
+    #[error("no device {0} in this organisation")]
+    UnknownDevice(String),
     #[error("a customer with reference {0:?} already exists in this organisation")]
     CustomerExists(String),
     #[error("a visit with reference {0:?} already exists in this organisation")]
@@ -81,6 +87,9 @@ impl ServerError {
             ServerError::AgentExists(_) => "agent_exists",
             ServerError::AgentRevoked(_) => "agent_revoked",
             ServerError::UnknownCustomer(_) => "unknown_customer",
+            ServerError::CustomerRevoked(_) => "customer_revoked",
+            ServerError::UnknownVisit(_) => "unknown_visit",
+            ServerError::UnknownDevice(_) => "unknown_device",
             ServerError::CustomerExists(_) => "customer_exists",
             ServerError::VisitExists(_) => "visit_exists",
             ServerError::Invalid(_) => "invalid",

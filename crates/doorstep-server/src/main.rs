@@ -73,14 +73,19 @@ enum Command {
         #[command(subcommand)]
         action: AgentAction,
     },
-    /// Add a customer with the data visits may show (`--data full_name="Jan Jansen"`).
+    /// Manage the organisation's customers.
     Customer {
         #[command(flatten)]
         org: Org,
-        #[arg(long = "ref")]
-        customer_ref: String,
-        #[arg(long, value_parser = parse_field)]
-        data: Vec<(String, String)>,
+        #[command(subcommand)]
+        action: CustomerAction,
+    },
+    /// List devices, or revoke one (a lost or stolen phone).
+    Device {
+        #[command(flatten)]
+        org: Org,
+        #[command(subcommand)]
+        action: DeviceAction,
     },
     /// A one-time enrolment code for an agent's or a customer's device, as text and QR.
     EnrolCode {
@@ -161,6 +166,32 @@ enum AgentAction {
 }
 
 #[derive(Subcommand)]
+enum CustomerAction {
+    /// Add a customer with the data visits may show (`--data full_name="Jan Jansen"`).
+    Add {
+        #[arg(long = "ref")]
+        customer_ref: String,
+        #[arg(long, value_parser = parse_field)]
+        data: Vec<(String, String)>,
+    },
+    /// Revoke every device of the customer; agents' phones refuse them after their next sync.
+    Revoke {
+        #[arg(long = "ref")]
+        customer_ref: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceAction {
+    List,
+    /// Revoke one device by the id `device list` shows.
+    Revoke {
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+}
+
+#[derive(Subcommand)]
 enum VisitAction {
     Add {
         #[arg(long = "ref")]
@@ -188,6 +219,12 @@ enum VisitAction {
         file: PathBuf,
     },
     List,
+    /// Cancel a visit: its tickets go on the denylist, so the customer's phone refuses the
+    /// agent's proof after its next sync.
+    Cancel {
+        #[arg(long = "ref")]
+        visit_ref: String,
+    },
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {
@@ -240,13 +277,24 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 }
             }
         }
-        Command::Customer {
-            org: o,
-            customer_ref,
-            data,
-        } => {
-            let data: BTreeMap<_, _> = data.into_iter().collect();
-            admin::customer_add(&db, &org(o).await?, &customer_ref, &data).await?;
+        Command::Customer { org: o, action } => {
+            let org = org(o).await?;
+            match action {
+                CustomerAction::Add { customer_ref, data } => {
+                    let data: BTreeMap<_, _> = data.into_iter().collect();
+                    admin::customer_add(&db, &org, &customer_ref, &data).await?;
+                }
+                CustomerAction::Revoke { customer_ref } => {
+                    admin::customer_revoke(&db, &org, &customer_ref).await?
+                }
+            }
+        }
+        Command::Device { org: o, action } => {
+            let org = org(o).await?;
+            match action {
+                DeviceAction::List => admin::device_list(&db, &org).await?,
+                DeviceAction::Revoke { id } => admin::device_revoke(&db, &org, id).await?,
+            }
         }
         Command::EnrolCode {
             org: o,
@@ -289,6 +337,9 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 }
                 VisitAction::Import { file } => admin::visit_import(&db, &org, &file).await?,
                 VisitAction::List => admin::visit_list(&db, &org).await?,
+                VisitAction::Cancel { visit_ref } => {
+                    admin::visit_cancel(&db, &org, &visit_ref).await?
+                }
             }
         }
         Command::Export { org: o, format } => {

@@ -94,6 +94,13 @@ pub struct Served {
     task: tokio::task::JoinHandle<()>,
 }
 
+impl Served {
+    /// Stops serving now: what follows happens offline.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         self.task.abort();

@@ -212,6 +212,40 @@ async fn the_command_line_initialises_and_manages_agents() {
             ok && out.contains("A-1") && out.contains("revoked"),
             "{out}"
         );
+        let (ok, out) = run(&["visit", "--org", "Northbank", "cancel", "--ref", "V-9"]);
+        assert!(!ok && out.contains("no visit \"V-9\""), "{out}");
+        let (ok, out) = run(&[
+            "device",
+            "--org",
+            "Northbank",
+            "revoke",
+            "--id",
+            "01a239ff-6c75-746f-b0ac-5e71d5df1b23",
+        ]);
+        assert!(!ok && out.contains("no device"), "{out}");
+        let (ok, out) = run(&[
+            "customer",
+            "--org",
+            "Northbank",
+            "add",
+            "--ref",
+            "C-1",
+            "--data",
+            "full_name=Jan",
+        ]);
+        assert!(ok, "{out}");
+        let (ok, out) = run(&["customer", "--org", "Northbank", "revoke", "--ref", "C-1"]);
+        assert!(ok && out.contains("revoked"), "{out}");
+        let (ok, out) = run(&[
+            "enrol-code",
+            "--org",
+            "Northbank",
+            "--role",
+            "customer",
+            "--for",
+            "C-1",
+        ]);
+        assert!(!ok && out.contains("customer \"C-1\" is revoked"), "{out}");
         let (ok, out) = run(&["agent", "--org", "Nobody", "list"]);
         assert!(!ok && out.contains("no organisation named"), "{out}");
     }

@@ -405,6 +405,81 @@ async fn revoking_an_agent_puts_their_device_on_a_newer_denylist() {
 }
 
 #[tokio::test]
+async fn cancelling_a_visit_and_revoking_a_device_or_customer_fill_the_denylist() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let serial = w.ticket().await.ticket().serial;
+        assert_eq!(w.db.cancel_visit(&w.org, "V-1", NOW).await.unwrap(), 1);
+        let list =
+            w.db.current_denylist(&w.org, &w.signer, NOW + 1)
+                .await
+                .unwrap();
+        let list = Denylist::verify(&list, &w.org.keys).unwrap();
+        assert_eq!(list.ticket_serials, vec![serial]);
+        // The cancelled visit leaves the package and the notices.
+        let package =
+            w.db.agent_package(&w.org, &w.agent_device, &w.signer, NOW + 2)
+                .await
+                .unwrap();
+        assert!(package.visits.is_empty());
+        let notices =
+            w.db.customer_notices(&w.org, &w.customer_device, &w.signer, NOW + 2)
+                .await
+                .unwrap();
+        assert!(notices.notices.is_empty());
+        // A day after the window ended, the serial may leave the list.
+        let later = NOW + 3600 + 7200 + 24 * 3600 + 1;
+        let list =
+            w.db.current_denylist(&w.org, &w.signer, later)
+                .await
+                .unwrap();
+        assert!(
+            Denylist::verify(&list, &w.org.keys)
+                .unwrap()
+                .ticket_serials
+                .is_empty()
+        );
+        assert!(matches!(
+            w.db.cancel_visit(&w.org, "V-9", NOW).await,
+            Err(ServerError::UnknownVisit(_))
+        ));
+
+        let devices = w.db.devices(&w.org).await.unwrap();
+        assert_eq!(devices.len(), 2);
+        let agent = devices.iter().find(|d| d.role == Role::Agent).unwrap();
+        assert_eq!(agent.subject_ref, "A-1");
+        w.db.revoke_device(&w.org, agent.id, NOW + 3).await.unwrap();
+        assert!(matches!(
+            w.db.revoke_device(&w.org, uuid::Uuid::now_v7(), NOW).await,
+            Err(ServerError::UnknownDevice(_))
+        ));
+        w.db.revoke_customer(&w.org, "C-1", NOW + 4).await.unwrap();
+        let list =
+            w.db.current_denylist(&w.org, &w.signer, NOW + 5)
+                .await
+                .unwrap();
+        let list = Denylist::verify(&list, &w.org.keys).unwrap();
+        assert_eq!(list.agent_keys, vec![w.agent_key.public_key().key_id()]);
+        assert_eq!(
+            list.customer_keys,
+            vec![w.customer_key.public_key().key_id()]
+        );
+        // A revoked customer gets no new code, so no new device.
+        assert!(matches!(
+            w.db.issue_enrolment_code(
+                &w.org,
+                Role::Customer,
+                "C-1",
+                "https://doorstep.example",
+                NOW + 6
+            )
+            .await,
+            Err(ServerError::CustomerRevoked(_))
+        ));
+    }
+}
+
+#[tokio::test]
 async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_open_visit() {
     let dir = tempfile::tempdir().unwrap();
     for w in World::on_every_backend(&dir).await {

@@ -63,6 +63,50 @@ pub fn write_pins(org: &Organisation, public_url: &str, path: &Path) -> Result<(
     Ok(())
 }
 
+pub async fn customer_revoke(
+    db: &Db,
+    org: &Organisation,
+    customer_ref: &str,
+) -> Result<(), ServerError> {
+    db.revoke_customer(org, customer_ref, unix_now()).await?;
+    println!(
+        "customer {customer_ref} revoked, with their devices; agents' phones refuse them after their next sync"
+    );
+    Ok(())
+}
+
+pub async fn device_list(db: &Db, org: &Organisation) -> Result<(), ServerError> {
+    for d in db.devices(org).await? {
+        let status = match d.revoked_at {
+            Some(t) => format!("revoked {}", when::format(t)),
+            None => "active".into(),
+        };
+        println!(
+            "{}  {:<8} {:<12} key {}  enrolled {}  {status}",
+            d.id,
+            d.role.as_str(),
+            d.subject_ref,
+            d.key_id,
+            when::format(d.enrolled_at)
+        );
+    }
+    Ok(())
+}
+
+pub async fn device_revoke(db: &Db, org: &Organisation, id: uuid::Uuid) -> Result<(), ServerError> {
+    db.revoke_device(org, id, unix_now()).await?;
+    println!("device {id} revoked; the other side's phones refuse it after their next sync");
+    Ok(())
+}
+
+pub async fn visit_cancel(db: &Db, org: &Organisation, visit_ref: &str) -> Result<(), ServerError> {
+    let tickets = db.cancel_visit(org, visit_ref, unix_now()).await?;
+    println!(
+        "visit {visit_ref} cancelled; {tickets} ticket(s) on the denylist, refused at the door after the customer's next sync"
+    );
+    Ok(())
+}
+
 pub async fn agent_add(
     db: &Db,
     org: &Organisation,

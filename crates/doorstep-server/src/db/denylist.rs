@@ -1,4 +1,5 @@
-//! Signed denylist snapshots: every revoked device key of the organisation. A new snapshot (with
+//! Signed denylist snapshots: every revoked device key of the organisation and the serials of
+//! tickets for cancelled visits (`db::revocation`). A new snapshot (with
 //! the next sequence number) is signed when the content changes or the latest is an hour old,
 //! so devices always find one fresh enough for their policy.
 
@@ -43,7 +44,7 @@ impl Db {
             sequence: 0,
             agent_keys,
             customer_keys,
-            ticket_serials: Vec::new(),
+            ticket_serials: self.cancelled_ticket_serials(org, now).await?,
         };
         let digest = sha256(&[&content.to_sign(signer.public_key()).bytes()]).to_vec();
 

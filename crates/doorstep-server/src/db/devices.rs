@@ -71,7 +71,13 @@ impl Db {
                 }
                 agent.id
             }
-            Role::Customer => self.customer(org, subject_ref).await?.id,
+            Role::Customer => {
+                let customer = self.customer(org, subject_ref).await?;
+                if self.customer_revoked(customer.id).await? {
+                    return Err(ServerError::CustomerRevoked(subject_ref.into()));
+                }
+                customer.id
+            }
         };
         let mut code = [0u8; ENROLMENT_CODE_LEN];
         getrandom::fill(&mut code).expect("the system random source is available");
@@ -144,6 +150,15 @@ impl Db {
                     .await?;
             if revoked.is_some() {
                 return Err(ServerError::AgentRevoked(subject_id.to_string()));
+            }
+        } else {
+            let revoked: Option<i64> =
+                sqlx::query_scalar("SELECT revoked_at FROM customers WHERE id = $1")
+                    .bind(subject_id.as_bytes().to_vec())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if revoked.is_some() {
+                return Err(ServerError::CustomerRevoked(subject_id.to_string()));
             }
         }
         sqlx::query(

@@ -18,6 +18,7 @@ pub mod devices;
 pub mod export;
 pub mod organisations;
 pub mod results;
+pub mod revocation;
 pub(crate) mod rows;
 pub mod tickets;
 pub mod visits;

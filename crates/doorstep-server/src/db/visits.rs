@@ -138,7 +138,7 @@ impl Db {
         };
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {VISIT_COLUMNS} FROM visits
-             WHERE {column} = $1 AND completed_at IS NULL
+             WHERE {column} = $1 AND completed_at IS NULL AND cancelled_at IS NULL
                AND window_start + window_minutes * 60 > $2 AND window_start <= $3
              ORDER BY window_start, visit_ref"
         )))

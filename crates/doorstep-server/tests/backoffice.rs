@@ -453,7 +453,23 @@ async fn cancelling_a_visit_and_revoking_a_device_or_customer_fill_the_denylist(
             w.db.revoke_device(&w.org, uuid::Uuid::now_v7(), NOW).await,
             Err(ServerError::UnknownDevice(_))
         ));
+        let issued_before =
+            w.db.issue_enrolment_code(
+                &w.org,
+                Role::Customer,
+                "C-1",
+                "https://doorstep.example",
+                NOW + 3,
+            )
+            .await
+            .unwrap();
         w.db.revoke_customer(&w.org, "C-1", NOW + 4).await.unwrap();
+        let spare = SoftwareKey::generate(&mut SeededRandomness::new("spare"));
+        assert!(matches!(
+            w.db.enrol_device(&issued_before.invite.code, spare.public_key(), NOW + 4)
+                .await,
+            Err(ServerError::CustomerRevoked(_))
+        ));
         let list =
             w.db.current_denylist(&w.org, &w.signer, NOW + 5)
                 .await

@@ -6,8 +6,8 @@ use doorstep_app_lib::commands::AppStatus;
 use doorstep_core::{Outcome, Role};
 use doorstep_device::views::{
     AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
-    CustomerVisit, EnrolmentView, KeptReceipt, PinnedOrganisationView, ProofShown, Status,
-    SyncView, VisitTerms,
+    CustomerVisit, EnrolmentView, KeptReceipt, NewDeviceView, PinnedOrganisationView, ProofShown,
+    Status, SyncView, VisitTerms,
 };
 use doorstep_device::{DeviceError, ErrorKind};
 use ts_rs::{Config, TS};
@@ -24,6 +24,7 @@ fn generated() -> String {
         DeviceError::decl(&cfg),
         EnrolmentView::decl(&cfg),
         PinnedOrganisationView::decl(&cfg),
+        NewDeviceView::decl(&cfg),
         Status::decl(&cfg),
         AppStatus::decl(&cfg),
         SyncView::decl(&cfg),

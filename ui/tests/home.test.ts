@@ -11,6 +11,8 @@ const status = (role: "agent" | "customer" | null, platform: "desktop" | "mobile
   platform,
   development: false,
   organisations: [],
+  heldUntil: null,
+  newDevice: null,
 });
 
 describe("the first screen", () => {

@@ -11,6 +11,8 @@ function status(organisations: (typeof northbank)[]) {
   return {
     development: false,
     organisations,
+    heldUntil: null,
+    newDevice: null,
     enrolment: null,
     pendingUploads: 0,
     rejectedUploads: 0,

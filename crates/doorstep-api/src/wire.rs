@@ -89,6 +89,23 @@ pub struct AgentPackage {
     /// Scheduled visits not in the package yet because the customer has no enrolled device.
     pub awaiting_customer_enrolment: u32,
     pub denylist: Bytes,
+    #[serde(default)]
+    pub standing: DeviceStanding,
+}
+
+/// What a device should know about itself: held after enrolling for someone who already had a
+/// device (it receives nothing until then), or told that a new device was enrolled for its
+/// person and takes over at a time, so that the person can stop it if it was not them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceStanding {
+    pub held_until: Option<u64>,
+    pub new_device: Option<NewDevice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDevice {
+    pub enrolled_at: u64,
+    pub takes_over_at: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +118,8 @@ pub struct CustomerNotice {
 pub struct CustomerNotices {
     pub notices: Vec<CustomerNotice>,
     pub denylist: Bytes,
+    #[serde(default)]
+    pub standing: DeviceStanding,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ mod error;
 pub mod views;
 
 pub use error::{DeviceError, ErrorKind};
-use views::{CodeView, EnrolmentView, PinnedOrganisationView, Status, SyncView};
+use views::{CodeView, EnrolmentView, NewDeviceView, PinnedOrganisationView, Status, SyncView};
 
 /// The checkpoint holding the time of the last complete sync.
 pub const LAST_SYNC: &str = doorstep_sync::LAST_SYNC_CHECKPOINT;
@@ -95,7 +95,13 @@ impl Device {
             .checkpoint(LAST_SYNC)
             .await?
             .and_then(|t| t.parse().ok());
+        let standing = doorstep_sync::standing(&self.store).await?;
         Ok(Status {
+            held_until: standing.held_until,
+            new_device: standing.new_device.map(|n| NewDeviceView {
+                enrolled_at: n.enrolled_at,
+                takes_over_at: n.takes_over_at,
+            }),
             development: self.pins.development,
             organisations: self
                 .pins

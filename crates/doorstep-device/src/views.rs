@@ -39,6 +39,14 @@ impl From<&Enrolment> for EnrolmentView {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "NewDevice")]
+pub struct NewDeviceView {
+    pub enrolled_at: u64,
+    pub takes_over_at: u64,
+}
+
 /// An organisation this build trusts, as the enrolment screens show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +75,12 @@ pub struct Status {
     /// The organisations this build trusts, for the enrolment screen.
     pub organisations: Vec<PinnedOrganisationView>,
     pub enrolment: Option<EnrolmentView>,
+    /// This device was enrolled for someone who already had one: it receives nothing before
+    /// this time, unless the organisation confirms it sooner.
+    pub held_until: Option<u64>,
+    /// A new device was enrolled for this person: when, and when it takes over (this one is
+    /// then revoked). If it was not them, they call the official number before then.
+    pub new_device: Option<NewDeviceView>,
     pub pending_uploads: u64,
     pub rejected_uploads: u64,
     pub last_sync: Option<u64>,

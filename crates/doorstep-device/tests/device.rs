@@ -561,3 +561,45 @@ async fn each_revocation_reaches_the_other_phone_by_sync_and_turns_the_door_red_
         customer.close().await;
     }
 }
+
+/// The phone scammer who talks a customer out of a fresh enrolment code: his phone enrols, but
+/// is held and receives nothing, while the customer's own phone is told at its next sync and
+/// the back-office can stop him.
+#[tokio::test]
+async fn a_second_code_redeemed_is_held_and_the_earlier_phone_is_told() {
+    let w = world().await;
+    let (_, customer_dir, _, _) = enrolled(&w).await;
+    let invite = w.invite(Role::Customer, "C-1").await;
+
+    let thief = w.open(&w.root.join("thief")).await;
+    thief.enrol(&invite, None).await.unwrap();
+    let synced = thief.sync(&mut |_| {}).await.unwrap();
+    assert_eq!(synced.notices, 0, "a held phone receives no notices");
+    assert!(thief.customer_visits().await.unwrap().is_empty());
+    let held_until = thief.status().await.unwrap().held_until.expect("held");
+    assert!(held_until >= now() + 24 * 3600 - 60, "{held_until}");
+
+    let customer = w.open(&customer_dir).await;
+    assert_eq!(customer.status().await.unwrap().new_device, None);
+    assert_eq!(customer.sync(&mut |_| {}).await.unwrap().notices, 2);
+    let told = customer.status().await.unwrap().new_device.expect("told");
+    assert!(told.enrolled_at.abs_diff(now()) < 60);
+    assert_eq!(told.takes_over_at, held_until);
+    assert_eq!(customer.customer_visits().await.unwrap().len(), 2);
+
+    // The customer calls the official line; the back-office revokes the held phone.
+    let held =
+        w.db.devices(&w.org)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|d| d.held_until.is_some())
+            .unwrap();
+    w.db.revoke_device(&w.org, held.id, now()).await.unwrap();
+    customer.sync(&mut |_| {}).await.unwrap();
+    assert_eq!(customer.status().await.unwrap().new_device, None);
+    assert_eq!(
+        thief.sync(&mut |_| {}).await.unwrap_err().kind,
+        ErrorKind::DeviceRevoked
+    );
+}

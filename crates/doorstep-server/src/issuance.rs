@@ -97,10 +97,16 @@ impl Db {
         }
         let mut visits = Vec::new();
         let mut awaiting = 0;
-        for visit in self
-            .open_visits_of(SubjectColumn::Agent, device.subject_id, now, AGENT_HORIZON)
-            .await?
-        {
+        let standing = self.standing(device).await?;
+        // A held device receives nothing yet.
+        let open = match standing.held_until {
+            Some(_) => Vec::new(),
+            None => {
+                self.open_visits_of(SubjectColumn::Agent, device.subject_id, now, AGENT_HORIZON)
+                    .await?
+            }
+        };
+        for visit in open {
             let Some(customer_device) = self.active_device_of(visit.customer_id).await? else {
                 awaiting += 1;
                 continue;
@@ -121,6 +127,7 @@ impl Db {
             visits,
             awaiting_customer_enrolment: awaiting,
             denylist: Bytes(self.current_denylist(org, signer, now).await?),
+            standing,
         })
     }
 
@@ -136,15 +143,21 @@ impl Db {
             return Err(ServerError::WrongRole(Role::Customer));
         }
         let mut notices = Vec::new();
-        for visit in self
-            .open_visits_of(
-                SubjectColumn::Customer,
-                device.subject_id,
-                now,
-                CUSTOMER_HORIZON,
-            )
-            .await?
-        {
+        let standing = self.standing(device).await?;
+        // A held device receives nothing yet: no who, no when, no photo.
+        let open = match standing.held_until {
+            Some(_) => Vec::new(),
+            None => {
+                self.open_visits_of(
+                    SubjectColumn::Customer,
+                    device.subject_id,
+                    now,
+                    CUSTOMER_HORIZON,
+                )
+                .await?
+            }
+        };
+        for visit in open {
             let Some(agent_device) = self.active_device_of(visit.agent_id).await? else {
                 continue;
             };
@@ -167,6 +180,7 @@ impl Db {
         Ok(wire::CustomerNotices {
             notices,
             denylist: Bytes(self.current_denylist(org, signer, now).await?),
+            standing,
         })
     }
 }

@@ -48,6 +48,13 @@ enum Command {
         /// Days personal data is kept after a visit.
         #[arg(long, default_value_t = 30)]
         retention_days: u32,
+        /// Days a customer's one-time enrolment code stays valid.
+        #[arg(long, default_value_t = 3)]
+        customer_code_days: u32,
+        /// Hours a phone enrolled for someone who already has one waits before it receives
+        /// anything (unless `device confirm`); the earlier phone is told meanwhile.
+        #[arg(long, default_value_t = 24)]
+        cooling_off_hours: u32,
         /// Also write the pins an app build trusts this organisation by (see `pins`).
         #[arg(long, requires = "public_url")]
         pins_out: Option<PathBuf>,
@@ -184,6 +191,12 @@ enum CustomerAction {
 #[derive(Subcommand)]
 enum DeviceAction {
     List,
+    /// Let a held device (enrolled for someone who already had one) take over now, once the
+    /// person confirmed on the official line that it is theirs.
+    Confirm {
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
     /// Revoke one device by the id `device list` shows.
     Revoke {
         #[arg(long)]
@@ -244,6 +257,8 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             name,
             official_phone,
             retention_days,
+            customer_code_days,
+            cooling_off_hours,
             pins_out,
             public_url,
         } => {
@@ -251,6 +266,8 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 name: &name,
                 official_phone: &official_phone,
                 retention_days,
+                customer_code_days,
+                cooling_off_hours,
             };
             admin::init(&db, &new, &cli.key_dir).await?;
             if let (Some(path), Some(url)) = (pins_out, public_url) {
@@ -293,6 +310,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             let org = org(o).await?;
             match action {
                 DeviceAction::List => admin::device_list(&db, &org).await?,
+                DeviceAction::Confirm { id } => admin::device_confirm(&db, &org, id).await?,
                 DeviceAction::Revoke { id } => admin::device_revoke(&db, &org, id).await?,
             }
         }

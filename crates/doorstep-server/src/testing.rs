@@ -34,6 +34,8 @@ pub fn organisation(name: &str) -> NewOrganisation<'_> {
         name,
         official_phone: OFFICIAL_PHONE,
         retention_days: 30,
+        customer_code_days: 3,
+        cooling_off_hours: 24,
     }
 }
 

@@ -20,6 +20,8 @@ fn new_org(name: &str) -> NewOrganisation<'_> {
         name,
         official_phone: "+31 20 555 0100",
         retention_days: 30,
+        customer_code_days: 3,
+        cooling_off_hours: 24,
     }
 }
 

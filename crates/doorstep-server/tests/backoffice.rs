@@ -54,12 +54,34 @@ async fn an_enrolment_code_enrols_one_device_once_before_it_expires() {
                 .await,
             Err(ServerError::UnknownEnrolmentCode)
         ));
-        // The new device replaced the customer's earlier one.
-        let earlier =
+        // The customer had a device: the new one is held for the cooling-off period, the
+        // earlier one keeps working, and takes over only after it.
+        assert_eq!(device.held_until, Some(NOW + 24 * 3600));
+        let earlier = || async {
             w.db.device_by_key(w.customer_key.public_key().key_id())
                 .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(earlier().await.revoked_at, None);
+        w.db.release_held_devices(NOW + 24 * 3600 - 1)
+            .await
+            .unwrap();
+        assert_eq!(earlier().await.revoked_at, None);
+        w.db.release_held_devices(NOW + 24 * 3600).await.unwrap();
+        assert!(earlier().await.revoked_at.is_some());
+        let taken_over =
+            w.db.device_by_key(key("a").key_id())
+                .await
+                .unwrap()
                 .unwrap();
-        assert!(earlier.unwrap().revoked_at.is_some());
+        assert_eq!((taken_over.held_until, taken_over.revoked_at), (None, None));
+        // A customer's code lasts the organisation's days (3 here), an agent's two weeks.
+        let short =
+            w.db.issue_enrolment_code(&w.org, Role::Customer, "C-1", "https://x", NOW)
+                .await
+                .unwrap();
+        assert_eq!(short.expires_at, NOW + 3 * 86_400);
         // A key can be enrolled once.
         let again =
             w.db.issue_enrolment_code(&w.org, Role::Customer, "C-1", "https://x", NOW)
@@ -492,6 +514,58 @@ async fn cancelling_a_visit_and_revoking_a_device_or_customer_fill_the_denylist(
             .await,
             Err(ServerError::CustomerRevoked(_))
         ));
+    }
+}
+
+#[tokio::test]
+async fn a_held_device_takes_over_when_confirmed_and_both_devices_hear_their_standing() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let (_, held) = enrol(&w.db, &w.org, Role::Customer, "C-1", "second phone").await;
+        assert_eq!(held.held_until, Some(NOW + 24 * 3600));
+        let notices =
+            w.db.customer_notices(&w.org, &held, &w.signer, NOW)
+                .await
+                .unwrap();
+        assert!(notices.notices.is_empty());
+        assert_eq!(notices.standing.held_until, Some(NOW + 24 * 3600));
+        let earlier =
+            w.db.customer_notices(&w.org, &w.customer_device, &w.signer, NOW)
+                .await
+                .unwrap();
+        assert_eq!(earlier.notices.len(), 1);
+        let told = earlier.standing.new_device.unwrap();
+        assert_eq!(
+            (told.enrolled_at, told.takes_over_at),
+            (NOW, NOW + 24 * 3600)
+        );
+        // Confirmed on the official line: it takes over now, the earlier one is revoked.
+        assert!(matches!(
+            w.db.confirm_device(&w.org, w.customer_device.id, NOW + 60)
+                .await,
+            Err(ServerError::Invalid(_))
+        ));
+        w.db.confirm_device(&w.org, held.id, NOW + 60)
+            .await
+            .unwrap();
+        let held =
+            w.db.device_by_key(held.public_key.key_id())
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(held.held_until, None);
+        let notices =
+            w.db.customer_notices(&w.org, &held, &w.signer, NOW + 60)
+                .await
+                .unwrap();
+        assert_eq!(notices.notices.len(), 1);
+        assert_eq!(notices.standing, Default::default());
+        let earlier =
+            w.db.device_by_key(w.customer_key.public_key().key_id())
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(earlier.revoked_at, Some(i64::try_from(NOW + 60).unwrap()));
     }
 }
 

@@ -24,6 +24,25 @@ pub use client::{Client, DeviceSigner};
 pub const BATCH_SIZE: u32 = 50;
 /// The checkpoint holding the time of the last complete sync, for the app's status line.
 pub const LAST_SYNC_CHECKPOINT: &str = "last_sync";
+/// The checkpoint holding the device's standing as last heard (`wire::DeviceStanding`, JSON):
+/// held after enrolling, or told that a new device was enrolled for its person.
+pub const STANDING_CHECKPOINT: &str = "standing";
+
+/// The device's standing as of its last sync; none heard yet reads as the default.
+pub async fn standing(store: &Store) -> Result<wire::DeviceStanding, SyncError> {
+    Ok(store
+        .checkpoint(STANDING_CHECKPOINT)
+        .await?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
+}
+
+async fn keep_standing(store: &Store, standing: &wire::DeviceStanding) -> Result<(), SyncError> {
+    let json = serde_json::to_string(standing)
+        .map_err(|e| SyncError::Protocol(format!("the standing cannot be kept: {e}")))?;
+    store.set_checkpoint(STANDING_CHECKPOINT, &json).await?;
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -384,6 +403,7 @@ impl<'a> Syncer<'a> {
                     })
                     .collect::<Result<Vec<_>, SyncError>>()?;
                 self.store.put_package(&visits, &trust).await?;
+                keep_standing(self.store, &package.standing).await?;
                 report.visits = visits.len();
             }
             Role::Customer => {
@@ -403,6 +423,7 @@ impl<'a> Syncer<'a> {
                         )
                         .await?;
                 }
+                keep_standing(self.store, &notices.standing).await?;
                 report.notices = notices.notices.len();
             }
         }

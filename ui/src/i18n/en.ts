@@ -32,6 +32,8 @@ export const en = {
   onboard_cancel: "Cancel",
   development_banner: "Development build: it trusts a test back-office. Not for real visits.",
   official_number: "Official number of {organisation}: {phone}",
+  new_device_alert: "A new phone was set up for your account on {enrolled}. If that was not you, call {phone} now: at {takesOver} it replaces this phone.",
+  held_notice: "Your account already had a phone, so this one receives nothing until {until}. To start sooner, call {phone} and confirm it is yours.",
   unlock_title: "Unlock the agent role",
   unlock_reason: "Confirm it is you to see today's visits.",
   unlock_button: "Unlock",

@@ -32,6 +32,8 @@ export const nl: Catalogue = {
   onboard_cancel: "Annuleren",
   development_banner: "Ontwikkelversie: vertrouwt een test-backoffice. Niet voor echte bezoeken.",
   official_number: "Officieel nummer van {organisation}: {phone}",
+  new_device_alert: "Op {enrolled} is een nieuwe telefoon ingesteld voor uw account. Was u dat niet? Bel dan nu {phone}: om {takesOver} vervangt die deze telefoon.",
+  held_notice: "Uw account had al een telefoon, dus deze ontvangt niets tot {until}. Wilt u eerder beginnen? Bel {phone} en bevestig dat hij van u is.",
   unlock_title: "Rol van medewerker ontgrendelen",
   unlock_reason: "Bevestig dat u het bent om de bezoeken van vandaag te zien.",
   unlock_button: "Ontgrendelen",

@@ -32,6 +32,8 @@ export const pl: Catalogue = {
   onboard_cancel: "Anuluj",
   development_banner: "Wersja deweloperska: ufa testowemu zapleczu. Nie do prawdziwych wizyt.",
   official_number: "Oficjalny numer {organisation}: {phone}",
+  new_device_alert: "{enrolled} skonfigurowano nowy telefon dla twojego konta. Jeśli to nie ty, zadzwoń teraz pod {phone}: {takesOver} zastąpi on ten telefon.",
+  held_notice: "Twoje konto miało już telefon, więc ten nie otrzyma niczego do {until}. Aby zacząć wcześniej, zadzwoń pod {phone} i potwierdź, że jest twój.",
   unlock_title: "Odblokuj rolę pracownika",
   unlock_reason: "Potwierdź, że to Ty, aby zobaczyć dzisiejsze wizyty.",
   unlock_button: "Odblokuj",

@@ -32,6 +32,8 @@ export const sv: Catalogue = {
   onboard_cancel: "Avbryt",
   development_banner: "Utvecklingsversion: litar på ett test-backoffice. Inte för riktiga besök.",
   official_number: "Officiellt nummer till {organisation}: {phone}",
+  new_device_alert: "En ny telefon ställdes in för ditt konto {enrolled}. Om det inte var du, ring {phone} nu: {takesOver} ersätter den här telefonen.",
+  held_notice: "Ditt konto hade redan en telefon, så den här får inget förrän {until}. Ring {phone} och bekräfta att den är din för att börja tidigare.",
   unlock_title: "Lås upp medarbetarrollen",
   unlock_reason: "Bekräfta att det är du för att se dagens besök.",
   unlock_button: "Lås upp",

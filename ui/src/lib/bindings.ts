@@ -25,6 +25,8 @@ officialPhone: string, enrolledAt: number, };
 
 export type PinnedOrganisation = { name: string, backOffice: string, officialPhone: string, };
 
+export type NewDevice = { enrolledAt: number, takesOverAt: number, };
+
 export type Status = { 
 /**
  * The build trusts a development configuration (loopback back-offices): every screen says so.
@@ -33,7 +35,17 @@ development: boolean,
 /**
  * The organisations this build trusts, for the enrolment screen.
  */
-organisations: Array<PinnedOrganisation>, enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
+organisations: Array<PinnedOrganisation>, enrolment: Enrolment | null, 
+/**
+ * This device was enrolled for someone who already had one: it receives nothing before
+ * this time, unless the organisation confirms it sooner.
+ */
+heldUntil: number | null, 
+/**
+ * A new device was enrolled for this person: when, and when it takes over (this one is
+ * then revoked). If it was not them, they call the official number before then.
+ */
+newDevice: NewDevice | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
 
 export type AppStatus = { 
 /**
@@ -51,7 +63,17 @@ development: boolean,
 /**
  * The organisations this build trusts, for the enrolment screen.
  */
-organisations: Array<PinnedOrganisation>, enrolment: Enrolment | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
+organisations: Array<PinnedOrganisation>, enrolment: Enrolment | null, 
+/**
+ * This device was enrolled for someone who already had one: it receives nothing before
+ * this time, unless the organisation confirms it sooner.
+ */
+heldUntil: number | null, 
+/**
+ * A new device was enrolled for this person: when, and when it takes over (this one is
+ * then revoked). If it was not them, they call the official number before then.
+ */
+newDevice: NewDevice | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
 
 export type SyncResult = { stored: number, rejected: number, pending: number, visits: number, notices: number, clockOffset: number, };
 

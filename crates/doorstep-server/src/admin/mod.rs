@@ -77,9 +77,10 @@ pub async fn customer_revoke(
 
 pub async fn device_list(db: &Db, org: &Organisation) -> Result<(), ServerError> {
     for d in db.devices(org).await? {
-        let status = match d.revoked_at {
-            Some(t) => format!("revoked {}", when::format(t)),
-            None => "active".into(),
+        let status = match (d.revoked_at, d.held_until) {
+            (Some(t), _) => format!("revoked {}", when::format(t)),
+            (None, Some(t)) => format!("held until {}", when::format(t)),
+            (None, None) => "active".into(),
         };
         println!(
             "{}  {:<8} {:<12} key {}  enrolled {}  {status}",
@@ -96,6 +97,18 @@ pub async fn device_list(db: &Db, org: &Organisation) -> Result<(), ServerError>
 pub async fn device_revoke(db: &Db, org: &Organisation, id: uuid::Uuid) -> Result<(), ServerError> {
     db.revoke_device(org, id, unix_now()).await?;
     println!("device {id} revoked; the other side's phones refuse it after their next sync");
+    Ok(())
+}
+
+pub async fn device_confirm(
+    db: &Db,
+    org: &Organisation,
+    id: uuid::Uuid,
+) -> Result<(), ServerError> {
+    db.confirm_device(org, id, unix_now()).await?;
+    println!(
+        "device {id} confirmed: it takes over now, and the person's earlier device is revoked"
+    );
     Ok(())
 }
 

@@ -20,6 +20,10 @@ pub struct Organisation {
     pub official_phone: String,
     /// Days personal data is kept after a visit; printed in notices and enforced by `purge`.
     pub retention_days: u32,
+    /// Days a customer's enrolment code stays valid.
+    pub customer_code_days: u32,
+    /// Hours a device enrolled for someone who already has one is held before it takes over.
+    pub cooling_off_hours: u32,
 }
 
 impl Organisation {
@@ -40,6 +44,8 @@ pub struct NewOrganisation<'a> {
     pub name: &'a str,
     pub official_phone: &'a str,
     pub retention_days: u32,
+    pub customer_code_days: u32,
+    pub cooling_off_hours: u32,
 }
 
 impl Db {
@@ -58,13 +64,16 @@ impl Db {
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO organisations (id, name, created_at, official_phone, retention_days) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO organisations (id, name, created_at, official_phone, retention_days, customer_code_days, cooling_off_hours)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.as_bytes().to_vec())
         .bind(name)
         .bind(now)
         .bind(new.official_phone)
         .bind(i64::from(new.retention_days))
+        .bind(i64::from(new.customer_code_days))
+        .bind(i64::from(new.cooling_off_hours))
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -83,12 +92,14 @@ impl Db {
             keys: vec![public],
             official_phone: new.official_phone.into(),
             retention_days: new.retention_days,
+            customer_code_days: new.customer_code_days,
+            cooling_off_hours: new.cooling_off_hours,
         })
     }
 
     pub async fn organisation(&self, name: &str) -> Result<Organisation, ServerError> {
         let row = sqlx::query(
-            "SELECT id, name, official_phone, retention_days FROM organisations WHERE name = $1",
+            "SELECT id, name, official_phone, retention_days, customer_code_days, cooling_off_hours FROM organisations WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -99,7 +110,7 @@ impl Db {
 
     pub async fn organisation_by_id(&self, id: Uuid) -> Result<Organisation, ServerError> {
         let row = sqlx::query(
-            "SELECT id, name, official_phone, retention_days FROM organisations WHERE id = $1",
+            "SELECT id, name, official_phone, retention_days, customer_code_days, cooling_off_hours FROM organisations WHERE id = $1",
         )
         .bind(id.as_bytes().to_vec())
         .fetch_optional(&self.pool)
@@ -110,7 +121,7 @@ impl Db {
 
     pub async fn organisations(&self) -> Result<Vec<Organisation>, ServerError> {
         let rows = sqlx::query(
-            "SELECT id, name, official_phone, retention_days FROM organisations ORDER BY name",
+            "SELECT id, name, official_phone, retention_days, customer_code_days, cooling_off_hours FROM organisations ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -145,6 +156,10 @@ impl Db {
             official_phone: row.try_get("official_phone")?,
             retention_days: u32::try_from(row.try_get::<i64, _>("retention_days")?)
                 .map_err(|_| ServerError::Damaged("retention days".into()))?,
+            customer_code_days: u32::try_from(row.try_get::<i64, _>("customer_code_days")?)
+                .map_err(|_| ServerError::Damaged("customer code days".into()))?,
+            cooling_off_hours: u32::try_from(row.try_get::<i64, _>("cooling_off_hours")?)
+                .map_err(|_| ServerError::Damaged("cooling-off hours".into()))?,
         })
     }
 }

@@ -20,6 +20,8 @@ pub struct DeviceListing {
     pub key_id: String,
     pub enrolled_at: u64,
     pub revoked_at: Option<u64>,
+    /// Enrolled for someone who already had a device: receives nothing until then.
+    pub held_until: Option<u64>,
 }
 
 /// A cancelled visit's tickets stay on the denylist this long after the visit's window ended,
@@ -64,19 +66,40 @@ impl Db {
         device_id: Uuid,
         now: u64,
     ) -> Result<(), ServerError> {
-        let changed = sqlx::query(
-            "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND organisation_id = $3",
-        )
+        let changed = self
+            .set_on_own_device(
+                org,
+                device_id,
+                "revoked_at = COALESCE(revoked_at, $1)",
+                "TRUE",
+                now,
+            )
+            .await?;
+        if changed == 0 {
+            return Err(ServerError::UnknownDevice(device_id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Sets `assignment` (where `$1` is `now`) on the organisation's device `device_id` if
+    /// `condition` holds; returns whether it did. Both texts are constants of this crate.
+    pub(crate) async fn set_on_own_device(
+        &self,
+        org: &Organisation,
+        device_id: Uuid,
+        assignment: &'static str,
+        condition: &'static str,
+        now: u64,
+    ) -> Result<u64, ServerError> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE devices SET {assignment} WHERE id = $2 AND organisation_id = $3 AND {condition}"
+        )))
         .bind(rows::signed(now))
         .bind(device_id.as_bytes().to_vec())
         .bind(org.id.as_bytes().to_vec())
         .execute(&self.pool)
         .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(ServerError::UnknownDevice(device_id.to_string()));
-        }
-        Ok(())
+        .rows_affected())
     }
 
     /// Revokes a customer: every device of theirs, and no new enrolment code or device.
@@ -117,7 +140,7 @@ impl Db {
     /// Every device of the organisation, newest first.
     pub async fn devices(&self, org: &Organisation) -> Result<Vec<DeviceListing>, ServerError> {
         let rows = sqlx::query(
-            "SELECT d.id, d.role, d.key_id, d.enrolled_at, d.revoked_at,
+            "SELECT d.id, d.role, d.key_id, d.enrolled_at, d.revoked_at, d.held_until,
                     COALESCE(a.staff_ref, c.customer_ref) AS subject_ref
              FROM devices d
              LEFT JOIN agents a ON a.id = d.subject_id
@@ -140,6 +163,9 @@ impl Db {
                     enrolled_at: rows::unsigned(r, "enrolled_at")?,
                     revoked_at: r
                         .try_get::<Option<i64>, _>("revoked_at")?
+                        .map(|t| u64::try_from(t).unwrap_or(0)),
+                    held_until: r
+                        .try_get::<Option<i64>, _>("held_until")?
                         .map(|t| u64::try_from(t).unwrap_or(0)),
                 })
             })

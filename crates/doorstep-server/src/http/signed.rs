@@ -115,6 +115,8 @@ impl FromRequest<AppState> for SignedDevice {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let request = SignedRequest::from_request(req, state).await?;
         let header = auth::SignatureHeader::parse(request.header().ok_or(AuthError::Missing)?)?;
+        // Holds that have run out take effect before anyone's standing is read.
+        state.db.release_held_devices(state.now()).await?;
         let device = state.db.device_by_key(header.key_id).await?;
         let status = device.as_ref().map(|d| match d.revoked_at {
             Some(_) => DeviceStatus::Revoked,

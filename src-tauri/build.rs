@@ -3,6 +3,7 @@
 const COMMANDS: &[&str] = &[
     "status",
     "first_screen_shown",
+    "unlock",
     "enrolment_offer",
     "enrol",
     "sync",

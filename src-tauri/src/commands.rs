@@ -25,6 +25,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
     tauri::generate_handler![
         status,
         first_screen_shown,
+        unlock,
         enrolment_offer,
         enrol,
         sync,
@@ -81,6 +82,31 @@ pub fn first_screen_shown(state: Shared<'_>) -> u64 {
         "doorstep: first screen at {wall} ms (unix), {since_start} ms after the store opened"
     );
     since_start
+}
+
+/// Runs the platform's biometric or device-credential prompt from Rust and, only if it passes,
+/// opens the agent role (until some idle minutes pass). Nothing biometric reaches the app.
+#[tauri::command]
+pub async fn unlock<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: Shared<'_>,
+    reason: String,
+) -> Answer<()> {
+    #[cfg(mobile)]
+    {
+        use tauri_plugin_biometric::{AuthOptions, BiometricExt};
+        let options = AuthOptions {
+            allow_device_credential: true,
+            ..Default::default()
+        };
+        app.biometric()
+            .authenticate(reason, options)
+            .map_err(|e| DeviceError::new(ErrorKind::Locked, e.to_string()))?;
+    }
+    #[cfg(desktop)]
+    let _ = (app, reason);
+    state.device.unlock();
+    Ok(())
 }
 
 /// The pinned organisation a code would enrol this device with, for the person to confirm.

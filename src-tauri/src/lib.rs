@@ -85,7 +85,12 @@ pub fn build_pins() -> Result<Pins, DeviceError> {
 
 pub async fn open_state(dir: &Path, pins: Pins) -> Result<AppState, DeviceError> {
     let (keys, key_store) = key_provider(dir);
-    let device = Device::open(dir, &*keys, doorstep_core::system::system_clock(), pins).await?;
+    #[allow(unused_mut)] // changed on desktop only
+    let mut device = Device::open(dir, &*keys, doorstep_core::system::system_clock(), pins).await?;
+    // Phones lock the agent role behind the platform's prompt (the `unlock` command); a
+    // desktop has no such prompt and hosts only the demo and the tests.
+    #[cfg(desktop)]
+    device.set_lock(None);
     Ok(AppState {
         device,
         key_store,

@@ -30,7 +30,7 @@ describe("the agent at the door", () => {
           recorded.push(args);
           return { visitId: terms.visitId, outcome: "verified", checksDone: ["device_key", "card_handover"], time: 1, code: code("DS2K:RECEIPT") };
         case "status":
-          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null };
+          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
       }
       throw new Error(`unexpected ${cmd}`);
     });
@@ -81,7 +81,7 @@ describe("the agent at the door", () => {
           compared.push(args);
           throw { kind: "codes_differ", message: "codes differ", transient: false };
         case "status":
-          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null };
+          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
       }
       throw new Error(`unexpected ${cmd}`);
     });

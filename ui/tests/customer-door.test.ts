@@ -31,7 +31,7 @@ function backend(proof: (text: string) => unknown): Calls {
         if ((args as { text: string }).text !== "DS2K:RECEIPT") throw { kind: "receipt_mismatch", message: "not ours", transient: false };
         return null;
       case "status":
-        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null };
+        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
     }
     throw new Error(`unexpected ${cmd}`);
   });
@@ -116,7 +116,7 @@ describe("the customer at the door", () => {
 
   it("the challenge fills the screen and still says what waits to be sent, and that the phone is offline", async () => {
     backend(() => null);
-    app.status = { enrolment: null, pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null };
+    app.status = { enrolment: null, pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
     app.online = false;
     try {
       render(CustomerDoor, { visitId: terms.visitId });
@@ -137,7 +137,7 @@ describe("the customer at the door", () => {
     // The number comes from the pinned organisation the phone enrolled with.
     app.status = {
       enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
-      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null,
+      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
     };
     onTestFinished(() => {
       app.status = null;

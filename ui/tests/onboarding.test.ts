@@ -12,6 +12,7 @@ function status(organisations: (typeof northbank)[]) {
     development: false,
     organisations,
     heldUntil: null,
+    locked: false,
     newDevice: null,
     enrolment: null,
     pendingUploads: 0,

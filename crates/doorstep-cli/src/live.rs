@@ -95,6 +95,8 @@ pub async fn run(keep: Option<PathBuf>, qr: bool) -> Result<(), Failure> {
         organisations: vec![office.org.pin(&url)],
     };
     let agent = open_phone(&dir.join("agent-phone"), &pins).await?;
+    // The agent passed the phone's unlock prompt.
+    agent.unlock();
     let customer = open_phone(&dir.join("customer-phone"), &pins).await?;
     for (phone, role, subject) in [
         (&agent, Role::Agent, "A-0117"),

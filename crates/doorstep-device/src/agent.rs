@@ -35,6 +35,7 @@ pub(crate) fn parse_visit_id(hex_id: &str) -> Result<VisitId, DeviceError> {
 
 impl Device {
     pub async fn agent_visits(&self) -> Result<Vec<AgentVisit>, DeviceError> {
+        self.unlocked()?;
         Ok(self
             .store
             .visit_summaries()
@@ -49,6 +50,7 @@ impl Device {
     }
 
     pub async fn agent_visit(&self, visit_id: &str) -> Result<AgentVisit, DeviceError> {
+        self.unlocked()?;
         self.agent_visits()
             .await?
             .into_iter()
@@ -63,6 +65,7 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<ProofShown, DeviceError> {
+        self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
         let challenge = Code::from_text(text)?.into_challenge()?;
         let trust = self.store.trust(Policy::default()).await?;
@@ -89,6 +92,7 @@ impl Device {
     /// answer may now be scanned. Different: the visit is recorded as suspicious, its receipt
     /// signed and queued, and the error says why.
     pub async fn agent_compare_code(&self, visit_id: &str, same: bool) -> Result<(), DeviceError> {
+        self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
         let awaiting = match self.store.load_session::<AgentSession>(visit).await? {
             Some(AgentSession::AwaitingResponse(a)) => *a,
@@ -114,6 +118,7 @@ impl Device {
     /// The same proof with the whole ticket inside, for a customer whose phone does not hold
     /// the notice (their app said "unknown ticket").
     pub async fn agent_full_proof(&self, visit_id: &str) -> Result<CodeView, DeviceError> {
+        self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
         match self.store.load_session::<AgentSession>(visit).await? {
             Some(AgentSession::AwaitingResponse(a)) => {
@@ -130,6 +135,7 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<CustomerConfirmed, DeviceError> {
+        self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
         let response = Code::from_text(text)?.into_response()?;
         let matched = match self.store.load_session::<AgentSession>(visit).await? {
@@ -168,6 +174,7 @@ impl Device {
         checks_done: &[String],
         note: &str,
     ) -> Result<AgentReceiptView, DeviceError> {
+        self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
         if note.chars().count() > MAX_REPORT_NOTE_CHARS {
             return Err(DeviceError::new(

@@ -80,6 +80,8 @@ error_kinds! {
     /// Any other refusal; the message names the back-office's reason.
     RefusedByServer,
     // The app's own steps.
+    /// The agent role is locked: the platform's unlock prompt must pass first.
+    Locked,
     NoCodeInImage,
     NoHandshake,
     CustomerNotVerified,

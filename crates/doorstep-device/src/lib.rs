@@ -16,9 +16,11 @@ use doorstep_sync::{Client, Progress, Syncer};
 mod agent;
 mod customer;
 mod error;
+mod lock;
 pub mod views;
 
 pub use error::{DeviceError, ErrorKind};
+pub use lock::DEFAULT_IDLE_MINUTES;
 use views::{CodeView, EnrolmentView, NewDeviceView, PinnedOrganisationView, Status, SyncView};
 
 /// The checkpoint holding the time of the last complete sync.
@@ -30,6 +32,7 @@ pub struct Device {
     clock: Clock,
     /// The organisations this build trusts; enrolment goes only to these.
     pins: Pins,
+    lock: lock::AppLock,
 }
 
 impl Device {
@@ -64,7 +67,29 @@ impl Device {
             key: Arc::new(key),
             clock,
             pins,
+            lock: lock::AppLock::new(Some(DEFAULT_IDLE_MINUTES)),
         })
+    }
+
+    /// Sets how many idle minutes lock the agent role again; `None` removes the lock, for a
+    /// desktop host with no platform prompt (tests, the demo). Phones keep the default.
+    pub fn set_lock(&mut self, idle_minutes: Option<u64>) {
+        self.lock = lock::AppLock::new(idle_minutes);
+    }
+
+    /// The platform's prompt passed (the shell ran it): the agent role opens.
+    pub fn unlock(&self) {
+        self.lock.unlock(self.now());
+    }
+
+    pub fn lock(&self) {
+        self.lock.lock();
+    }
+
+    /// Every call of the agent role goes through here first: it reveals customer data or
+    /// signs at the door.
+    pub(crate) fn unlocked(&self) -> Result<(), DeviceError> {
+        self.lock.use_now(self.now())
     }
 
     pub async fn close(self) {
@@ -96,7 +121,12 @@ impl Device {
             .await?
             .and_then(|t| t.parse().ok());
         let standing = doorstep_sync::standing(&self.store).await?;
+        let locked = enrolment
+            .as_ref()
+            .is_some_and(|e| e.role == doorstep_core::Role::Agent)
+            && self.lock.is_locked(self.now());
         Ok(Status {
+            locked,
             held_until: standing.held_until,
             new_device: standing.new_device.map(|n| NewDeviceView {
                 enrolled_at: n.enrolled_at,

@@ -75,6 +75,8 @@ pub struct Status {
     /// The organisations this build trusts, for the enrolment screen.
     pub organisations: Vec<PinnedOrganisationView>,
     pub enrolment: Option<EnrolmentView>,
+    /// The agent role is locked until the platform's prompt passes (`unlock`).
+    pub locked: bool,
     /// This device was enrolled for someone who already had one: it receives nothing before
     /// this time, unless the organisation confirms it sooner.
     pub held_until: Option<u64>,

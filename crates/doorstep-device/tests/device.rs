@@ -94,7 +94,14 @@ impl World {
         }
     }
 
+    /// A device as the app has it once the person passed the unlock prompt.
     async fn open(&self, dir: &Path) -> Device {
+        let device = self.open_locked(dir).await;
+        device.unlock();
+        device
+    }
+
+    async fn open_locked(&self, dir: &Path) -> Device {
         Device::open(
             dir,
             &FileKeyProvider::new(dir.join("data.key")),
@@ -602,4 +609,64 @@ async fn a_second_code_redeemed_is_held_and_the_earlier_phone_is_told() {
         thief.sync(&mut |_| {}).await.unwrap_err().kind,
         ErrorKind::DeviceRevoked
     );
+}
+
+/// The thief who opens the app on a stolen agent phone: nothing that shows customer data or
+/// signs at the door answers before the phone is unlocked, whatever the views do.
+#[tokio::test]
+async fn the_agent_role_refuses_to_sign_or_reveal_before_unlock() {
+    let w = world().await;
+    let (agent_dir, customer_dir, visit, _) = enrolled(&w).await;
+    let customer = w.open(&customer_dir).await;
+    let challenge = customer.customer_challenge(&visit, false).await.unwrap();
+
+    let agent = w.open_locked(&agent_dir).await;
+    assert!(agent.status().await.unwrap().locked);
+    for refused in [
+        agent
+            .agent_scan_challenge(&visit, &challenge.text)
+            .await
+            .map(drop),
+        agent.agent_visits().await.map(drop),
+        agent.agent_visit(&visit).await.map(drop),
+        agent
+            .agent_record_outcome(&visit, Outcome::NotHome, &[], "")
+            .await
+            .map(drop),
+    ] {
+        assert_eq!(refused.unwrap_err().kind, ErrorKind::Locked);
+    }
+    // Syncing reveals nothing on screen and keeps the denylist fresh: allowed while locked.
+    agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!(
+        agent.status().await.unwrap().pending_uploads,
+        0,
+        "nothing was signed"
+    );
+
+    agent.unlock();
+    assert!(!agent.status().await.unwrap().locked);
+    let proof = agent
+        .agent_scan_challenge(&visit, &challenge.text)
+        .await
+        .unwrap();
+    assert_eq!(
+        proof
+            .confirmation_code
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count(),
+        6
+    );
+    agent.lock();
+    assert_eq!(
+        agent
+            .agent_compare_code(&visit, true)
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::Locked
+    );
+    // A customer's phone has no agent role to lock.
+    assert!(!customer.status().await.unwrap().locked);
 }

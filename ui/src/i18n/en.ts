@@ -161,6 +161,7 @@ export const en = {
   err_denylist_too_old: "This phone's list of revoked agents is too old. Sync first.",
   err_clock_clearly_wrong: "A clock is wrong. Check the date and time on both phones.",
   err_receipt_mismatch: "This receipt is not for this visit.",
+  err_locked: "The agent role is locked. Unlock the phone to continue.",
   err_no_code_in_image: "No Doorstep code found in the picture.",
   customer_person_question: "Is the person at your door this person?",
   customer_person_hint: "Compare the face, not the badge or the uniform. If you are not sure, choose No.",

@@ -155,6 +155,7 @@ export const nl: Catalogue = {
   err_denylist_too_old: "De lijst met ingetrokken medewerkers op deze telefoon is te oud. Synchroniseer eerst.",
   err_clock_clearly_wrong: "Een klok staat verkeerd. Controleer datum en tijd op beide telefoons.",
   err_receipt_mismatch: "Dit bewijs hoort niet bij dit bezoek.",
+  err_locked: "De agentrol is vergrendeld. Ontgrendel de telefoon om verder te gaan.",
   err_no_code_in_image: "Geen Doorstep-code gevonden in de afbeelding.",
   customer_person_question: "Is de persoon aan uw deur deze persoon?",
   customer_person_hint: "Vergelijk het gezicht, niet de pas of het uniform. Twijfelt u, kies dan Nee.",

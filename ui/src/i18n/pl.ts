@@ -155,6 +155,7 @@ export const pl: Catalogue = {
   err_denylist_too_old: "Lista zablokowanych pracowników w telefonie jest zbyt stara. Najpierw zsynchronizuj.",
   err_clock_clearly_wrong: "Zegar jest źle ustawiony. Sprawdź datę i godzinę na obu telefonach.",
   err_receipt_mismatch: "To potwierdzenie nie dotyczy tej wizyty.",
+  err_locked: "Rola agenta jest zablokowana. Odblokuj telefon, aby kontynuować.",
   err_no_code_in_image: "Na obrazie nie znaleziono kodu Doorstep.",
   customer_person_question: "Czy osoba przy Twoich drzwiach to ta osoba?",
   customer_person_hint: "Porównaj twarz, nie identyfikator ani uniform. Jeśli nie masz pewności, wybierz Nie.",

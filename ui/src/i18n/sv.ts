@@ -155,6 +155,7 @@ export const sv: Catalogue = {
   err_denylist_too_old: "Telefonens lista över spärrade medarbetare är för gammal. Synka först.",
   err_clock_clearly_wrong: "En klocka går fel. Kontrollera datum och tid på båda telefonerna.",
   err_receipt_mismatch: "Kvittot hör inte till det här besöket.",
+  err_locked: "Agentrollen är låst. Lås upp telefonen för att fortsätta.",
   err_no_code_in_image: "Ingen Doorstep-kod hittades i bilden.",
   customer_person_question: "Är personen vid din dörr den här personen?",
   customer_person_hint: "Jämför ansiktet, inte brickan eller uniformen. Om du är osäker, välj Nej.",

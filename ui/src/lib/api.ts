@@ -1,6 +1,6 @@
 // The app's commands, typed. The types come from the Rust side (bindings.ts, generated from
 // crates/doorstep-device/src/views.rs and the app shell), so the two cannot drift.
-import { invoke } from "@tauri-apps/api/core";
+import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import type * as Rust from "./bindings";
 
 // Every type the Rust side sends, except DeviceError, which the views widen below.
@@ -18,9 +18,26 @@ export function asDeviceError(e: unknown): DeviceError {
   return { kind: "other", message: String(e), transient: false };
 }
 
+let lockedHandler: (() => void) | null = null;
+
+/** Called whenever the Rust side refuses because the agent role is locked. */
+export function onLocked(handler: () => void) {
+  lockedHandler = handler;
+}
+
+async function invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await tauriInvoke<T>(cmd, args);
+  } catch (e) {
+    if (e && typeof e === "object" && (e as { kind?: unknown }).kind === "locked") lockedHandler?.();
+    throw e;
+  }
+}
+
 export const api = {
   status: () => invoke<Rust.AppStatus>("status"),
   firstScreenShown: () => invoke<number>("first_screen_shown"),
+  unlock: (reason: string) => invoke<null>("unlock", { reason }),
   enrolmentOffer: (code: string, organisation: string | null) =>
     invoke<Rust.PinnedOrganisation>("enrolment_offer", { code, organisation }),
   enrol: (code: string, organisation: string | null) => invoke<Rust.Enrolment>("enrol", { code, organisation }),

@@ -1,6 +1,6 @@
 // Which screen is showing and the device's status, shared by every view.
 import { listen } from "@tauri-apps/api/event";
-import { api, asDeviceError, type AppStatus, type DeviceError } from "./api";
+import { api, asDeviceError, onLocked, type AppStatus, type DeviceError } from "./api";
 
 export type Screen =
   | { name: "loading" }
@@ -22,15 +22,13 @@ export const app = $state({
   syncError: null as DeviceError | null,
   // Bumped after every sync, so lists reload.
   generation: 0,
-  // On phones the agent role opens only after the system's biometric prompt.
-  unlocked: false,
 });
 
-/// Asks the phone's own biometric prompt (nothing biometric is stored by the app).
+/// The Rust side runs the phone's own biometric or device-credential prompt and opens the agent
+/// role only if it passes; the views cannot open it themselves (nothing biometric is stored).
 export async function unlock(reason: string) {
-  const biometric = await import("@tauri-apps/plugin-biometric");
-  await biometric.authenticate(reason, { allowDeviceCredential: true });
-  app.unlocked = true;
+  await api.unlock(reason);
+  await refreshStatus();
   go(home());
 }
 
@@ -41,11 +39,17 @@ export function go(screen: Screen) {
 
 export function home(): Screen {
   const role = app.status?.enrolment?.role;
-  if (role === "agent" && app.status?.platform === "mobile" && !app.unlocked) return { name: "locked" };
+  if (role === "agent" && app.status?.locked) return { name: "locked" };
   if (role === "agent") return { name: "agentVisits" };
   if (role === "customer") return { name: "customerHome" };
   return { name: "onboarding" };
 }
+
+// Whatever screen asked, a refusal because the agent role locked (idle minutes) shows the lock.
+onLocked(() => {
+  if (app.status) app.status.locked = true;
+  go({ name: "locked" });
+});
 
 export async function refreshStatus() {
   app.status = await api.status();

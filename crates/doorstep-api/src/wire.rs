@@ -70,6 +70,10 @@ pub struct EnrolResponse {
     /// What the organisation's notices say about retention, for the app's privacy screen.
     pub retention_days: u32,
     pub official_phone: String,
+    /// Every organisation key hand-over, oldest first: a device applies them to the keys its
+    /// build pins before comparing, so a build older than a rotation still enrols.
+    #[serde(default)]
+    pub key_rotations: Vec<Bytes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +95,9 @@ pub struct AgentPackage {
     pub denylist: Bytes,
     #[serde(default)]
     pub standing: DeviceStanding,
+    /// Every organisation key hand-over, oldest first, applied before anything they sign.
+    #[serde(default)]
+    pub key_rotations: Vec<Bytes>,
 }
 
 /// What a device should know about itself: held after enrolling for someone who already had a
@@ -120,6 +127,9 @@ pub struct CustomerNotices {
     pub denylist: Bytes,
     #[serde(default)]
     pub standing: DeviceStanding,
+    /// Every organisation key hand-over, oldest first, applied before anything they sign.
+    #[serde(default)]
+    pub key_rotations: Vec<Bytes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -85,6 +85,10 @@ pub enum Error {
     BackOfficeNotAsPinned { organisation: String },
     #[error("The app's list of trusted organisations is unusable: {reason}.")]
     BadPins { reason: String },
+    #[error(
+        "A new organisation key was offered without a valid hand-over from a trusted key, or with too short an overlap."
+    )]
+    BadRotation,
 }
 
 impl Error {
@@ -122,6 +126,7 @@ impl Error {
             Error::InsecureBackOffice { .. } => "insecure_back_office",
             Error::BackOfficeNotAsPinned { .. } => "back_office_not_as_pinned",
             Error::BadPins { .. } => "bad_pins",
+            Error::BadRotation => "bad_rotation",
         }
     }
 

@@ -26,6 +26,7 @@ pub mod keys;
 pub mod notice;
 pub mod pins;
 pub mod receipt;
+pub mod rotation;
 #[cfg(feature = "scenario")]
 pub mod scenario;
 pub mod signed;

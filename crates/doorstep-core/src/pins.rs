@@ -81,9 +81,15 @@ impl Pins {
 
 impl PinnedOrganisation {
     /// What the back-office answered at enrolment must be this organisation: the same name, and
-    /// only keys the pin holds (a back-office may use fewer, during a rotation, never others).
-    pub fn check_answer(&self, name: &str, keys: &[PublicKey]) -> Result<(), Error> {
-        if name != self.name || keys.is_empty() || keys.iter().any(|k| !self.keys.contains(k)) {
+    /// only keys in `trusted` (the pin's, after the hand-overs they signed,
+    /// [`crate::rotation::KeyRotation::apply_all`]); never others.
+    pub fn check_answer(
+        &self,
+        name: &str,
+        keys: &[PublicKey],
+        trusted: &[PublicKey],
+    ) -> Result<(), Error> {
+        if name != self.name || keys.is_empty() || keys.iter().any(|k| !trusted.contains(k)) {
             return Err(Error::BackOfficeNotAsPinned {
                 organisation: self.name.clone(),
             });
@@ -270,7 +276,10 @@ mod tests {
     fn the_answer_must_carry_the_pinned_name_and_only_pinned_keys() {
         let pins = pins(false, "https://doorstep.northbank.example");
         let org = &pins.organisations[0];
-        assert_eq!(org.check_answer("Northbank Cards", &[key(1)]), Ok(()));
+        assert_eq!(
+            org.check_answer("Northbank Cards", &[key(1)], &org.keys),
+            Ok(())
+        );
         for (name, keys) in [
             ("Northbank Cards", alloc::vec![key(2)]),
             ("Northbank Cards", alloc::vec![key(1), key(2)]),
@@ -278,7 +287,7 @@ mod tests {
             ("Northbank Card Services", alloc::vec![key(1)]),
         ] {
             assert!(matches!(
-                org.check_answer(name, &keys),
+                org.check_answer(name, &keys, &org.keys),
                 Err(Error::BackOfficeNotAsPinned { .. })
             ));
         }

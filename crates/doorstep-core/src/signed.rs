@@ -18,6 +18,7 @@ pub enum DocumentKind {
     Denylist,
     Receipt,
     Countersignature,
+    Rotation,
 }
 
 impl DocumentKind {
@@ -28,6 +29,7 @@ impl DocumentKind {
             DocumentKind::Denylist => "DS1 denylist",
             DocumentKind::Receipt => "DS1 receipt",
             DocumentKind::Countersignature => "DS1 countersignature",
+            DocumentKind::Rotation => "DS1 key rotation",
         }
     }
 
@@ -38,6 +40,7 @@ impl DocumentKind {
             DocumentKind::Denylist => Error::BadDenylistSignature,
             DocumentKind::Receipt => Error::BadReceiptSignature,
             DocumentKind::Countersignature => Error::BadCountersignature,
+            DocumentKind::Rotation => Error::BadRotation,
         }
     }
 }

@@ -58,6 +58,7 @@ error_kinds! {
     InsecureBackOffice,
     BackOfficeNotAsPinned,
     BadPins,
+    BadRotation,
     // The phone's own store.
     NotEnrolled,
     KeyUnavailable,
@@ -165,6 +166,7 @@ impl From<&doorstep_core::Error> for ErrorKind {
             E::InsecureBackOffice { .. } => K::InsecureBackOffice,
             E::BackOfficeNotAsPinned { .. } => K::BackOfficeNotAsPinned,
             E::BadPins { .. } => K::BadPins,
+            E::BadRotation => K::BadRotation,
         }
     }
 }
@@ -296,6 +298,7 @@ mod tests {
                 organisation: "x".into(),
             },
             E::BadPins { reason: "x".into() },
+            E::BadRotation,
         ];
         for e in errors {
             assert_eq!(ErrorKind::from(&e).name(), e.kind());

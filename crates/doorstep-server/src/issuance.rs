@@ -128,6 +128,7 @@ impl Db {
             awaiting_customer_enrolment: awaiting,
             denylist: Bytes(self.current_denylist(org, signer, now).await?),
             standing,
+            key_rotations: self.key_rotations_on_wire(org).await?,
         })
     }
 
@@ -181,6 +182,16 @@ impl Db {
             notices,
             denylist: Bytes(self.current_denylist(org, signer, now).await?),
             standing,
+            key_rotations: self.key_rotations_on_wire(org).await?,
         })
+    }
+
+    async fn key_rotations_on_wire(&self, org: &Organisation) -> Result<Vec<Bytes>, ServerError> {
+        Ok(self
+            .key_rotations(org)
+            .await?
+            .into_iter()
+            .map(Bytes)
+            .collect())
     }
 }

@@ -62,6 +62,15 @@ enum Command {
         #[arg(long)]
         public_url: Option<String>,
     },
+    /// Rotate the organisation's signing key: a new key signs from now on, handed over by the
+    /// current one, which stays trusted for the overlap and is then retired.
+    RotateKey {
+        #[command(flatten)]
+        org: Org,
+        /// Hours the current key stays trusted (at least 24, so every phone syncs meanwhile).
+        #[arg(long, default_value_t = 48)]
+        overlap_hours: u64,
+    },
     /// Write the pins an app build embeds to trust this organisation: its name, official
     /// number, back-office address and keys. https only; http on loopback makes a development
     /// configuration.
@@ -274,6 +283,10 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 admin::write_pins(&db.organisation(&name).await?, &url, &path)?;
             }
         }
+        Command::RotateKey {
+            org: o,
+            overlap_hours,
+        } => admin::rotate_key(&db, &org(o).await?, &cli.key_dir, overlap_hours).await?,
         Command::Pins {
             org: o,
             public_url,

@@ -187,6 +187,26 @@ impl Backoffice {
         Ok(doorstep_core::Code::Enrolment(issued.invite).to_text())
     }
 
+    /// Stores a key hand-over as if the back-office had made it: for tests of what phones do
+    /// with one a trusted key did not sign (a compromised back-office serving a forgery).
+    pub async fn insert_key_rotation(
+        &self,
+        new_key: &doorstep_core::PublicKey,
+        encoded: &[u8],
+        issued_at: u64,
+    ) -> Result<(), ServerError> {
+        sqlx::query(
+            "INSERT INTO key_rotations (organisation_id, issued_at, new_key_id, encoded) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(self.org.id.as_bytes().to_vec())
+        .bind(crate::db::rows::signed(issued_at))
+        .bind(new_key.key_id().0.to_vec())
+        .bind(encoded)
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Serves the API on a free loopback port.
     pub async fn serve(&self) -> std::io::Result<Served> {
         let state = AppState::new(self.db.clone(), self.keys.clone(), self.clock.clock());

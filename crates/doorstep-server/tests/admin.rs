@@ -214,6 +214,20 @@ async fn the_command_line_initialises_and_manages_agents() {
             ok && out.contains("A-1") && out.contains("revoked"),
             "{out}"
         );
+        let (ok, out) = run(&["rotate-key", "--org", "Northbank", "--overlap-hours", "1"]);
+        assert!(!ok && out.contains("at least 24 hours"), "{out}");
+        let (ok, out) = run(&["rotate-key", "--org", "Northbank"]);
+        assert!(ok && out.contains("new signing key"), "{out}");
+        let org = db.organisation("Northbank").await.unwrap();
+        assert_eq!(org.keys.len(), 2, "both keys trusted during the overlap");
+        let signer = doorstep_server::keys::KeyRing::new(keys.path().to_path_buf())
+            .signer(&org)
+            .unwrap();
+        assert_eq!(
+            Some(&signer.public_key()),
+            org.keys.last(),
+            "the new key signs"
+        );
         let (ok, out) = run(&["visit", "--org", "Northbank", "cancel", "--ref", "V-9"]);
         assert!(!ok && out.contains("no visit \"V-9\""), "{out}");
         let (ok, out) = run(&[

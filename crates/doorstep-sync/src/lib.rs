@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use doorstep_api::wire::{self, Bytes, UploadStatus};
 use doorstep_core::pins::PinnedOrganisation;
+use doorstep_core::rotation::KeyRotation;
 use doorstep_core::system::Clock;
 use doorstep_core::{Policy, PublicKey, Role};
 use doorstep_store::{Enrolment, PackagedVisit, Store, StoreError};
@@ -170,11 +171,15 @@ pub async fn enrol(
         .map(|k| PublicKey::from_compressed(&k.0))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| SyncError::Protocol("an organisation key is not a P-256 key".into()))?;
-    pin.check_answer(&answer.organisation_name, &answered_keys)?;
+    // The pin's keys, moved on only by hand-overs a pinned (or handed-over) key signed.
+    let mut trusted = pin.keys.clone();
+    let rotations: Vec<Vec<u8>> = answer.key_rotations.into_iter().map(|b| b.0).collect();
+    KeyRotation::apply_all(&rotations, &mut trusted, now)?;
+    pin.check_answer(&answer.organisation_name, &answered_keys, &trusted)?;
     let enrolment = Enrolment {
         role: answer.role,
         organisation_name: pin.name.clone(),
-        organisation_keys: pin.keys.clone(),
+        organisation_keys: trusted,
         server_url: pin.back_office.clone(),
         official_phone: pin.official_phone.clone(),
         device_key: signer.public_key(),
@@ -376,6 +381,21 @@ impl<'a> Syncer<'a> {
         Ok(answer.results)
     }
 
+    /// Moves the trusted organisation keys on by the hand-overs a trusted key signed, before
+    /// anything signed with a new key is read; a forged one stops the sync (`bad_rotation`,
+    /// `unknown_organisation_key`) and changes nothing.
+    async fn apply_key_rotations(&self, rotations: &[wire::Bytes]) -> Result<(), SyncError> {
+        let mut enrolment = self.store.enrolment().await?;
+        let docs: Vec<Vec<u8>> = rotations.iter().map(|b| b.0.clone()).collect();
+        let mut keys = enrolment.organisation_keys.clone();
+        KeyRotation::apply_all(&docs, &mut keys, (self.clock)())?;
+        if keys != enrolment.organisation_keys {
+            enrolment.organisation_keys = keys;
+            self.store.enrol(&enrolment).await?;
+        }
+        Ok(())
+    }
+
     /// Pulls the agent's package or the customer's notices, and the denylist with them.
     pub async fn pull(&mut self, report: &mut SyncReport) -> Result<(), SyncError> {
         let role = self.store.enrolment().await?.role;
@@ -386,6 +406,7 @@ impl<'a> Syncer<'a> {
                         |client, signer, t| async move { client.agent_package(&*signer, t).await },
                     )
                     .await?;
+                self.apply_key_rotations(&package.key_rotations).await?;
                 self.store.put_denylist(&package.denylist.0).await?;
                 let trust = self.store.trust(Policy::default()).await?;
                 let visits = package
@@ -412,6 +433,7 @@ impl<'a> Syncer<'a> {
                         client.customer_notices(&*signer, t).await
                     })
                     .await?;
+                self.apply_key_rotations(&notices.key_rotations).await?;
                 self.store.put_denylist(&notices.denylist.0).await?;
                 let now = (self.clock)();
                 for n in &notices.notices {

@@ -332,3 +332,75 @@ async fn a_back_office_that_is_not_the_pinned_organisation_enrols_nobody() {
     assert_eq!(enrolment.official_phone, real.org.official_phone);
     assert_eq!(enrolment.organisation_keys, real.org.keys);
 }
+
+/// A rotated organisation key reaches phones only through the hand-over the trusted key
+/// signed; a build pinning the old key still enrols; a forged hand-over changes nothing.
+#[tokio::test]
+async fn a_new_organisation_key_is_trusted_only_through_a_hand_over_from_a_trusted_one() {
+    use doorstep_core::rotation::{KeyRotation, MIN_OVERLAP};
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        bo.schedule("R", "A-1", "C-1", 1).await;
+        let customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let old = bo.org.keys[0];
+        let now = support::system_now();
+        let new = bo
+            .db
+            .rotate_key(&bo.org, &bo.key_dir, MIN_OVERLAP, now)
+            .await
+            .unwrap();
+        // Enrolled after the rotation with a pin naming only the old key.
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        assert_eq!(
+            agent.store.enrolment().await.unwrap().organisation_keys,
+            [old, new]
+        );
+        assert_eq!(
+            agent
+                .syncer_via(&bo.url)
+                .sync(&mut |_| {})
+                .await
+                .unwrap()
+                .visits,
+            1
+        );
+        // The customer learns the new key before the notice it signed.
+        let synced = customer
+            .syncer_via(&bo.url)
+            .sync(&mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(synced.notices, 1);
+        assert_eq!(
+            customer.store.enrolment().await.unwrap().organisation_keys,
+            [old, new]
+        );
+
+        // A hand-over signed by a key nobody trusts, served by a compromised back-office.
+        let mallory = doorstep_core::SoftwareKey::generate(
+            &mut doorstep_core::SeededRandomness::new("mallory"),
+        );
+        let forged = KeyRotation {
+            issued_at: now + 1,
+            new_key: mallory.public_key(),
+            replaces: mallory.public_key().key_id(),
+            retire_at: now + 1 + MIN_OVERLAP,
+        }
+        .to_sign(mallory.public_key())
+        .sign_with(&mallory)
+        .unwrap();
+        bo.insert_key_rotation(&mallory.public_key(), &forged, now + 1)
+            .await
+            .unwrap();
+        let err = customer
+            .syncer_via(&bo.url)
+            .sync(&mut |_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "unknown_organisation_key", "{err}");
+        assert_eq!(
+            customer.store.enrolment().await.unwrap().organisation_keys,
+            [old, new]
+        );
+    }
+}

@@ -179,6 +179,7 @@ export const en = {
   err_insecure_back_office: "This code names an address that is not secure (https). The app does not connect to it.",
   err_back_office_not_as_pinned: "The server did not prove it is the organisation built into this app. Nothing was set up.",
   err_bad_pins: "The app's list of trusted organisations is unusable. Reinstall the app from the official store.",
+  err_bad_rotation: "A new key for your organisation was offered without a valid hand-over from the key this app trusts. Nothing was changed.",
   err_choose_organisation: "Choose the organisation that sent you the code.",
   err_person_not_in_photo: "The person at your door is not the agent in the photo.",
   err_codes_differ: "The two codes are different. Someone may be passing the codes on from elsewhere.",

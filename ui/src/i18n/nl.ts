@@ -173,6 +173,7 @@ export const nl: Catalogue = {
   err_insecure_back_office: "Deze code noemt een adres dat niet beveiligd is (https). De app maakt er geen verbinding mee.",
   err_back_office_not_as_pinned: "De server heeft niet bewezen dat hij de organisatie is die in deze app is ingebouwd. Er is niets ingesteld.",
   err_bad_pins: "De lijst met vertrouwde organisaties van de app is onbruikbaar. Installeer de app opnieuw uit de officiële winkel.",
+  err_bad_rotation: "Er werd een nieuwe sleutel voor uw organisatie aangeboden zonder geldige overdracht door de sleutel die deze app vertrouwt. Er is niets gewijzigd.",
   err_choose_organisation: "Kies de organisatie die u de code stuurde.",
   err_person_not_in_photo: "De persoon aan uw deur is niet de medewerker op de foto.",
   err_codes_differ: "De twee codes zijn verschillend. Iemand geeft de codes misschien van elders door.",

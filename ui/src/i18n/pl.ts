@@ -173,6 +173,7 @@ export const pl: Catalogue = {
   err_insecure_back_office: "Ten kod wskazuje adres, który nie jest bezpieczny (https). Aplikacja się z nim nie łączy.",
   err_back_office_not_as_pinned: "Serwer nie udowodnił, że jest organizacją wbudowaną w aplikację. Nic nie zostało skonfigurowane.",
   err_bad_pins: "Lista zaufanych organizacji aplikacji jest nieużyteczna. Zainstaluj aplikację ponownie z oficjalnego sklepu.",
+  err_bad_rotation: "Zaproponowano nowy klucz organizacji bez ważnego przekazania od klucza, któremu ufa aplikacja. Nic nie zostało zmienione.",
   err_choose_organisation: "Wybierz organizację, która wysłała ci kod.",
   err_person_not_in_photo: "Osoba przy Twoich drzwiach to nie pracownik ze zdjęcia.",
   err_codes_differ: "Kody są różne. Ktoś może przekazywać kody z innego miejsca.",

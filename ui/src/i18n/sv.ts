@@ -173,6 +173,7 @@ export const sv: Catalogue = {
   err_insecure_back_office: "Koden anger en adress som inte är säker (https). Appen ansluter inte till den.",
   err_back_office_not_as_pinned: "Servern bevisade inte att den är organisationen som är inbyggd i appen. Inget har ställts in.",
   err_bad_pins: "Appens lista över betrodda organisationer går inte att använda. Installera om appen från den officiella butiken.",
+  err_bad_rotation: "En ny nyckel för din organisation erbjöds utan giltig överlämning från nyckeln som appen litar på. Inget ändrades.",
   err_choose_organisation: "Välj organisationen som skickade koden.",
   err_person_not_in_photo: "Personen vid din dörr är inte medarbetaren på fotot.",
   err_codes_differ: "De två koderna är olika. Någon kanske skickar koderna vidare från en annan plats.",

@@ -63,6 +63,26 @@ pub fn write_pins(org: &Organisation, public_url: &str, path: &Path) -> Result<(
     Ok(())
 }
 
+pub async fn rotate_key(
+    db: &Db,
+    org: &Organisation,
+    key_dir: &Path,
+    overlap_hours: u64,
+) -> Result<(), ServerError> {
+    let now = unix_now();
+    let new = db
+        .rotate_key(org, key_dir, overlap_hours * 3600, now)
+        .await?;
+    println!(
+        "new signing key {} for {}; the previous key is trusted until {}; phones learn it at their next sync",
+        new.key_id(),
+        org.name,
+        when::format(now + overlap_hours * 3600)
+    );
+    println!("new app builds should pin the new key too (doorstep-server pins)");
+    Ok(())
+}
+
 pub async fn customer_revoke(
     db: &Db,
     org: &Organisation,

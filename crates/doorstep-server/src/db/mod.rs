@@ -19,6 +19,7 @@ pub mod export;
 pub mod organisations;
 pub mod results;
 pub mod revocation;
+pub mod rotation;
 pub(crate) mod rows;
 pub mod tickets;
 pub mod visits;

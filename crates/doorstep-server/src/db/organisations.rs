@@ -27,6 +27,12 @@ pub struct Organisation {
 }
 
 impl Organisation {
+    /// The key the back-office signs with now: the one not being retired, listed last. Older
+    /// ones are still trusted until the end of their rotation's overlap.
+    pub fn signing_key(&self) -> Option<&PublicKey> {
+        self.keys.last()
+    }
+
     /// What an app build pins for this organisation when its back-office is at `back_office`.
     pub fn pin(&self, back_office: &str) -> PinnedOrganisation {
         PinnedOrganisation {
@@ -138,9 +144,12 @@ impl Db {
     ) -> Result<Organisation, ServerError> {
         let id = super::rows::uuid(row, "id")?;
         let keys = sqlx::query(
-            "SELECT public_key FROM organisation_keys WHERE organisation_id = $1 AND retired_at IS NULL ORDER BY created_at",
+            "SELECT public_key FROM organisation_keys
+             WHERE organisation_id = $1 AND (retired_at IS NULL OR retired_at > $2)
+             ORDER BY CASE WHEN retired_at IS NULL THEN 1 ELSE 0 END, created_at, key_id",
         )
         .bind(id.as_bytes().to_vec())
+        .bind(now_unix())
         .fetch_all(&self.pool)
         .await?
         .iter()

@@ -46,6 +46,13 @@ pub(super) async fn enrol(
             .collect(),
         retention_days: org.retention_days,
         official_phone: org.official_phone.clone(),
+        key_rotations: state
+            .db
+            .key_rotations(&org)
+            .await?
+            .into_iter()
+            .map(wire::Bytes)
+            .collect(),
     }))
 }
 

@@ -79,16 +79,21 @@ impl KeyRing {
         }
     }
 
+    /// The signer for the organisation's newest key. After a rotation (`Db::rotate_key`) the
+    /// next call loads the new key file, so running servers switch without a restart.
     pub fn signer(&self, org: &Organisation) -> Result<OrganisationSigner, ServerError> {
-        if let Some(s) = self.loaded.lock().expect("key ring lock").get(&org.id) {
+        let newest = org.keys.last();
+        if let Some(s) = self.loaded.lock().expect("key ring lock").get(&org.id)
+            && Some(&s.public_key()) == newest
+        {
             return Ok(s.clone());
         }
         let path = signing_key_path(&self.dir, &org.id);
         let signer = OrganisationSigner::new(load_signing_key(&path)?, self.crypto)?;
-        if !org.keys.contains(&signer.public_key()) {
+        if Some(&signer.public_key()) != newest {
             return Err(ServerError::SigningKey {
                 path: path.display().to_string(),
-                reason: "it is not one of the organisation's current keys".into(),
+                reason: "it is not the organisation's newest key".into(),
             });
         }
         self.loaded
@@ -109,6 +114,39 @@ fn key_error(path: &Path, reason: impl ToString) -> ServerError {
         path: path.display().to_string(),
         reason: reason.to_string(),
     }
+}
+
+/// Where a new key waits during a rotation, and where a replaced key is kept afterwards (the
+/// back-office never signs with it again; it is kept only so an audit can match old documents).
+pub fn pending_key_path(dir: &Path, organisation: &Uuid) -> PathBuf {
+    dir.join(format!("organisation-{organisation}.key.new"))
+}
+
+pub fn replaced_key_path(dir: &Path, organisation: &Uuid, key: &PublicKey) -> PathBuf {
+    dir.join(format!(
+        "organisation-{organisation}-{}.replaced.key",
+        key.key_id()
+    ))
+}
+
+/// Writes a fresh key where a rotation expects it; returns it.
+pub fn create_pending_key(dir: &Path, organisation: &Uuid) -> Result<SoftwareKey, ServerError> {
+    let key = SoftwareKey::generate(&mut SystemRandomness);
+    write_private(&pending_key_path(dir, organisation), &key)?;
+    Ok(key)
+}
+
+/// Makes the pending key the signing key, keeping the replaced one aside.
+pub fn install_pending_key(
+    dir: &Path,
+    organisation: &Uuid,
+    replaced: &PublicKey,
+) -> Result<(), ServerError> {
+    let current = signing_key_path(dir, organisation);
+    let aside = replaced_key_path(dir, organisation, replaced);
+    std::fs::rename(&current, &aside).map_err(|e| key_error(&current, e))?;
+    let pending = pending_key_path(dir, organisation);
+    std::fs::rename(&pending, &current).map_err(|e| key_error(&pending, e))
 }
 
 /// Makes an organisation's signing key and writes it where only its owner can read it; returns

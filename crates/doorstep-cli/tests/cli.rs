@@ -72,7 +72,7 @@ fn a_seeded_demo_repeats_exactly() {
 fn every_attack_is_refused_with_its_own_error() {
     let all = json(&["demo", "--json", "--tamper", "all"]);
     let all = all.as_array().unwrap();
-    assert_eq!(all.len(), 20);
+    assert_eq!(all.len(), 21);
     let mut kinds = std::collections::BTreeSet::new();
     for r in all {
         assert_eq!(r["outcome"], "refused", "{}", r["tamper"]);

@@ -46,10 +46,11 @@ pub enum Tamper {
     TamperedReceipt,
     CancelledVisit,
     AgentOnlyReceipt,
+    RevokedCustomer,
 }
 
 impl Tamper {
-    pub const ALL: [Tamper; 20] = [
+    pub const ALL: [Tamper; 21] = [
         Tamper::MalformedCode,
         Tamper::UnsupportedVersion,
         Tamper::ForgedTicket,
@@ -70,6 +71,7 @@ impl Tamper {
         Tamper::TamperedReceipt,
         Tamper::CancelledVisit,
         Tamper::AgentOnlyReceipt,
+        Tamper::RevokedCustomer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -94,6 +96,7 @@ impl Tamper {
             Tamper::TamperedReceipt => "tampered-receipt",
             Tamper::CancelledVisit => "cancelled-visit",
             Tamper::AgentOnlyReceipt => "agent-only-receipt",
+            Tamper::RevokedCustomer => "revoked-customer",
         }
     }
 
@@ -125,6 +128,7 @@ impl Tamper {
                 "the agent's receipt is altered before the customer keeps it"
             }
             Tamper::CancelledVisit => "the visit was cancelled after its ticket was issued",
+            Tamper::RevokedCustomer => "the customer's phone was reported lost and revoked",
             Tamper::AgentOnlyReceipt => {
                 "the agent's phone signs \"verified\" without the customer's signed answer"
             }
@@ -371,6 +375,17 @@ impl Scenario {
         self.trust_with(&list)
     }
 
+    /// The agent's trust, with the denylist the attack gave it.
+    fn agent_trust(&self, tamper: Option<Tamper>) -> Trust {
+        let mut list = self.denylist.clone();
+        if tamper == Some(Tamper::RevokedCustomer) {
+            list.sequence += 1;
+            list.customer_keys
+                .push(self.customer_key.public_key().key_id());
+        }
+        self.trust_with(&list)
+    }
+
     /// Leg 1: the customer shows a challenge.
     fn leg_challenge(
         &self,
@@ -404,7 +419,7 @@ impl Scenario {
             let proof = hand_built_proof(&challenge, &device.key, &device.ticket, now, rng);
             (None, proof)
         } else {
-            let trust = self.trust();
+            let trust = self.agent_trust(tamper);
             let ready = agent::Ready::new(&device.ticket, device.customer_key, &trust)
                 .map_err(agent_err)?;
             let to_sign = ready

@@ -103,6 +103,12 @@ attack!(
 );
 attack!(revoked_agent, RevokedAgent, Customer, Error::Revoked { .. });
 attack!(
+    revoked_customer,
+    RevokedCustomer,
+    Agent,
+    Error::Revoked { .. }
+);
+attack!(
     stale_denylist,
     StaleDenylist,
     Customer,

@@ -116,7 +116,10 @@ describe("the customer at the door", () => {
 
   it("the challenge fills the screen and still says what waits to be sent, and that the phone is offline", async () => {
     backend(() => null);
-    app.status = { enrolment: null, pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
+    app.status = {
+      enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
+      pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: true, organisations: [], heldUntil: null, newDevice: null, locked: false,
+    };
     app.online = false;
     try {
       render(CustomerDoor, { visitId: terms.visitId });
@@ -124,6 +127,9 @@ describe("the customer at the door", () => {
       expect(challenge.textContent).toContain("Turn your screen brightness up");
       expect(document.activeElement?.textContent).toBe("Show this to the agent");
       expect(screen.getByTestId("fullscreen-sync").textContent).toMatch(/Offline\s*·\s*2 waiting to send/);
+      // Over the whole screen too: the pinned number, and that this build trusts a test back-office.
+      expect(screen.getByTestId("fullscreen-official-phone").textContent).toContain("+31 20 555 0100");
+      expect(screen.getByTestId("fullscreen-development")).toBeTruthy();
     } finally {
       app.status = null;
       app.online = true;

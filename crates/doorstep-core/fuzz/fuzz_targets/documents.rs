@@ -1,8 +1,10 @@
-//! Signed documents: envelopes and payloads of tickets, notices, denylists and receipts.
+//! Signed documents: envelopes and payloads of tickets, notices, denylists, receipts and key
+//! hand-overs.
 #![no_main]
 
 use doorstep_core::notice::{Denylist, VerifiedNotice};
 use doorstep_core::receipt::SignedReceipt;
+use doorstep_core::rotation::KeyRotation;
 use doorstep_core::scenario::Scenario;
 use doorstep_core::ticket::{SignedTicket, Ticket};
 use libfuzzer_sys::fuzz_target;
@@ -19,4 +21,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = Denylist::verify(data, keys);
     let _ = SignedReceipt::peek(data);
     let _ = SignedReceipt::verify(data, &keys[0]);
+    // An unverifiable hand-over is still read to see whether it was applied already.
+    let mut trusted = keys.clone();
+    if KeyRotation::apply_all(&[data.to_vec()], &mut trusted, 0).is_err() {
+        assert_eq!(&trusted, keys, "a refused hand-over changes nothing");
+    }
 });

@@ -376,10 +376,13 @@ async fn a_rogue_back_office_s_invite_enrols_nobody_and_nothing_turns_green() {
     .unwrap();
     rogue.add_customer("C-1", &BTreeMap::new()).await.unwrap();
     let rogue_served = rogue.serve().await.unwrap();
-    let invite = rogue
-        .invite(Role::Customer, "C-1", &rogue_served.url, now())
-        .await
-        .unwrap();
+    let invite = doorstep_core::Code::Enrolment(
+        rogue
+            .invite(Role::Customer, "C-1", &rogue_served.url, now())
+            .await
+            .unwrap(),
+    )
+    .to_text();
     assert!(invite.starts_with("DS2E:"), "{invite}");
 
     let customer = w.open(&w.root.join("victim")).await;

@@ -165,26 +165,22 @@ impl Backoffice {
         url: &str,
         now: u64,
     ) -> Result<String, ServerError> {
-        let issued = self
-            .db
-            .issue_enrolment_code(&self.org, role, subject, url, now)
-            .await?;
-        Ok(issued.invite.code.to_typed())
+        Ok(self.invite(role, subject, url, now).await?.code.to_typed())
     }
 
-    /// A one-time enrolment code as the invite a QR carries (`DS2E:`), naming `url`.
+    /// A one-time enrolment code as the invite a QR carries (`DS2E:` once encoded), naming `url`.
     pub async fn invite(
         &self,
         role: Role,
         subject: &str,
         url: &str,
         now: u64,
-    ) -> Result<String, ServerError> {
+    ) -> Result<doorstep_core::enrolment::EnrolmentInvite, ServerError> {
         let issued = self
             .db
             .issue_enrolment_code(&self.org, role, subject, url, now)
             .await?;
-        Ok(doorstep_core::Code::Enrolment(issued.invite).to_text())
+        Ok(issued.invite)
     }
 
     /// Stores a key hand-over as if the back-office had made it: for tests of what phones do

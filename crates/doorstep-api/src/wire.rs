@@ -98,6 +98,9 @@ pub struct AgentPackage {
     /// Every organisation key hand-over, oldest first, applied before anything they sign.
     #[serde(default)]
     pub key_rotations: Vec<Bytes>,
+    /// How long the organisation lets its phones keep personal data, in days; the phone caps it.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 /// What a device should know about itself: held after enrolling for someone who already had a
@@ -130,6 +133,9 @@ pub struct CustomerNotices {
     /// Every organisation key hand-over, oldest first, applied before anything they sign.
     #[serde(default)]
     pub key_rotations: Vec<Bytes>,
+    /// How long the organisation lets its phones keep personal data, in days; the phone caps it.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -38,7 +38,7 @@ impl Device {
         self.unlocked()?;
         Ok(self
             .store
-            .visit_summaries()
+            .visit_summaries(self.now())
             .await?
             .iter()
             .map(|v| AgentVisit {

@@ -62,13 +62,16 @@ impl Device {
                 key
             }
         };
-        Ok(Self {
+        let device = Self {
             store,
             key: Arc::new(key),
             clock,
             pins,
             lock: lock::AppLock::new(Some(DEFAULT_IDLE_MINUTES)),
-        })
+        };
+        // A phone left off for weeks erases what it should no longer hold before showing anything.
+        device.purge().await?;
+        Ok(device)
     }
 
     /// Sets how many idle minutes lock the agent role again; `None` removes the lock, for a
@@ -238,7 +241,10 @@ impl Device {
             self.key.clone(),
             self.clock.clone(),
         );
-        let report = syncer.sync(progress).await?;
+        let synced = syncer.sync(progress).await;
+        // Retention runs after every sync, whether it got through or not.
+        self.purge().await?;
+        let report = synced?;
         Ok(SyncView {
             stored: report.stored + report.already_stored,
             rejected: report.rejected,
@@ -249,12 +255,15 @@ impl Device {
         })
     }
 
-    /// Erases what the retention period no longer allows the device to keep.
-    pub async fn purge(
-        &self,
-        retention_days: u32,
-    ) -> Result<doorstep_store::PurgeReport, DeviceError> {
-        Ok(self.store.purge(self.now(), retention_days).await?)
+    /// Erases what the organisation's retention period no longer allows the device to keep
+    /// (`Store::purge`); run when the device opens and after every sync. Nothing to do before
+    /// enrolment.
+    pub async fn purge(&self) -> Result<doorstep_store::PurgeReport, DeviceError> {
+        match self.store.enrolment().await {
+            Ok(e) => Ok(self.store.purge(self.now(), e.retention_days).await?),
+            Err(StoreError::NotEnrolled) => Ok(doorstep_store::PurgeReport::default()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

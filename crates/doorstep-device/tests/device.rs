@@ -102,10 +102,15 @@ impl World {
     }
 
     async fn open_locked(&self, dir: &Path) -> Device {
+        self.open_at(dir, doorstep_core::system::system_clock())
+            .await
+    }
+
+    async fn open_at(&self, dir: &Path, clock: doorstep_core::system::Clock) -> Device {
         Device::open(
             dir,
             &FileKeyProvider::new(dir.join("data.key")),
-            doorstep_core::system::system_clock(),
+            clock,
             self.pins(),
         )
         .await
@@ -557,7 +562,14 @@ async fn each_revocation_reaches_the_other_phone_by_sync_and_turns_the_door_red_
         let agent = w.open(&agent_dir).await;
         let proof = agent.agent_scan_challenge(&visit, &challenge.text).await;
         let refusal = if refusing_side == "agent" {
-            proof.unwrap_err()
+            // The revoked customer's visit left the agent's list with the package; the
+            // denylist would refuse it too (the core's revoked-customer attack).
+            assert!(agent.agent_visit(&visit).await.is_err());
+            let refusal = proof.unwrap_err();
+            assert_eq!(refusal.kind, ErrorKind::UnknownTicket, "{refusal:?}");
+            agent.close().await;
+            customer.close().await;
+            continue;
         } else {
             let proof = proof.unwrap().proof;
             customer
@@ -672,4 +684,114 @@ async fn the_agent_role_refuses_to_sign_or_reveal_before_unlock() {
     );
     // A customer's phone has no agent role to lock.
     assert!(!customer.status().await.unwrap().locked);
+}
+
+/// What the store file holds, read with plain SQL as a thief with the phone's files would.
+async fn rows(dir: &Path, query: &'static str) -> i64 {
+    let url = format!("sqlite:{}", dir.join("device.db").display());
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar(query).fetch_one(&mut db).await.unwrap();
+    sqlx::Connection::close(db).await.unwrap();
+    n
+}
+
+const PERSONAL: [&str; 5] = [
+    "SELECT count(*) FROM visits WHERE customer_data_sealed IS NOT NULL OR address_sealed IS NOT NULL",
+    "SELECT count(*) FROM notices",
+    "SELECT count(*) FROM sessions",
+    "SELECT count(*) FROM kept_receipts",
+    "SELECT count(*) FROM outbox WHERE acknowledged_at IS NOT NULL",
+];
+
+#[tokio::test]
+async fn past_retention_a_phone_that_starts_holds_nothing_personal_but_keeps_unsynced_results() {
+    let w = world().await;
+    let (agent_dir, customer_dir, visit, later_visit) = enrolled(&w).await;
+
+    // A whole visit; the agent's note and the receipt wait unsynced on the agent's phone.
+    let customer = w.open(&customer_dir).await;
+    let challenge = customer.customer_challenge(&visit, false).await.unwrap();
+    let agent = w.open(&agent_dir).await;
+    let proof = agent
+        .agent_scan_challenge(&visit, &challenge.text)
+        .await
+        .unwrap();
+    customer
+        .customer_scan_proof(&visit, &proof.proof.text)
+        .await
+        .unwrap();
+    customer
+        .customer_person_at_door(&visit, true)
+        .await
+        .unwrap();
+    let response = customer.customer_compare_code(&visit, true).await.unwrap();
+    agent.agent_compare_code(&visit, true).await.unwrap();
+    agent
+        .agent_scan_response(&visit, &response.text)
+        .await
+        .unwrap();
+    let receipt = agent
+        .agent_record_outcome(
+            &visit,
+            Outcome::Verified,
+            &["card_handover".into()],
+            "Dog in the garden",
+        )
+        .await
+        .unwrap();
+    customer
+        .customer_scan_receipt(&visit, &receipt.code.text)
+        .await
+        .unwrap();
+    // A handshake left half done, and a report synced at once (acknowledged, so it may go).
+    customer
+        .customer_challenge(&later_visit, false)
+        .await
+        .unwrap();
+    customer
+        .customer_report(Some(&later_visit), None, "He did not look like the photo")
+        .await
+        .unwrap();
+    customer.sync(&mut |_| {}).await.unwrap();
+    let unsynced = agent.status().await.unwrap().pending_uploads;
+    assert_eq!(unsynced, 2, "the receipt and the agent's note");
+    agent.close().await;
+    customer.close().await;
+    for q in PERSONAL {
+        let held = rows(&agent_dir, q).await + rows(&customer_dir, q).await;
+        assert!(held > 0, "the test must start with personal data: {q}");
+    }
+
+    // The next day the agent's phone holds neither address nor customer field, synced or not.
+    let tomorrow = now() + doorstep_store::AGENT_LOOKBACK + 3 * 3600;
+    let agent = w
+        .open_at(&agent_dir, std::sync::Arc::new(move || tomorrow))
+        .await;
+    agent.unlock();
+    assert!(
+        agent.agent_visits().await.unwrap().is_empty(),
+        "only today's and upcoming visits"
+    );
+    agent.close().await;
+    assert_eq!(rows(&agent_dir, PERSONAL[0]).await, 0);
+
+    // Past the retention period, both phones erase the rest as they start: nothing is synced.
+    let past = now() + 31 * 86_400;
+    for dir in [&agent_dir, &customer_dir] {
+        w.open_at(dir, std::sync::Arc::new(move || past))
+            .await
+            .close()
+            .await;
+        for q in PERSONAL {
+            assert_eq!(rows(dir, q).await, 0, "{q} in {}", dir.display());
+        }
+    }
+    let agent = w
+        .open_at(&agent_dir, std::sync::Arc::new(move || past))
+        .await;
+    assert_eq!(agent.status().await.unwrap().pending_uploads, unsynced);
+    assert_eq!(agent.store().verify_receipt_log().await.unwrap().0, 1);
+    agent.close().await;
 }

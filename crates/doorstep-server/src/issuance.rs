@@ -129,6 +129,7 @@ impl Db {
             denylist: Bytes(self.current_denylist(org, signer, now).await?),
             standing,
             key_rotations: self.key_rotations_on_wire(org).await?,
+            retention_days: Some(org.retention_days),
         })
     }
 
@@ -183,6 +184,7 @@ impl Db {
             denylist: Bytes(self.current_denylist(org, signer, now).await?),
             standing,
             key_rotations: self.key_rotations_on_wire(org).await?,
+            retention_days: Some(org.retention_days),
         })
     }
 

@@ -23,7 +23,9 @@ mod visits;
 pub use outbox::{MAX_DEFERRAL, OutboxEntry};
 pub use receipts::{ChainEntry, ReceiptId};
 pub use sealing::{FileKeyProvider, KeyProvider};
-pub use visits::{PackagedVisit, PurgeReport, StoredNotice, VisitSummary};
+pub use visits::{
+    AGENT_LOOKBACK, MAX_RETENTION_DAYS, PackagedVisit, PurgeReport, StoredNotice, VisitSummary,
+};
 
 use sealing::Sealer;
 
@@ -57,6 +59,8 @@ pub struct Enrolment {
     pub official_phone: String,
     pub device_key: PublicKey,
     pub enrolled_at: u64,
+    /// How long the organisation lets the phone keep personal data; see [`Store::purge`].
+    pub retention_days: u32,
 }
 
 pub struct Store {
@@ -102,12 +106,13 @@ impl Store {
             .flat_map(|k| k.as_bytes().to_vec())
             .collect();
         sqlx::query(
-            "INSERT INTO enrolment (id, role, organisation_name, organisation_keys, server_url, official_phone, device_key, enrolled_at)
-             VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO enrolment (id, role, organisation_name, organisation_keys, server_url, official_phone, device_key, enrolled_at, retention_days)
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET role = excluded.role, organisation_name = excluded.organisation_name,
                organisation_keys = excluded.organisation_keys, server_url = excluded.server_url,
                official_phone = excluded.official_phone,
-               device_key = excluded.device_key, enrolled_at = excluded.enrolled_at",
+               device_key = excluded.device_key, enrolled_at = excluded.enrolled_at,
+               retention_days = excluded.retention_days",
         )
         .bind(e.role.as_str())
         .bind(&e.organisation_name)
@@ -116,6 +121,7 @@ impl Store {
         .bind(&e.official_phone)
         .bind(e.device_key.as_bytes().to_vec())
         .bind(to_i64(e.enrolled_at))
+        .bind(i64::from(visits::bounded_retention(e.retention_days)))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -144,6 +150,8 @@ impl Store {
             device_key: PublicKey::from_compressed(&device_key)
                 .map_err(|_| damaged("device key"))?,
             enrolled_at: to_u64(row.try_get("enrolled_at")?),
+            retention_days: u32::try_from(row.try_get::<i64, _>("retention_days")?)
+                .map_err(|_| damaged("retention"))?,
         })
     }
 

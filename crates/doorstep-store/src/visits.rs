@@ -41,6 +41,18 @@ pub struct StoredNotice {
     pub photo: Option<Vec<u8>>,
 }
 
+/// How long after its window ends an agent's visit stays on the list with the customer's data
+/// and address: the rest of the working day, never the next one's. After that the phone holds
+/// no address or customer field of it, synced or not: a result needs neither.
+pub const AGENT_LOOKBACK: u64 = 12 * 3600;
+
+/// The longest any back-office can make a phone keep personal data, whatever it says.
+pub const MAX_RETENTION_DAYS: u32 = 90;
+
+pub(crate) fn bounded_retention(days: u32) -> u32 {
+    days.min(MAX_RETENTION_DAYS)
+}
+
 const VISIT_DATA: SealedColumn = SealedColumn {
     table: "visits",
     column: "customer_data_sealed",
@@ -60,16 +72,19 @@ const NOTICE_PHOTO: SealedColumn = SealedColumn {
 
 impl Store {
     /// Stores the day's package after checking every ticket, so nothing unverifiable reaches
-    /// the door. Visits already completed keep their outcome.
+    /// the door. Visits already completed keep their outcome; visits the package no longer
+    /// holds (cancelled, moved to another agent) leave the phone unless a result is recorded.
     pub async fn put_package(
         &self,
         visits: &[PackagedVisit],
         trust: &Trust,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let mut kept = Vec::with_capacity(visits.len());
         for v in visits {
             let ready = agent::Ready::new(&v.ticket, v.customer_key, trust)?;
             let t = ready.ticket().ticket();
+            kept.push(t.visit_id.0.to_vec());
             let allowed: Vec<&str> = t.fields.iter().map(|f| f.name()).collect();
             let data: BTreeMap<_, _> = v
                 .customer_data
@@ -102,6 +117,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let open: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT visit_id FROM visits WHERE outcome IS NULL
+                   AND visit_id NOT IN (SELECT visit_id FROM receipts)",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for gone in open.iter().filter(|id| !kept.contains(id)) {
+            sqlx::query("DELETE FROM sessions WHERE visit_id = ?")
+                .bind(gone)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM visits WHERE visit_id = ?")
+                .bind(gone)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -121,12 +152,15 @@ impl Store {
             .collect()
     }
 
-    /// The day's visits with their addresses, by window start.
-    pub async fn visit_summaries(&self) -> Result<Vec<VisitSummary>, StoreError> {
+    /// Today's and upcoming visits with their addresses, by window start: a visit leaves the
+    /// list [`AGENT_LOOKBACK`] after its window ends.
+    pub async fn visit_summaries(&self, now: u64) -> Result<Vec<VisitSummary>, StoreError> {
         let keys = self.enrolment().await?.organisation_keys;
         let rows = sqlx::query(
-            "SELECT visit_id, ticket, outcome, address_sealed FROM visits ORDER BY window_start, visit_id",
+            "SELECT visit_id, ticket, outcome, address_sealed FROM visits WHERE window_end > ?
+             ORDER BY window_start, visit_id",
         )
+        .bind(to_i64(now.saturating_sub(AGENT_LOOKBACK)))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -317,27 +351,46 @@ impl Store {
         Ok(())
     }
 
-    /// Retention: personal data of visits synced at least `retention_days` ago is erased, with
-    /// handshake states and notices of visits whose window ended that long ago, and uploads
-    /// the server acknowledged. Receipts stay: they hold no personal data.
+    /// Retention, run when the app starts and after every sync. What goes:
+    /// - an agent's visit's customer data and address [`AGENT_LOOKBACK`] after its window ends,
+    ///   synced or not, with its handshake state;
+    /// - a visit's row `retention_days` after its window ended, once its result (if any) is
+    ///   synced;
+    /// - the customer's notices (with the agent's photo) and kept receipts `retention_days`
+    ///   after the visit, and handshake states untouched that long;
+    /// - uploads the back-office acknowledged `retention_days` ago.
+    ///
+    /// Unsynced results stay however old: they hold no personal data, and deleting one loses
+    /// it. `retention_days` is capped at [`MAX_RETENTION_DAYS`].
     pub async fn purge(&self, now: u64, retention_days: u32) -> Result<PurgeReport, StoreError> {
-        let cutoff = to_i64(now.saturating_sub(u64::from(retention_days) * 86_400));
+        let retention = u64::from(bounded_retention(retention_days)) * 86_400;
+        let cutoff = to_i64(now.saturating_sub(retention));
+        let ended = to_i64(now.saturating_sub(AGENT_LOOKBACK));
         let mut tx = self.pool.begin().await?;
         let customer_data = sqlx::query(
             "UPDATE visits SET customer_data_sealed = NULL, address_sealed = NULL
              WHERE (customer_data_sealed IS NOT NULL OR address_sealed IS NOT NULL)
-               AND synced_at IS NOT NULL AND synced_at <= ?",
+               AND window_end <= ?",
         )
-        .bind(cutoff)
+        .bind(ended)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         let sessions = sqlx::query(
-            "DELETE FROM sessions WHERE visit_id IN
+            "DELETE FROM sessions WHERE updated_at <= ? OR visit_id IN
                (SELECT visit_id FROM visits WHERE window_end <= ?
                 UNION SELECT visit_id FROM notices WHERE window_end <= ?)",
         )
         .bind(cutoff)
+        .bind(ended)
+        .bind(ended)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let visits = sqlx::query(
+            "DELETE FROM visits WHERE window_end <= ?
+               AND visit_id NOT IN (SELECT visit_id FROM receipts WHERE countersignature IS NULL)",
+        )
         .bind(cutoff)
         .execute(&mut *tx)
         .await?
@@ -362,6 +415,7 @@ impl Store {
         tx.commit().await?;
         Ok(PurgeReport {
             customer_data,
+            visits,
             sessions,
             notices,
             kept_receipts,
@@ -373,6 +427,7 @@ impl Store {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PurgeReport {
     pub customer_data: u64,
+    pub visits: u64,
     pub sessions: u64,
     pub notices: u64,
     pub kept_receipts: u64,

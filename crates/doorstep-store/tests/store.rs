@@ -49,6 +49,7 @@ async fn agent_device() -> Device {
             official_phone: "+31 20 555 0100".into(),
             device_key: s.agent_key.public_key(),
             enrolled_at: s.now,
+            retention_days: 30,
         })
         .await
         .unwrap();
@@ -425,31 +426,77 @@ async fn an_older_denylist_never_replaces_a_newer_one() {
 }
 
 #[tokio::test]
-async fn retention_erases_personal_data_after_sync_and_keeps_receipts() {
+async fn an_agents_visit_keeps_its_customer_data_until_the_day_after_and_its_receipt_for_good() {
     let d = agent_device().await;
     let (verified, receipt, id) = completed_visit(&d).await;
-    let now = d.s.now;
-    let countersignature = countersign(&d, id.0, &receipt, now);
-    d.store
-        .acknowledge_upload(id.0, &countersignature, now)
-        .await
-        .unwrap();
+    let end = d.s.ticket.window_end();
+    let address = |summaries: Vec<doorstep_store::VisitSummary>| {
+        summaries.first().and_then(|v| v.address.clone())
+    };
+    let lookback = doorstep_store::AGENT_LOOKBACK;
 
-    let early = d.store.purge(now + 29 * 86_400, 30).await.unwrap();
-    assert_eq!(early.customer_data, 0);
+    let same_day = d.store.purge(end + lookback - 1, 30).await.unwrap();
+    assert_eq!(same_day, Default::default());
     assert_eq!(d.store.customer_data(&verified).await.unwrap().len(), 2);
-    let address = |summaries: Vec<doorstep_store::VisitSummary>| summaries[0].address.clone();
     assert_eq!(
-        address(d.store.visit_summaries().await.unwrap()).as_deref(),
+        address(d.store.visit_summaries(end + lookback - 1).await.unwrap()).as_deref(),
         Some("Kerkstraat 1, 3511 Utrecht")
     );
+    // The next day the visit is off the list.
+    assert!(
+        d.store
+            .visit_summaries(end + lookback)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let due = d.store.purge(now + 30 * 86_400, 30).await.unwrap();
-    assert_eq!(due.customer_data, 1);
-    assert_eq!(due.uploads, 1);
+    // Unsynced, the data still goes: the result needs none of it.
+    let next_day = d.store.purge(end + lookback, 30).await.unwrap();
+    assert_eq!(next_day.customer_data, 1);
     assert!(d.store.customer_data(&verified).await.unwrap().is_empty());
-    assert_eq!(address(d.store.visit_summaries().await.unwrap()), None);
+    assert_eq!(d.store.pending_uploads().await.unwrap(), 1);
+
+    // After the retention period the row goes too, once its result is synced.
+    let later = end + 31 * 86_400;
+    assert_eq!(d.store.purge(later, 30).await.unwrap().visits, 0);
+    let countersignature = countersign(&d, id.0, &receipt, later);
+    d.store
+        .acknowledge_upload(id.0, &countersignature, later)
+        .await
+        .unwrap();
+    let due = d.store.purge(later + 30 * 86_400, 30).await.unwrap();
+    assert_eq!((due.visits, due.uploads), (1, 1));
+    assert!(d.store.visits().await.unwrap().is_empty());
     assert_eq!(d.store.verify_receipt_log().await.unwrap().0, 1);
+}
+
+#[tokio::test]
+async fn no_back_office_makes_a_phone_keep_data_longer_than_the_cap() {
+    let d = agent_device().await;
+    let mut e = d.store.enrolment().await.unwrap();
+    e.retention_days = 10_000;
+    d.store.enrol(&e).await.unwrap();
+    assert_eq!(
+        d.store.enrolment().await.unwrap().retention_days,
+        doorstep_store::MAX_RETENTION_DAYS
+    );
+    let end = d.s.ticket.window_end();
+    let cap = u64::from(doorstep_store::MAX_RETENTION_DAYS) * 86_400;
+    assert_eq!(d.store.purge(end + cap, 10_000).await.unwrap().visits, 1);
+}
+
+#[tokio::test]
+async fn a_visit_the_package_no_longer_holds_leaves_the_phone_unless_it_has_a_result() {
+    let d = agent_device().await;
+    let trust = d.store.trust(Policy::default()).await.unwrap();
+    d.store.put_package(&[], &trust).await.unwrap();
+    assert!(d.store.visits().await.unwrap().is_empty());
+
+    let d = agent_device().await;
+    let _ = completed_visit(&d).await;
+    d.store.put_package(&[], &trust).await.unwrap();
+    assert_eq!(d.store.visits().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -470,15 +517,6 @@ async fn the_device_key_is_stored_once_and_sealed() {
 }
 
 #[tokio::test]
-async fn unsynced_personal_data_is_kept_however_old() {
-    let d = agent_device().await;
-    let verified = verify_customer(&d).await;
-    let report = d.store.purge(d.s.now + 365 * 86_400, 30).await.unwrap();
-    assert_eq!(report.customer_data, 0);
-    assert_eq!(d.store.customer_data(&verified).await.unwrap().len(), 2);
-}
-
-#[tokio::test]
 async fn a_notice_keeps_the_agents_photo_only_if_it_matches_the_ticket() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
@@ -492,6 +530,7 @@ async fn a_notice_keeps_the_agents_photo_only_if_it_matches_the_ticket() {
             official_phone: "+31 20 555 0100".into(),
             device_key: s.customer_key.public_key(),
             enrolled_at: s.now,
+            retention_days: 30,
         })
         .await
         .unwrap();

@@ -184,6 +184,7 @@ pub async fn enrol(
         official_phone: pin.official_phone.clone(),
         device_key: signer.public_key(),
         enrolled_at: now,
+        retention_days: answer.retention_days,
     };
     store.enrol(&enrolment).await?;
     Ok(enrolment)
@@ -384,13 +385,20 @@ impl<'a> Syncer<'a> {
     /// Moves the trusted organisation keys on by the hand-overs a trusted key signed, before
     /// anything signed with a new key is read; a forged one stops the sync (`bad_rotation`,
     /// `unknown_organisation_key`) and changes nothing.
-    async fn apply_key_rotations(&self, rotations: &[wire::Bytes]) -> Result<(), SyncError> {
+    /// The retention period moves with the organisation's setting (the store caps it).
+    async fn apply_key_rotations(
+        &self,
+        rotations: &[wire::Bytes],
+        retention_days: Option<u32>,
+    ) -> Result<(), SyncError> {
         let mut enrolment = self.store.enrolment().await?;
         let docs: Vec<Vec<u8>> = rotations.iter().map(|b| b.0.clone()).collect();
         let mut keys = enrolment.organisation_keys.clone();
         KeyRotation::apply_all(&docs, &mut keys, (self.clock)())?;
-        if keys != enrolment.organisation_keys {
+        let retention_days = retention_days.unwrap_or(enrolment.retention_days);
+        if keys != enrolment.organisation_keys || retention_days != enrolment.retention_days {
             enrolment.organisation_keys = keys;
+            enrolment.retention_days = retention_days;
             self.store.enrol(&enrolment).await?;
         }
         Ok(())
@@ -406,7 +414,8 @@ impl<'a> Syncer<'a> {
                         |client, signer, t| async move { client.agent_package(&*signer, t).await },
                     )
                     .await?;
-                self.apply_key_rotations(&package.key_rotations).await?;
+                self.apply_key_rotations(&package.key_rotations, package.retention_days)
+                    .await?;
                 self.store.put_denylist(&package.denylist.0).await?;
                 let trust = self.store.trust(Policy::default()).await?;
                 let visits = package
@@ -433,7 +442,8 @@ impl<'a> Syncer<'a> {
                         client.customer_notices(&*signer, t).await
                     })
                     .await?;
-                self.apply_key_rotations(&notices.key_rotations).await?;
+                self.apply_key_rotations(&notices.key_rotations, notices.retention_days)
+                    .await?;
                 self.store.put_denylist(&notices.denylist.0).await?;
                 let now = (self.clock)();
                 for n in &notices.notices {

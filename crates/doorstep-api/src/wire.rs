@@ -168,6 +168,25 @@ pub struct Upload {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadBatch {
     pub uploads: Vec<Upload>,
+    /// The head of the device's receipt log, for the back-office to anchor; a device with
+    /// receipts sends it with every batch.
+    #[serde(default)]
+    pub log: Option<LogHead>,
+}
+
+/// A position in a device's receipt log: how many entries, and the newest one's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPosition {
+    pub entries: u64,
+    pub hash: Bytes,
+}
+
+/// The device's receipt log as it stands now, and as it stands at the position of the last
+/// anchor the back-office gave it (a rewritten log no longer has the anchored hash there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogHead {
+    pub head: LogPosition,
+    pub at_anchor: Option<LogPosition>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +211,9 @@ pub struct UploadResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadResults {
     pub results: Vec<UploadResult>,
+    /// The back-office's countersignature on the log head sent (`doorstep_core`'s `LogAnchor`).
+    #[serde(default)]
+    pub log_anchor: Option<Bytes>,
 }
 
 /// Every error the API returns: a stable kind for programs and a sentence for people.

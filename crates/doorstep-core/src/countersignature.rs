@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use crate::cbor::{CborError, Decoder, MapBuilder, fixed};
 use crate::error::Error;
-use crate::keys::{PublicKey, sha256};
+use crate::keys::{KEY_ID_LEN, KeyId, PublicKey, sha256};
 use crate::signed::{DocumentKind, DocumentToSign, Envelope};
 
 /// The receipt's identity on the wire: the UUIDv7 the device gave it.
@@ -85,6 +85,80 @@ impl Countersignature {
     }
 }
 
+/// The back-office's countersignature on the head of a device's receipt log: the log had
+/// `entries` entries ending in hash `head` when it was anchored. The back-office keeps the
+/// newest anchor per device; a log rewritten on the phone no longer holds that hash at that
+/// position, which the next sync reveals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogAnchor {
+    /// The device key whose log this is.
+    pub device: KeyId,
+    pub entries: u64,
+    pub head: [u8; 32],
+    pub anchored_at: u64,
+}
+
+impl LogAnchor {
+    fn encode_payload(&self) -> Vec<u8> {
+        let mut m = MapBuilder::new();
+        m.entry(1, |e| {
+            e.bytes(&self.device.0);
+        })
+        .entry(2, |e| {
+            e.uint(self.entries);
+        })
+        .entry(3, |e| {
+            e.bytes(&self.head);
+        })
+        .entry(4, |e| {
+            e.uint(self.anchored_at);
+        });
+        m.finish()
+    }
+
+    fn decode_payload(bytes: &[u8]) -> Result<Self, CborError> {
+        let mut d = Decoder::new(bytes);
+        let mut m = d.map()?;
+        let device = KeyId(fixed::<KEY_ID_LEN>(m.required(1)?.bytes()?, 1)?);
+        let entries = m.required(2)?.uint()?;
+        let head = fixed(m.required(3)?.bytes()?, 3)?;
+        let anchored_at = m.required(4)?.uint()?;
+        m.end()?;
+        d.finish()?;
+        Ok(Self {
+            device,
+            entries,
+            head,
+            anchored_at,
+        })
+    }
+
+    pub fn to_sign(&self, organisation_key: PublicKey) -> DocumentToSign {
+        DocumentToSign::new(
+            DocumentKind::LogAnchor,
+            organisation_key,
+            self.encode_payload(),
+        )
+    }
+
+    /// Checks `encoded` is the organisation's anchor of exactly this device's log head.
+    pub fn verify(
+        encoded: &[u8],
+        organisation_keys: &[PublicKey],
+        device: KeyId,
+        entries: u64,
+        head: &[u8; 32],
+    ) -> Result<Self, Error> {
+        let envelope = Envelope::decode_all(encoded)?;
+        envelope.verify(DocumentKind::LogAnchor, organisation_keys)?;
+        let anchor = Self::decode_payload(envelope.payload)?;
+        if anchor.device != device || anchor.entries != entries || &anchor.head != head {
+            return Err(Error::CountersignatureMismatch);
+        }
+        Ok(anchor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +197,41 @@ mod tests {
             Countersignature::verify(&forged, &keys, id, b"receipt"),
             Err(Error::BadCountersignature)
         );
+    }
+
+    #[test]
+    fn a_log_anchor_covers_one_device_s_head_and_is_not_a_receipt_s_countersignature() {
+        let mut rng = SeededRandomness::new("log anchor");
+        let org = SoftwareKey::generate(&mut rng);
+        let device = SoftwareKey::generate(&mut rng).public_key().key_id();
+        let keys = [org.public_key()];
+        let anchor = LogAnchor {
+            device,
+            entries: 3,
+            head: [4; 32],
+            anchored_at: 1_800_000_000,
+        };
+        let encoded = anchor.to_sign(org.public_key()).sign_with(&org).unwrap();
+        assert_eq!(
+            LogAnchor::verify(&encoded, &keys, device, 3, &[4; 32]),
+            Ok(anchor)
+        );
+        for (entries, head) in [(2, [4; 32]), (3, [5; 32])] {
+            assert_eq!(
+                LogAnchor::verify(&encoded, &keys, device, entries, &head),
+                Err(Error::CountersignatureMismatch)
+            );
+        }
+        let other = KeyId([0; KEY_ID_LEN]);
+        assert_eq!(
+            LogAnchor::verify(&encoded, &keys, other, 3, &[4; 32]),
+            Err(Error::CountersignatureMismatch)
+        );
+        // Signed for another purpose, the same key's signature does not pass as an anchor.
+        let receipt_countersignature = Countersignature::new([1; RECEIPT_ID_LEN], b"r", 1)
+            .to_sign(org.public_key())
+            .sign_with(&org)
+            .unwrap();
+        assert!(LogAnchor::verify(&receipt_countersignature, &keys, device, 3, &[4; 32]).is_err());
     }
 }

@@ -19,6 +19,7 @@ pub enum DocumentKind {
     Receipt,
     Countersignature,
     Rotation,
+    LogAnchor,
 }
 
 impl DocumentKind {
@@ -30,6 +31,7 @@ impl DocumentKind {
             DocumentKind::Receipt => "DS1 receipt",
             DocumentKind::Countersignature => "DS1 countersignature",
             DocumentKind::Rotation => "DS1 key rotation",
+            DocumentKind::LogAnchor => "DS1 receipt log anchor",
         }
     }
 
@@ -41,6 +43,7 @@ impl DocumentKind {
             DocumentKind::Receipt => Error::BadReceiptSignature,
             DocumentKind::Countersignature => Error::BadCountersignature,
             DocumentKind::Rotation => Error::BadRotation,
+            DocumentKind::LogAnchor => Error::BadCountersignature,
         }
     }
 }

@@ -78,6 +78,8 @@ error_kinds! {
     KeyAlreadyEnrolled,
     /// The back-office revoked this device.
     DeviceRevoked,
+    /// The back-office found this phone's receipt log altered since it last anchored it.
+    ReceiptLogRewritten,
     /// Any other refusal; the message names the back-office's reason.
     RefusedByServer,
     // The app's own steps.
@@ -229,6 +231,7 @@ fn refusal(server_kind: &str) -> ErrorKind {
         "enrolment_code_expired" => ErrorKind::EnrolmentCodeExpired,
         "key_already_enrolled" => ErrorKind::KeyAlreadyEnrolled,
         "revoked_device" => ErrorKind::DeviceRevoked,
+        "receipt_log_rewritten" => ErrorKind::ReceiptLogRewritten,
         _ => ErrorKind::RefusedByServer,
     }
 }

@@ -343,6 +343,27 @@ pub async fn ingest(
         .collect())
 }
 
+/// A whole upload request: the device's receipt log checked against its anchor, the uploads
+/// ingested, and the log's new head anchored and countersigned.
+pub async fn ingest_batch(
+    db: &Db,
+    device: &Device,
+    batch: &wire::UploadBatch,
+    signer: &OrganisationSigner,
+    now: u64,
+) -> Result<wire::UploadResults, ServerError> {
+    let head = db.check_log(device, batch.log.as_ref(), now).await?;
+    let results = ingest(db, device, &batch.uploads, signer, now).await?;
+    let log_anchor = match head {
+        Some(head) => Some(Bytes(db.anchor_log(device, head, signer, now).await?)),
+        None => None,
+    };
+    Ok(wire::UploadResults {
+        results,
+        log_anchor,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod http;
 pub mod ingest;
 pub mod issuance;
 pub mod keys;
+pub mod log_anchor;
 pub mod planning;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -67,6 +68,10 @@ pub enum ServerError {
     SigningKey { path: String, reason: String },
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    #[error(
+        "this device's receipt log no longer matches what the back-office anchored: it was altered on the phone"
+    )]
+    ReceiptLogRewritten,
     /// A file or socket failed: not the client's fault, never a 400.
     #[error("{what}: {source}")]
     Io {
@@ -102,6 +107,7 @@ impl ServerError {
             ServerError::WrongRole(_) => "wrong_role",
             ServerError::SigningKey { .. } => "signing_key_unavailable",
             ServerError::Damaged(_) => "damaged",
+            ServerError::ReceiptLogRewritten => "receipt_log_rewritten",
             ServerError::Io { .. } => "io",
         }
     }

@@ -129,4 +129,27 @@ impl Store {
         }
         Ok((log.len(), prev))
     }
+
+    /// The log's chain recomputed from what each entry holds, ignoring the hashes stored beside
+    /// them: the number of entries, the newest hash, and the hash at `anchored` entries (zero if
+    /// the log is now shorter). What the back-office anchors; an entry altered, removed or
+    /// re-hashed on the phone changes it from that entry on.
+    pub async fn log_head(
+        &self,
+        anchored: Option<u64>,
+    ) -> Result<(u64, [u8; 32], Option<[u8; 32]>), StoreError> {
+        let mut hash = [0u8; 32];
+        let mut at_anchor = anchored.map(|_| [0u8; 32]);
+        let log = self.receipt_log().await?;
+        for (n, e) in (1u64..).zip(&log) {
+            hash = entry_hash(&hash, &e.id.0, &e.visit_id, &e.receipt, e.recorded_at);
+            if anchored == Some(n) {
+                at_anchor = Some(hash);
+            }
+        }
+        if anchored == Some(0) {
+            at_anchor = Some([0; 32]);
+        }
+        Ok((log.len() as u64, hash, at_anchor))
+    }
 }

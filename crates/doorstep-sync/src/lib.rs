@@ -29,6 +29,16 @@ pub const LAST_SYNC_CHECKPOINT: &str = "last_sync";
 /// held after enrolling, or told that a new device was enrolled for its person.
 pub const STANDING_CHECKPOINT: &str = "standing";
 
+/// The checkpoint holding the last log anchor the back-office countersigned (JSON
+/// `{"entries": n, "hash": hex}`): where the device tells it what its log holds now.
+pub const LOG_ANCHOR_CHECKPOINT: &str = "log_anchor";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptAnchor {
+    entries: u64,
+    hash: String,
+}
+
 /// The device's standing as of its last sync; none heard yet reads as the default.
 pub async fn standing(store: &Store) -> Result<wire::DeviceStanding, SyncError> {
     Ok(store
@@ -280,12 +290,16 @@ impl<'a> Syncer<'a> {
         let total = self.store.pending_uploads().await?;
         let mut done = 0;
         progress(Progress { done, total });
+        let mut first = true;
         loop {
             let now = (self.clock)();
             let due = self.store.due_uploads(now, BATCH_SIZE).await?;
-            if due.is_empty() {
+            let log = self.log_head().await?;
+            // With nothing to upload, a device with a receipt log still has it checked once.
+            if due.is_empty() && !(first && log.is_some()) {
                 return Ok(());
             }
+            first = false;
             let batch = wire::UploadBatch {
                 uploads: due
                     .iter()
@@ -295,6 +309,7 @@ impl<'a> Syncer<'a> {
                         payload: Bytes(e.payload.clone()),
                     })
                     .collect(),
+                log,
             };
             let batch = Arc::new(batch);
             let answer = self
@@ -304,6 +319,10 @@ impl<'a> Syncer<'a> {
                 })
                 .await
                 .and_then(|a| self.check_answer(&batch, a));
+            let answer = match answer {
+                Ok((results, anchor)) => self.keep_anchor(&batch, anchor).await.map(|()| results),
+                Err(e) => Err(e),
+            };
             let results = match answer {
                 Ok(results) => results,
                 Err(e) => {
@@ -357,12 +376,75 @@ impl<'a> Syncer<'a> {
         }
     }
 
+    /// The receipt log's head to send, and the log at the last anchor; none while the log is
+    /// empty and never anchored.
+    async fn log_head(&self) -> Result<Option<wire::LogHead>, SyncError> {
+        let kept: Option<KeptAnchor> = self
+            .store
+            .checkpoint(LOG_ANCHOR_CHECKPOINT)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok());
+        let (entries, head, at_anchor) = self
+            .store
+            .log_head(kept.as_ref().map(|k| k.entries))
+            .await?;
+        if entries == 0 && kept.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(wire::LogHead {
+            head: wire::LogPosition {
+                entries,
+                hash: Bytes(head.to_vec()),
+            },
+            at_anchor: kept.zip(at_anchor).map(|(k, hash)| wire::LogPosition {
+                entries: k.entries,
+                hash: Bytes(hash.to_vec()),
+            }),
+        }))
+    }
+
+    /// The back-office's anchor must cover exactly the head sent, signed by a trusted key.
+    async fn keep_anchor(
+        &self,
+        batch: &wire::UploadBatch,
+        anchor: Option<Bytes>,
+    ) -> Result<(), SyncError> {
+        let (Some(log), Some(anchor)) = (&batch.log, anchor) else {
+            return match batch.log {
+                Some(_) => Err(SyncError::Protocol(
+                    "the receipt log's head came back unanchored".into(),
+                )),
+                None => Ok(()),
+            };
+        };
+        let head: [u8; 32] = log.head.hash.0.as_slice().try_into().unwrap_or([0; 32]);
+        let keys = self.store.enrolment().await?.organisation_keys;
+        doorstep_core::countersignature::LogAnchor::verify(
+            &anchor.0,
+            &keys,
+            self.signer.public_key().key_id(),
+            log.head.entries,
+            &head,
+        )
+        .map_err(|e| SyncError::Protocol(format!("the log anchor did not verify: {e}")))?;
+        let kept = KeptAnchor {
+            entries: log.head.entries,
+            hash: hex::encode(head),
+        };
+        let json = serde_json::to_string(&kept)
+            .map_err(|e| SyncError::Protocol(format!("the log anchor cannot be kept: {e}")))?;
+        self.store
+            .set_checkpoint(LOG_ANCHOR_CHECKPOINT, &json)
+            .await?;
+        Ok(())
+    }
+
     /// The answer must speak of exactly the uploads sent, each stored one with a countersignature.
     fn check_answer(
         &self,
         batch: &wire::UploadBatch,
         answer: wire::UploadResults,
-    ) -> Result<Vec<wire::UploadResult>, SyncError> {
+    ) -> Result<(Vec<wire::UploadResult>, Option<Bytes>), SyncError> {
         let sent: Vec<_> = batch.uploads.iter().map(|u| u.id).collect();
         let got: Vec<_> = answer.results.iter().map(|r| r.id).collect();
         if sent != got {
@@ -379,7 +461,7 @@ impl<'a> Syncer<'a> {
                 "a stored upload came back without a countersignature".into(),
             ));
         }
-        Ok(answer.results)
+        Ok((answer.results, answer.log_anchor))
     }
 
     /// Moves the trusted organisation keys on by the hand-overs a trusted key signed, before

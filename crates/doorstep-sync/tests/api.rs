@@ -166,6 +166,7 @@ async fn bad_requests_are_refused_with_their_status_and_kind() {
                     payload: Bytes(vec![]),
                 })
                 .collect(),
+            log: None,
         };
         let body = serde_json::to_vec(&many).unwrap();
         let (status, answer) = send(&bo, "POST", paths::UPLOADS, &body, Some(key), now, 10).await;
@@ -187,6 +188,7 @@ async fn bad_requests_are_refused_with_their_status_and_kind() {
                 kind: UploadKind::Receipt,
                 payload: Bytes(entry.payload),
             }],
+            log: None,
         };
         let body = serde_json::to_vec(&batch).unwrap();
         let (status, answer) = send(&bo, "POST", paths::UPLOADS, &body, Some(key), now, 11).await;
@@ -228,6 +230,7 @@ async fn the_same_batch_delivered_twice_is_stored_once_with_one_countersignature
                     payload: Bytes(e.payload.clone()),
                 })
                 .collect(),
+            log: None,
         };
         let body = serde_json::to_vec(&batch).unwrap();
         let now = system_now();

@@ -404,3 +404,110 @@ async fn a_new_organisation_key_is_trusted_only_through_a_hand_over_from_a_trust
         );
     }
 }
+
+/// The log's chain hash, as a tamperer with the store file recomputes it.
+fn chain_hash(prev: &[u8], id: &[u8], visit: &[u8], receipt: &[u8], recorded_at: i64) -> Vec<u8> {
+    let len = (receipt.len() as u64).to_be_bytes();
+    let at = (recorded_at as u64).to_be_bytes();
+    doorstep_core::keys::sha256(&[b"DS1 receipt log", prev, id, visit, &len, receipt, &at]).to_vec()
+}
+
+/// Someone with the phone's files drops the log's triggers, removes the first receipt and
+/// rewrites the chain so that the phone's own check passes.
+async fn rewrite_log(phone: &Phone) {
+    use sqlx::{Connection, Row};
+    let url = format!("sqlite:{}", phone.dir.path().join("device.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    for trigger in [
+        "receipts_are_append_only",
+        "receipts_are_never_deleted",
+        "countersignatures_are_written_once",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {trigger}")))
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    sqlx::query("DELETE FROM receipts WHERE seq = 1")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let rows =
+        sqlx::query("SELECT seq, id, visit_id, receipt, recorded_at FROM receipts ORDER BY seq")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    let mut prev = vec![0u8; 32];
+    for (n, r) in (1i64..).zip(&rows) {
+        let hash = chain_hash(
+            &prev,
+            &r.get::<Vec<u8>, _>("id"),
+            &r.get::<Vec<u8>, _>("visit_id"),
+            &r.get::<Vec<u8>, _>("receipt"),
+            r.get("recorded_at"),
+        );
+        sqlx::query("UPDATE receipts SET seq = ?, prev_hash = ?, entry_hash = ? WHERE seq = ?")
+            .bind(n)
+            .bind(&prev)
+            .bind(&hash)
+            .bind(r.get::<i64, _>("seq"))
+            .execute(&mut db)
+            .await
+            .unwrap();
+        prev = hash;
+    }
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_receipt_log_rewritten_on_the_phone_is_reported_at_the_next_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        bo.schedule("V", "A-1", "C-1", 3).await;
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        let mut syncer = agent.syncer_via(&bo.url);
+        syncer.sync(&mut |_| {}).await.unwrap();
+        agent.record_receipts(1).await;
+        syncer.sync(&mut |_| {}).await.unwrap();
+        // Honest syncs, with and without anything new to upload, keep passing.
+        syncer.sync(&mut |_| {}).await.unwrap();
+        agent.record_receipts(1).await;
+        syncer.sync(&mut |_| {}).await.unwrap();
+        let device = bo
+            .db
+            .device_by_key(agent.key.public_key().key_id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(bo.db.log_rewritten_at(&device).await.unwrap(), None);
+
+        rewrite_log(&agent).await;
+        let (entries, _) = agent.store.verify_receipt_log().await.unwrap();
+        assert_eq!(entries, 5, "the phone's own check is fooled");
+        let err = syncer.sync(&mut |_| {}).await.unwrap_err();
+        assert_eq!(err.kind(), "receipt_log_rewritten", "{err}");
+        assert!(bo.db.log_rewritten_at(&device).await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_phone_that_forgets_its_log_anchor_is_reported_too() {
+    let dir = tempfile::tempdir().unwrap();
+    for bo in backoffices(&dir).await {
+        bo.schedule("V", "A-1", "C-1", 1).await;
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        let mut syncer = agent.syncer_via(&bo.url);
+        syncer.sync(&mut |_| {}).await.unwrap();
+        agent.record_receipts(1).await;
+        syncer.sync(&mut |_| {}).await.unwrap();
+        agent
+            .store
+            .set_checkpoint(doorstep_sync::LOG_ANCHOR_CHECKPOINT, "forgotten")
+            .await
+            .unwrap();
+        let err = syncer.sync(&mut |_| {}).await.unwrap_err();
+        assert_eq!(err.kind(), "receipt_log_rewritten", "{err}");
+    }
+}

@@ -191,6 +191,7 @@ export const pl: Catalogue = {
   err_not_enrolled: "Ten telefon nie jest jeszcze zarejestrowany.",
   err_key_unavailable: "Bezpieczny magazyn kluczy telefonu jest niedostępny. Odblokuj telefon i spróbuj ponownie.",
   err_receipt_log_broken: "Historia potwierdzeń w tym telefonie została zmieniona. Skontaktuj się ze swoją organizacją.",
+  err_receipt_log_rewritten: "Zapis wizyt w tym telefonie został zmieniony po tym, jak biuro go otrzymało. Zadzwoń do biura przed następną wizytą.",
   err_storage: "Nie udało się odczytać ani zapisać pamięci telefonu.",
   err_offline: "Brak połączenia z biurem. Spróbuj ponownie później.",
   err_server_unavailable: "Biuro jest teraz niedostępne. Spróbuj ponownie później.",

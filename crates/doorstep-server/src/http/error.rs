@@ -50,7 +50,9 @@ impl From<ServerError> for ApiError {
         use ServerError as E;
         let status = match &e {
             E::UnknownEnrolmentCode => StatusCode::NOT_FOUND,
-            E::EnrolmentCodeUsed | E::KeyAlreadyEnrolled => StatusCode::CONFLICT,
+            E::EnrolmentCodeUsed | E::KeyAlreadyEnrolled | E::ReceiptLogRewritten => {
+                StatusCode::CONFLICT
+            }
             E::EnrolmentCodeExpired => StatusCode::GONE,
             E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::WrongRole(_) | E::AgentRevoked(_) | E::CustomerRevoked(_) => StatusCode::FORBIDDEN,

@@ -10,7 +10,7 @@ use doorstep_core::PublicKey;
 use doorstep_core::enrolment::EnrolmentCode;
 
 use super::{ApiError, AppState, OPENAPI_JSON, SignedDevice, SignedRequest};
-use crate::ingest::ingest;
+use crate::ingest::ingest_batch;
 
 type Answer<T> = Result<Json<T>, ApiError>;
 
@@ -83,8 +83,9 @@ pub(super) async fn uploads(
     s: SignedDevice,
 ) -> Answer<wire::UploadResults> {
     let batch: wire::UploadBatch = s.request.json()?;
-    let results = ingest(&state.db, &s.device, &batch.uploads, &s.signer, state.now()).await?;
-    Ok(Json(wire::UploadResults { results }))
+    Ok(Json(
+        ingest_batch(&state.db, &s.device, &batch, &s.signer, state.now()).await?,
+    ))
 }
 
 pub(super) async fn denylist(

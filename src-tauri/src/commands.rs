@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
 use serde::Serialize;
 use tauri::{Emitter, Runtime, State};
 use ts_rs::TS;
@@ -14,7 +13,7 @@ use doorstep_device::views::{
     CustomerVisit, EnrolmentView, KeptReceipt, PinnedOrganisationView, ProofShown, Status,
     SyncView,
 };
-use doorstep_device::{DeviceError, ErrorKind, decode_image as decode_png};
+use doorstep_device::{DeviceError, ErrorKind, decode_image_base64};
 
 use crate::AppState;
 
@@ -155,16 +154,13 @@ pub async fn sync<R: Runtime>(app: tauri::AppHandle<R>, state: Shared<'_>) -> An
         .await
 }
 
-/// A picture (PNG, base64) from "scan from an image" or a webcam frame, decoded by the same
-/// decoder every scan path uses.
+/// A picture (PNG, base64) from "scan from an image" or a webcam frame, decoded off the thread
+/// that draws the app.
 #[tauri::command]
-pub fn decode_image(png_base64: String) -> Answer<String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(png_base64.trim())
-        .map_err(|_| {
-            DeviceError::new(ErrorKind::NoCodeInImage, "The picture could not be read.")
-        })?;
-    decode_png(&bytes)
+pub async fn decode_image(png_base64: String) -> Answer<String> {
+    tauri::async_runtime::spawn_blocking(move || decode_image_base64(&png_base64))
+        .await
+        .map_err(|e| DeviceError::new(ErrorKind::NoCodeInImage, e.to_string()))?
 }
 
 #[tauri::command]

@@ -174,19 +174,18 @@ pub struct UploadBatch {
     pub log: Option<LogHead>,
 }
 
-/// A position in a device's receipt log: how many entries, and the newest one's hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogPosition {
-    pub entries: u64,
-    pub hash: Bytes,
-}
+/// Most chain hashes a [`LogHead`] carries.
+pub const MAX_LOG_HASHES: usize = 1000;
 
-/// The device's receipt log as it stands now, and as it stands at the position of the last
-/// anchor the back-office gave it (a rewritten log no longer has the anchored hash there).
+/// The device's receipt log as it stands: how many entries, and the chain hashes of the newest
+/// ones, from the position of the last anchor the device holds to the newest, oldest first (at
+/// most [`MAX_LOG_HASHES`]). The back-office finds the position it anchored among them; a
+/// device that never heard an anchor's answer still covers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogHead {
-    pub head: LogPosition,
-    pub at_anchor: Option<LogPosition>,
+    pub entries: u64,
+    /// Hashes of positions `entries - hashes.len() + 1 ..= entries`.
+    pub hashes: Vec<Bytes>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

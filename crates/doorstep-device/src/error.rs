@@ -86,6 +86,8 @@ error_kinds! {
     /// The agent role is locked: the platform's unlock prompt must pass first.
     Locked,
     NoCodeInImage,
+    /// The picture is larger than the app reads (file size or pixels).
+    ImageTooLarge,
     NoHandshake,
     CustomerNotVerified,
     /// The customer said the person at the door is not the one in the signed photo.

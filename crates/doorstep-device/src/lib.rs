@@ -270,8 +270,13 @@ impl Device {
 /// The Doorstep code in a picture (a photo of a screen, a screenshot): every QR symbol is
 /// decoded and the first Doorstep code among them returned as text.
 pub fn decode_image(bytes: &[u8]) -> Result<String, DeviceError> {
-    let texts = doorstep_qr::decode_png(bytes)
-        .map_err(|e| DeviceError::new(ErrorKind::NoCodeInImage, e.to_string()))?;
+    let texts = doorstep_qr::decode_png(bytes).map_err(|e| {
+        let kind = match e {
+            doorstep_qr::QrError::TooLarge(_) => ErrorKind::ImageTooLarge,
+            _ => ErrorKind::NoCodeInImage,
+        };
+        DeviceError::new(kind, e.to_string())
+    })?;
     texts
         .into_iter()
         .find(|t| doorstep_core::codec::decode_text(t).is_ok())
@@ -281,6 +286,28 @@ pub fn decode_image(bytes: &[u8]) -> Result<String, DeviceError> {
                 "The picture holds no Doorstep code.",
             )
         })
+}
+
+/// As [`decode_image`], for a picture the views send as Base64; text longer than the largest
+/// picture read is refused before it is decoded.
+pub fn decode_image_base64(text: &str) -> Result<String, DeviceError> {
+    use base64::Engine;
+    let text = text.trim();
+    if text.len() > doorstep_qr::MAX_IMAGE_BYTES.div_ceil(3) * 4 {
+        return Err(DeviceError::new(
+            ErrorKind::ImageTooLarge,
+            format!(
+                "The picture is larger than the {} bytes the app reads.",
+                doorstep_qr::MAX_IMAGE_BYTES
+            ),
+        ));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| {
+            DeviceError::new(ErrorKind::NoCodeInImage, "The picture could not be read.")
+        })?;
+    decode_image(&bytes)
 }
 
 /// A code as text and as an SVG symbol for the screen.

@@ -22,7 +22,19 @@ pub enum QrError {
     NotFound,
     #[error("the image could not be read: {0}")]
     BadImage(String),
+    #[error("the image is too large to read: {0}")]
+    TooLarge(String),
 }
+
+/// The largest image file "scan from an image" reads, in bytes.
+pub const MAX_IMAGE_BYTES: usize = 16 * 1024 * 1024;
+/// The largest width or height read, in pixels.
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+/// The most pixels read: a 12-megapixel phone photo (4032×3024) passes; a small file that
+/// claims 16000×16000 (a decompression bomb) is refused before any pixel is decoded.
+pub const MAX_IMAGE_PIXELS: u64 = 16 * 1024 * 1024;
+/// The most memory the image decoder may allocate.
+pub const MAX_IMAGE_ALLOC: u64 = 96 * 1024 * 1024;
 
 /// How big a code's symbol is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,9 +170,38 @@ pub fn decode_image(image: &GrayImage) -> Result<Vec<String>, QrError> {
     Decoder::CHOSEN.decode(image)
 }
 
-/// Decodes an encoded image file (PNG) as "scan from an image" does.
+/// Decodes an encoded image file (PNG) as "scan from an image" does, within bounds: the file's
+/// size, its claimed dimensions (checked from the header, before decoding) and the decoder's
+/// allocations are all capped, so what the file claims cannot take the app's memory.
 pub fn decode_png(bytes: &[u8]) -> Result<Vec<String>, QrError> {
-    let image = image::load_from_memory(bytes).map_err(|e| QrError::BadImage(e.to_string()))?;
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(QrError::TooLarge(format!(
+            "{} bytes; at most {MAX_IMAGE_BYTES}",
+            bytes.len()
+        )));
+    }
+    let bad = |e: image::ImageError| match e {
+        image::ImageError::Limits(l) => QrError::TooLarge(l.to_string()),
+        other => QrError::BadImage(other.to_string()),
+    };
+    let reader = || -> Result<_, QrError> {
+        let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| QrError::BadImage(e.to_string()))?;
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(MAX_IMAGE_SIDE);
+        limits.max_image_height = Some(MAX_IMAGE_SIDE);
+        limits.max_alloc = Some(MAX_IMAGE_ALLOC);
+        reader.limits(limits);
+        Ok(reader)
+    };
+    let (width, height) = reader()?.into_dimensions().map_err(bad)?;
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
+        return Err(QrError::TooLarge(format!(
+            "{width}×{height} pixels; at most {MAX_IMAGE_PIXELS}"
+        )));
+    }
+    let image = reader()?.decode().map_err(bad)?;
     decode_image(&image.to_luma8())
 }
 
@@ -229,5 +270,61 @@ mod tests {
         let s = Symbol::new("DS1R:ABC").unwrap();
         assert!(s.to_svg().starts_with("<?xml"));
         assert!(s.to_terminal().lines().count() > 10);
+    }
+
+    /// A PNG whose header claims `width`×`height` while its data is one small image's: what a
+    /// decompression bomb looks like to the header check.
+    fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+        let mut png = Vec::new();
+        image::GrayImage::new(8, 8)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        // IHDR follows the 8-byte signature: length, "IHDR", width, height, …, CRC.
+        png[16..20].copy_from_slice(&width.to_be_bytes());
+        png[20..24].copy_from_slice(&height.to_be_bytes());
+        let crc = crc32(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
+        png
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_from_its_header() {
+        for (w, h) in [(16_000, 16_000), (MAX_IMAGE_SIDE + 1, 10), (5000, 5000)] {
+            let bomb = png_claiming(w, h);
+            assert!(bomb.len() < 200, "the bomb is small: {}", bomb.len());
+            assert!(
+                matches!(decode_png(&bomb), Err(QrError::TooLarge(_))),
+                "{w}×{h}: {:?}",
+                decode_png(&bomb)
+            );
+        }
+        // The same file with its true size reads (and holds no code).
+        let real = png_claiming(8, 8);
+        assert_eq!(decode_png(&real), Err(QrError::NotFound));
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_unread() {
+        let huge = vec![0u8; MAX_IMAGE_BYTES + 1];
+        assert!(matches!(decode_png(&huge), Err(QrError::TooLarge(_))));
+        assert!(matches!(
+            decode_png(b"not a picture"),
+            Err(QrError::BadImage(_))
+        ));
     }
 }

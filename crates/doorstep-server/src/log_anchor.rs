@@ -1,15 +1,15 @@
-//! Anchoring each agent phone's receipt log. With every upload batch the phone sends the head
-//! of its log and its log's hash at the position the back-office last anchored; the
-//! back-office keeps the newest anchor per device and countersigns each new head. A log
-//! rewritten on the phone (its triggers dropped, the chain recomputed) no longer holds the
-//! anchored hash at that position: the next sync is refused with `receipt_log_rewritten` and the
-//! device is marked for the back-office to look into. [`check`] is the rule, apart from the
-//! database.
+//! Anchoring each agent phone's receipt log. With every upload batch the phone sends the
+//! number of entries in its log and the chain hashes from the last anchor it heard of to the
+//! newest, recomputed from the entries; the back-office keeps the newest anchor per device and
+//! countersigns each new head. A log rewritten on the phone (its triggers dropped, the chain
+//! recomputed) no longer holds the anchored hash at that position: the next sync is refused
+//! with `receipt_log_rewritten` and the device is marked for the back-office to look into.
+//! [`check`] is the rule, apart from the database.
 //!
 //! What it cannot see: entries removed or altered before they were ever anchored (a phone
 //! rewritten between a visit and its first sync); anchoring at every sync keeps that gap short.
 
-use doorstep_api::wire::{LogHead, LogPosition};
+use doorstep_api::wire::{LogHead, MAX_LOG_HASHES};
 use doorstep_core::countersignature::LogAnchor;
 use sqlx::Row;
 
@@ -18,21 +18,11 @@ use crate::db::rows;
 use crate::keys::OrganisationSigner;
 use crate::{Db, ServerError};
 
-/// A log position as the back-office keeps it.
+/// A log position as the back-office keeps it: entries, and the newest entry's chain hash.
 pub type Anchor = (u64, [u8; 32]);
 
-fn position(p: &LogPosition) -> Result<Anchor, ServerError> {
-    let hash = p
-        .hash
-        .0
-        .as_slice()
-        .try_into()
-        .map_err(|_| ServerError::Invalid("a log hash is 32 bytes".into()))?;
-    Ok((p.entries, hash))
-}
-
 /// The anchor to move to, given the one kept and the log the device sent; `ReceiptLogRewritten`
-/// when the device's log no longer extends the kept anchor.
+/// when the device's log no longer holds the kept anchor's hash at its position.
 pub fn check(kept: Option<Anchor>, sent: Option<&LogHead>) -> Result<Option<Anchor>, ServerError> {
     let Some(sent) = sent else {
         return match kept {
@@ -40,21 +30,33 @@ pub fn check(kept: Option<Anchor>, sent: Option<&LogHead>) -> Result<Option<Anch
             Some(_) => Err(ServerError::ReceiptLogRewritten),
         };
     };
-    let head = position(&sent.head)?;
-    let at_anchor = sent.at_anchor.as_ref().map(position).transpose()?;
-    let extends = match kept {
-        None => at_anchor.is_none(),
-        Some((entries, hash)) => {
-            at_anchor == Some((entries, hash))
-                && head.0 >= entries
-                && (head.0 > entries || head.1 == hash)
-        }
-    };
-    if extends {
-        Ok(Some(head))
-    } else {
-        Err(ServerError::ReceiptLogRewritten)
+    let malformed = |why: &str| ServerError::Invalid(format!("the receipt log's head: {why}"));
+    if sent.hashes.len() > MAX_LOG_HASHES || sent.hashes.len() as u64 > sent.entries {
+        return Err(malformed("too many hashes"));
     }
+    let hashes = sent
+        .hashes
+        .iter()
+        .map(|h| h.0.as_slice().try_into())
+        .collect::<Result<Vec<[u8; 32]>, _>>()
+        .map_err(|_| malformed("a hash is 32 bytes"))?;
+    let Some(&newest) = hashes.last() else {
+        return match (kept, sent.entries) {
+            (None, 0) => Ok(None),
+            (None, _) => Err(malformed("no hash of the newest entry")),
+            (Some(_), _) => Err(ServerError::ReceiptLogRewritten),
+        };
+    };
+    let first = sent.entries - hashes.len() as u64 + 1;
+    if let Some((entries, hash)) = kept {
+        let at = entries
+            .checked_sub(first)
+            .and_then(|i| hashes.get(usize::try_from(i).ok()?));
+        if at != Some(&hash) {
+            return Err(ServerError::ReceiptLogRewritten);
+        }
+    }
+    Ok(Some((sent.entries, newest)))
 }
 
 impl Db {
@@ -139,15 +141,12 @@ mod tests {
     use super::*;
     use doorstep_api::wire::Bytes;
 
-    fn at(entries: u64, byte: u8) -> LogPosition {
-        LogPosition {
+    /// A log of `entries` whose chain hash at position p is [p; 32], sent from position `from`.
+    fn log(entries: u64, from: u64) -> LogHead {
+        LogHead {
             entries,
-            hash: Bytes(vec![byte; 32]),
+            hashes: (from..=entries).map(|p| Bytes(vec![p as u8; 32])).collect(),
         }
-    }
-
-    fn log(head: LogPosition, at_anchor: Option<LogPosition>) -> LogHead {
-        LogHead { head, at_anchor }
     }
 
     fn rewritten(r: Result<Option<Anchor>, ServerError>) -> bool {
@@ -155,39 +154,38 @@ mod tests {
     }
 
     #[test]
-    fn a_log_must_extend_its_anchor_and_may_not_forget_it() {
+    fn a_log_must_hold_its_anchor_and_may_not_shrink_below_it() {
         // The first anchor.
         assert_eq!(check(None, None).unwrap(), None);
-        assert_eq!(
-            check(None, Some(&log(at(2, 7), None))).unwrap(),
-            Some((2, [7; 32]))
-        );
-        // Grown, or the same.
-        let kept = Some((2, [7; 32]));
-        assert_eq!(
-            check(kept, Some(&log(at(5, 9), Some(at(2, 7))))).unwrap(),
-            Some((5, [9; 32]))
-        );
-        assert_eq!(
-            check(kept, Some(&log(at(2, 7), Some(at(2, 7))))).unwrap(),
-            kept
-        );
-        // Rewritten before the anchor, shortened, rewritten at it, or the anchor forgotten.
-        assert!(rewritten(check(kept, Some(&log(at(5, 9), Some(at(2, 8)))))));
-        assert!(rewritten(check(kept, Some(&log(at(1, 9), Some(at(2, 7)))))));
-        assert!(rewritten(check(kept, Some(&log(at(2, 8), Some(at(2, 7)))))));
-        assert!(rewritten(check(kept, Some(&log(at(5, 9), None)))));
+        assert_eq!(check(None, Some(&log(0, 1))).unwrap(), None);
+        assert_eq!(check(None, Some(&log(2, 1))).unwrap(), Some((2, [2; 32])));
+        // Grown, the same, or grown while the device never heard the last anchor's answer.
+        let kept = Some((2, [2; 32]));
+        assert_eq!(check(kept, Some(&log(5, 2))).unwrap(), Some((5, [5; 32])));
+        assert_eq!(check(kept, Some(&log(2, 2))).unwrap(), kept);
+        assert_eq!(check(kept, Some(&log(5, 1))).unwrap(), Some((5, [5; 32])));
+        // Rewritten at or before the anchor, shortened, sent from after the anchor, or not at all.
+        let mut altered = log(5, 2);
+        altered.hashes[0] = Bytes(vec![9; 32]);
+        assert!(rewritten(check(kept, Some(&altered))));
+        assert!(rewritten(check(kept, Some(&log(1, 1)))));
+        assert!(rewritten(check(kept, Some(&log(5, 3)))));
+        assert!(rewritten(check(kept, Some(&log(0, 1)))));
         assert!(rewritten(check(kept, None)));
-        // An anchor the back-office never gave.
-        assert!(rewritten(check(None, Some(&log(at(5, 9), Some(at(2, 7)))))));
-        // A hash of the wrong length is a bad request, not a rewritten log.
-        let short = LogPosition {
+        // Malformed heads are bad requests, not rewritten logs.
+        let short = LogHead {
             entries: 1,
-            hash: Bytes(vec![1; 31]),
+            hashes: vec![Bytes(vec![1; 31])],
         };
-        assert!(matches!(
-            check(None, Some(&log(short, None))),
-            Err(ServerError::Invalid(_))
-        ));
+        let more_hashes_than_entries = LogHead {
+            entries: 1,
+            hashes: vec![Bytes(vec![1; 32]); 2],
+        };
+        for bad in [short, more_hashes_than_entries] {
+            assert!(matches!(
+                check(None, Some(&bad)),
+                Err(ServerError::Invalid(_))
+            ));
+        }
     }
 }

@@ -131,25 +131,26 @@ impl Store {
     }
 
     /// The log's chain recomputed from what each entry holds, ignoring the hashes stored beside
-    /// them: the number of entries, the newest hash, and the hash at `anchored` entries (zero if
-    /// the log is now shorter). What the back-office anchors; an entry altered, removed or
-    /// re-hashed on the phone changes it from that entry on.
-    pub async fn log_head(
+    /// them: the number of entries and the chain hashes of positions `from ..= entries` (at
+    /// most the `max` newest). What the back-office anchors; an entry altered, removed or
+    /// re-hashed on the phone changes every hash from that entry on.
+    pub async fn log_hashes(
         &self,
-        anchored: Option<u64>,
-    ) -> Result<(u64, [u8; 32], Option<[u8; 32]>), StoreError> {
+        from: u64,
+        max: usize,
+    ) -> Result<(u64, Vec<[u8; 32]>), StoreError> {
         let mut hash = [0u8; 32];
-        let mut at_anchor = anchored.map(|_| [0u8; 32]);
+        let mut hashes = std::collections::VecDeque::new();
         let log = self.receipt_log().await?;
-        for (n, e) in (1u64..).zip(&log) {
+        for (position, e) in (1u64..).zip(&log) {
             hash = entry_hash(&hash, &e.id.0, &e.visit_id, &e.receipt, e.recorded_at);
-            if anchored == Some(n) {
-                at_anchor = Some(hash);
+            if position >= from {
+                if hashes.len() == max {
+                    hashes.pop_front();
+                }
+                hashes.push_back(hash);
             }
         }
-        if anchored == Some(0) {
-            at_anchor = Some([0; 32]);
-        }
-        Ok((log.len() as u64, hash, at_anchor))
+        Ok((log.len() as u64, hashes.into()))
     }
 }

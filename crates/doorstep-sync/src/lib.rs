@@ -30,7 +30,7 @@ pub const LAST_SYNC_CHECKPOINT: &str = "last_sync";
 pub const STANDING_CHECKPOINT: &str = "standing";
 
 /// The checkpoint holding the last log anchor the back-office countersigned (JSON
-/// `{"entries": n, "hash": hex}`): where the device tells it what its log holds now.
+/// `{"entries": n, "hash": hex}`): from there on the device sends its log's chain hashes.
 pub const LOG_ANCHOR_CHECKPOINT: &str = "log_anchor";
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -376,30 +376,22 @@ impl<'a> Syncer<'a> {
         }
     }
 
-    /// The receipt log's head to send, and the log at the last anchor; none while the log is
-    /// empty and never anchored.
+    /// The receipt log's head to send: its chain hashes from the last anchor this device heard
+    /// of to the newest; none while the log is empty and was never anchored.
     async fn log_head(&self) -> Result<Option<wire::LogHead>, SyncError> {
         let kept: Option<KeptAnchor> = self
             .store
             .checkpoint(LOG_ANCHOR_CHECKPOINT)
             .await?
             .and_then(|json| serde_json::from_str(&json).ok());
-        let (entries, head, at_anchor) = self
-            .store
-            .log_head(kept.as_ref().map(|k| k.entries))
-            .await?;
+        let from = kept.as_ref().map_or(1, |k| k.entries.max(1));
+        let (entries, hashes) = self.store.log_hashes(from, wire::MAX_LOG_HASHES).await?;
         if entries == 0 && kept.is_none() {
             return Ok(None);
         }
         Ok(Some(wire::LogHead {
-            head: wire::LogPosition {
-                entries,
-                hash: Bytes(head.to_vec()),
-            },
-            at_anchor: kept.zip(at_anchor).map(|(k, hash)| wire::LogPosition {
-                entries: k.entries,
-                hash: Bytes(hash.to_vec()),
-            }),
+            entries,
+            hashes: hashes.iter().map(|h| Bytes(h.to_vec())).collect(),
         }))
     }
 
@@ -417,18 +409,22 @@ impl<'a> Syncer<'a> {
                 None => Ok(()),
             };
         };
-        let head: [u8; 32] = log.head.hash.0.as_slice().try_into().unwrap_or([0; 32]);
+        let head: [u8; 32] = log
+            .hashes
+            .last()
+            .and_then(|h| h.0.as_slice().try_into().ok())
+            .unwrap_or([0; 32]);
         let keys = self.store.enrolment().await?.organisation_keys;
         doorstep_core::countersignature::LogAnchor::verify(
             &anchor.0,
             &keys,
             self.signer.public_key().key_id(),
-            log.head.entries,
+            log.entries,
             &head,
         )
         .map_err(|e| SyncError::Protocol(format!("the log anchor did not verify: {e}")))?;
         let kept = KeptAnchor {
-            entries: log.head.entries,
+            entries: log.entries,
             hash: hex::encode(head),
         };
         let json = serde_json::to_string(&kept)

@@ -163,6 +163,7 @@ export const en = {
   err_receipt_mismatch: "This receipt is not for this visit.",
   err_locked: "The agent role is locked. Unlock the phone to continue.",
   err_no_code_in_image: "No Doorstep code found in the picture.",
+  err_image_too_large: "This picture is too large to read. Take a closer photo of the code, or a screenshot.",
   customer_person_question: "Is the person at your door this person?",
   customer_person_hint: "Compare the face, not the badge or the uniform. If you are not sure, choose No.",
   customer_person_yes: "Yes, this is the person",

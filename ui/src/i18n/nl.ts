@@ -157,6 +157,7 @@ export const nl: Catalogue = {
   err_receipt_mismatch: "Dit bewijs hoort niet bij dit bezoek.",
   err_locked: "De agentrol is vergrendeld. Ontgrendel de telefoon om verder te gaan.",
   err_no_code_in_image: "Geen Doorstep-code gevonden in de afbeelding.",
+  err_image_too_large: "Deze afbeelding is te groot om te lezen. Maak een foto dichter bij de code, of een schermafbeelding.",
   customer_person_question: "Is de persoon aan uw deur deze persoon?",
   customer_person_hint: "Vergelijk het gezicht, niet de pas of het uniform. Twijfelt u, kies dan Nee.",
   customer_person_yes: "Ja, dit is de persoon",

@@ -157,6 +157,7 @@ export const pl: Catalogue = {
   err_receipt_mismatch: "To potwierdzenie nie dotyczy tej wizyty.",
   err_locked: "Rola agenta jest zablokowana. Odblokuj telefon, aby kontynuować.",
   err_no_code_in_image: "Na obrazie nie znaleziono kodu Doorstep.",
+  err_image_too_large: "Ten obraz jest za duży, aby go odczytać. Zrób zdjęcie kodu z bliska albo zrzut ekranu.",
   customer_person_question: "Czy osoba przy Twoich drzwiach to ta osoba?",
   customer_person_hint: "Porównaj twarz, nie identyfikator ani uniform. Jeśli nie masz pewności, wybierz Nie.",
   customer_person_yes: "Tak, to ta osoba",

@@ -157,6 +157,7 @@ export const sv: Catalogue = {
   err_receipt_mismatch: "Kvittot hör inte till det här besöket.",
   err_locked: "Agentrollen är låst. Lås upp telefonen för att fortsätta.",
   err_no_code_in_image: "Ingen Doorstep-kod hittades i bilden.",
+  err_image_too_large: "Bilden är för stor för att läsas. Ta ett foto närmare koden, eller en skärmbild.",
   customer_person_question: "Är personen vid din dörr den här personen?",
   customer_person_hint: "Jämför ansiktet, inte brickan eller uniformen. Om du är osäker, välj Nej.",
   customer_person_yes: "Ja, det är personen",

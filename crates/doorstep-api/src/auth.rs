@@ -5,12 +5,14 @@
 //!
 //! `Doorstep-Signature: v1 key=<key id hex> time=<unix seconds> nonce=<32 hex> sig=<128 hex>`
 //!
-//! The server looks the key up, refuses times outside a window around its clock and nonces it
-//! has seen inside that window, and checks the signature. A recorded request is useless after the
-//! window, and inside it the nonce makes it single-use. Signing is sans-IO, so the key can stay in
-//! secure hardware.
+//! The server looks the key up, refuses times outside a window around its clock, and checks the
+//! signature before it says anything about the key (an unknown key reads as a bad signature; a
+//! revoked one is named only to its holder). The caller then refuses nonces it has seen inside
+//! the window (the back-office keeps them in its database, shared by every process). A recorded
+//! request is useless after the window, and inside it the nonce makes it single-use. Signing is
+//! sans-IO, so the key can stay in secure hardware.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use doorstep_core::cbor::Encoder;
 use doorstep_core::{KeyId, PublicKey, Signature};
@@ -27,8 +29,6 @@ pub enum AuthError {
     Missing,
     #[error("the request's signature header is malformed: {0}")]
     Malformed(&'static str),
-    #[error("the signing device is not enrolled")]
-    UnknownDevice,
     #[error("the signing device has been revoked")]
     RevokedDevice,
     #[error(
@@ -46,7 +46,6 @@ impl AuthError {
         match self {
             AuthError::Missing => "unsigned_request",
             AuthError::Malformed(_) => "malformed_signature",
-            AuthError::UnknownDevice => "unknown_device",
             AuthError::RevokedDevice => "revoked_device",
             AuthError::Stale { .. } => "stale_request",
             AuthError::Replayed => "replayed_request",
@@ -178,80 +177,55 @@ impl SignatureHeader {
     }
 }
 
-/// Remembers nonces seen inside the window, so each signed request is accepted once. Memory is
-/// bounded by the request rate times the window; expired nonces are dropped as time passes.
-#[derive(Debug, Default)]
-pub struct ReplayGuard {
-    seen: BTreeMap<(KeyId, [u8; NONCE_LEN]), u64>,
-    by_time: VecDeque<(u64, KeyId, [u8; NONCE_LEN])>,
-}
-
-impl ReplayGuard {
-    /// Records the nonce; false if it was already seen and has not yet expired.
-    fn first_use(&mut self, key: KeyId, nonce: [u8; NONCE_LEN], expires: u64, now: u64) -> bool {
-        while let Some(&(t, k, n)) = self.by_time.front() {
-            if t > now {
-                break;
-            }
-            self.by_time.pop_front();
-            if self.seen.get(&(k, n)) == Some(&t) {
-                self.seen.remove(&(k, n));
-            }
-        }
-        if self.seen.contains_key(&(key, nonce)) {
-            return false;
-        }
-        self.seen.insert((key, nonce), expires);
-        // Expiries are not monotonic across devices; keep the queue sorted by insertion point.
-        let at = self.by_time.partition_point(|&(t, _, _)| t <= expires);
-        self.by_time.insert(at, (expires, key, nonce));
-        true
-    }
-
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
-    }
-}
-
-/// What the server knows of a device key.
+/// What the server knows of a device key. A revoked key is kept so that only a request it
+/// signed learns that it is revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceStatus {
     Active(PublicKey),
-    Revoked,
+    Revoked(PublicKey),
 }
 
-/// Checks a request's header; `lookup` finds the enrolled device by key id.
+/// A request whose signature checked out, by an active key; the caller must still refuse its
+/// nonce if seen before [`Verified::expires`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub key: PublicKey,
+    pub nonce: [u8; NONCE_LEN],
+    /// Until when the request could be replayed: its time plus the window.
+    pub expires: u64,
+}
+
+/// Checks a request's header; `lookup` finds the enrolled device by key id. The answer for an
+/// unknown key is the answer for a bad signature, and a revoked key is reported only once its
+/// signature verified, so the endpoint tells nobody which keys exist.
 pub fn verify_request(
     header: Option<&str>,
     parts: RequestParts<'_>,
     lookup: impl FnOnce(KeyId) -> Option<DeviceStatus>,
-    guard: &mut ReplayGuard,
     now: u64,
     window: u64,
-) -> Result<PublicKey, AuthError> {
+) -> Result<Verified, AuthError> {
     let header = SignatureHeader::parse(header.ok_or(AuthError::Missing)?)?;
-    let key = match lookup(header.key_id) {
-        Some(DeviceStatus::Active(key)) => key,
-        Some(DeviceStatus::Revoked) => return Err(AuthError::RevokedDevice),
-        None => return Err(AuthError::UnknownDevice),
-    };
     let skew = now.abs_diff(header.time);
     if skew > window {
         return Err(AuthError::Stale { skew });
     }
+    let status = lookup(header.key_id).ok_or(AuthError::BadSignature)?;
+    let key = match status {
+        DeviceStatus::Active(key) | DeviceStatus::Revoked(key) => key,
+    };
     let bytes = signed_bytes(&parts, header.time, &header.nonce, header.key_id);
     if !key.verify(&bytes, &header.signature) {
         return Err(AuthError::BadSignature);
     }
-    // Only a valid signature may use up a nonce, so forged requests cannot block real ones.
-    if !guard.first_use(header.key_id, header.nonce, header.time + window, now) {
-        return Err(AuthError::Replayed);
+    if let DeviceStatus::Revoked(_) = status {
+        return Err(AuthError::RevokedDevice);
     }
-    Ok(key)
+    Ok(Verified {
+        key,
+        nonce: header.nonce,
+        expires: header.time.saturating_add(window),
+    })
 }
 
 #[cfg(test)]
@@ -283,26 +257,27 @@ mod tests {
         header: Option<&str>,
         parts: RequestParts<'_>,
         status: Option<DeviceStatus>,
-        guard: &mut ReplayGuard,
         now: u64,
     ) -> Result<PublicKey, AuthError> {
-        verify_request(header, parts, |_| status, guard, now, DEFAULT_WINDOW)
+        verify_request(header, parts, |_| status, now, DEFAULT_WINDOW).map(|v| v.key)
     }
 
     #[test]
-    fn a_signed_request_is_accepted_once() {
+    fn a_signed_request_verifies_and_names_its_nonce_and_how_long_it_could_be_replayed() {
         let key = device();
         let active = Some(DeviceStatus::Active(key.public_key()));
         let header = sign(&key, parts(b"batch"), NOW, 1);
-        let mut guard = ReplayGuard::default();
-        assert_eq!(
-            check(Some(&header), parts(b"batch"), active, &mut guard, NOW + 10),
-            Ok(key.public_key())
-        );
-        assert_eq!(
-            check(Some(&header), parts(b"batch"), active, &mut guard, NOW + 20),
-            Err(AuthError::Replayed)
-        );
+        let verified = verify_request(
+            Some(&header),
+            parts(b"batch"),
+            |_| active,
+            NOW + 10,
+            DEFAULT_WINDOW,
+        )
+        .unwrap();
+        assert_eq!(verified.key, key.public_key());
+        assert_eq!(verified.nonce, [1; 16]);
+        assert_eq!(verified.expires, NOW + DEFAULT_WINDOW);
     }
 
     #[test]
@@ -310,7 +285,6 @@ mod tests {
         let key = device();
         let active = Some(DeviceStatus::Active(key.public_key()));
         let header = sign(&key, parts(b"batch"), NOW, 2);
-        let mut guard = ReplayGuard::default();
         for other in [
             RequestParts {
                 method: "PUT",
@@ -323,7 +297,7 @@ mod tests {
             parts(b"batcH"),
         ] {
             assert_eq!(
-                check(Some(&header), other, active, &mut guard, NOW),
+                check(Some(&header), other, active, NOW),
                 Err(AuthError::BadSignature)
             );
         }
@@ -333,30 +307,41 @@ mod tests {
     fn stale_unknown_revoked_and_unsigned_requests_are_refused() {
         let key = device();
         let active = Some(DeviceStatus::Active(key.public_key()));
-        let mut guard = ReplayGuard::default();
         let old = sign(&key, parts(b""), NOW - 301, 3);
         assert_eq!(
-            check(Some(&old), parts(b""), active, &mut guard, NOW),
+            check(Some(&old), parts(b""), active, NOW),
             Err(AuthError::Stale { skew: 301 })
         );
         let header = sign(&key, parts(b""), NOW, 4);
         assert_eq!(
-            check(Some(&header), parts(b""), None, &mut guard, NOW),
-            Err(AuthError::UnknownDevice)
+            check(Some(&header), parts(b""), None, NOW),
+            Err(AuthError::BadSignature),
+            "an unknown key reads as a bad signature"
         );
+        let revoked = Some(DeviceStatus::Revoked(key.public_key()));
         assert_eq!(
-            check(
-                Some(&header),
-                parts(b""),
-                Some(DeviceStatus::Revoked),
-                &mut guard,
-                NOW
-            ),
+            check(Some(&header), parts(b""), revoked, NOW),
             Err(AuthError::RevokedDevice)
         );
         assert_eq!(
-            check(None, parts(b""), active, &mut guard, NOW),
+            check(None, parts(b""), active, NOW),
             Err(AuthError::Missing)
+        );
+    }
+
+    #[test]
+    fn a_revoked_key_is_named_only_to_whoever_holds_it() {
+        let key = device();
+        let other = SoftwareKey::generate(&mut SeededRandomness::new("other"));
+        // Someone else's signature under the revoked device's key id.
+        let forged = sign(&other, parts(b""), NOW, 5).replace(
+            &other.public_key().key_id().to_string(),
+            &key.public_key().key_id().to_string(),
+        );
+        let revoked = Some(DeviceStatus::Revoked(key.public_key()));
+        assert_eq!(
+            check(Some(&forged), parts(b""), revoked, NOW),
+            Err(AuthError::BadSignature)
         );
     }
 
@@ -365,20 +350,14 @@ mod tests {
         let key = device();
         let other = SoftwareKey::generate(&mut SeededRandomness::new("other"));
         let header = sign(&key, parts(b""), NOW, 5);
-        let mut guard = ReplayGuard::default();
         assert_eq!(
             check(
                 Some(&header),
                 parts(b""),
                 Some(DeviceStatus::Active(other.public_key())),
-                &mut guard,
                 NOW
             ),
             Err(AuthError::BadSignature)
-        );
-        assert!(
-            guard.is_empty(),
-            "a forged request must not use up the nonce"
         );
     }
 
@@ -399,18 +378,6 @@ mod tests {
                 "{h}"
             );
         }
-    }
-
-    #[test]
-    fn nonces_expire_with_the_window() {
-        let key = device();
-        let mut guard = ReplayGuard::default();
-        assert!(guard.first_use(key.public_key().key_id(), [1; 16], NOW + 300, NOW));
-        assert!(!guard.first_use(key.public_key().key_id(), [1; 16], NOW + 300, NOW + 299));
-        assert!(guard.first_use(key.public_key().key_id(), [2; 16], NOW + 900, NOW + 299));
-        // After the first expires only the second is remembered.
-        assert!(guard.first_use(key.public_key().key_id(), [3; 16], NOW + 1000, NOW + 301));
-        assert_eq!(guard.len(), 2);
     }
 
     #[test]

@@ -54,6 +54,7 @@ impl From<Vec<u8>> for Bytes {
 
 /// Sent signed by the key being enrolled, which proves the device holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnrolRequest {
     /// The typed form of the one-time code.
     pub code: String,
@@ -146,8 +147,14 @@ pub struct DenylistSnapshot {
 /// The longest note a report may carry, in characters.
 pub const MAX_REPORT_NOTE_CHARS: usize = 2000;
 
-/// A customer's report about a visitor, or an agent's note on a visit's outcome.
+/// The largest report payload the back-office reads, in bytes (a note of
+/// [`MAX_REPORT_NOTE_CHARS`] in any script, with room for the other fields).
+pub const MAX_REPORT_BYTES: usize = 4 * MAX_REPORT_NOTE_CHARS + 512;
+
+/// A customer's report about a visitor, or an agent's note on a visit's outcome. A field the
+/// API does not define is refused, not ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Report {
     /// The visit the report is about, if the customer's app knew it.
     pub visit_id: Option<Uuid>,
@@ -159,6 +166,7 @@ pub struct Report {
 
 /// One upload; `id` (a UUIDv7 made on the device) is the idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Upload {
     pub id: Uuid,
     pub kind: UploadKind,
@@ -166,6 +174,7 @@ pub struct Upload {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UploadBatch {
     pub uploads: Vec<Upload>,
     /// The head of the device's receipt log, for the back-office to anchor; a device with
@@ -182,6 +191,7 @@ pub const MAX_LOG_HASHES: usize = 1000;
 /// most [`MAX_LOG_HASHES`]). The back-office finds the position it anchored among them; a
 /// device that never heard an anchor's answer still covers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogHead {
     pub entries: u64,
     /// Hashes of positions `entries - hashes.len() + 1 ..= entries`.

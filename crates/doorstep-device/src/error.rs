@@ -68,6 +68,8 @@ error_kinds! {
     // Talking to the back-office.
     Offline,
     ServerUnavailable,
+    /// The back-office asked the phone to wait before syncing again.
+    RateLimited,
     ClockOff,
     /// The back-office answered with something that makes no sense.
     BadServerAnswer,
@@ -212,6 +214,7 @@ impl From<SyncError> for DeviceError {
             SyncError::Trust(trust) => return trust.into(),
             SyncError::Offline(_) => ErrorKind::Offline,
             SyncError::ServerUnavailable(_) => ErrorKind::ServerUnavailable,
+            SyncError::RateLimited { .. } => ErrorKind::RateLimited,
             SyncError::ClockOff { .. } => ErrorKind::ClockOff,
             SyncError::Protocol(_) => ErrorKind::BadServerAnswer,
             SyncError::Signing(_) => ErrorKind::Signing,

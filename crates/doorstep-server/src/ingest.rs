@@ -6,12 +6,13 @@
 //! The rules: an upload id is stored once (the same content again gets the same
 //! countersignature; other content under a used id is refused); only agents upload receipts,
 //! each signed by the uploading device's key and naming a ticket issued to that device for that
-//! visit; reports carry a note of bounded length.
+//! visit; reports are bounded in size, carry no field the API does not define, and may name
+//! only a visit the reporting device was issued a ticket for.
 
 use std::collections::{HashMap, HashSet};
 
 use doorstep_api::wire::{
-    self, Bytes, ErrorBody, MAX_REPORT_NOTE_CHARS, Role, UploadKind, UploadStatus,
+    self, Bytes, ErrorBody, MAX_REPORT_BYTES, MAX_REPORT_NOTE_CHARS, Role, UploadKind, UploadStatus,
 };
 use doorstep_core::countersignature::Countersignature;
 use doorstep_core::keys::sha256;
@@ -59,6 +60,10 @@ pub enum Checked {
     Decided(Verdict),
     /// A receipt, signed by the device; its ticket decides.
     Receipt(SignedBy),
+    /// A well-formed report naming a visit: the tickets issued to the device decide.
+    Report {
+        visit_id: [u8; 16],
+    },
 }
 
 /// Why an upload was refused for good.
@@ -148,14 +153,24 @@ pub fn check(
                     answer(rejected(id, "wrong_role", "only agents upload receipts"))
                 }
                 // A customer's report about a visitor, or an agent's note on an outcome.
+                (UploadKind::Report, _) if payload.len() > MAX_REPORT_BYTES => answer(rejected(
+                    id,
+                    "malformed_report",
+                    format!("a report is at most {MAX_REPORT_BYTES} bytes"),
+                )),
                 (UploadKind::Report, _) => match serde_json::from_slice::<wire::Report>(payload) {
-                    Ok(report) if report.note.chars().count() <= MAX_REPORT_NOTE_CHARS => {
-                        Checked::Decided(Verdict::Accept {
-                            visit_id: report.visit_id.map(Uuid::into_bytes),
-                            outcome: None,
-                        })
+                    Ok(report) if report.note.chars().count() > MAX_REPORT_NOTE_CHARS => {
+                        answer(rejected(id, "malformed_report", "the note is too long"))
                     }
-                    Ok(_) => answer(rejected(id, "malformed_report", "the note is too long")),
+                    Ok(report) => match report.visit_id {
+                        Some(visit) => Checked::Report {
+                            visit_id: visit.into_bytes(),
+                        },
+                        None => Checked::Decided(Verdict::Accept {
+                            visit_id: None,
+                            outcome: None,
+                        }),
+                    },
                     Err(e) => answer(rejected(id, "malformed_report", e.to_string())),
                 },
             }
@@ -168,20 +183,41 @@ pub fn check(
 /// lacks, and a `Verified` one must carry the customer's answer, signed by the key the ticket
 /// names. `issued` holds the tickets issued to the device among those named, by serial;
 /// `customer_keys` the enrolled keys those tickets name; `agents_visits` the named visits that
-/// are this agent's.
+/// are this agent's; `reportable` the visits reports name that the device was issued a ticket
+/// for.
+pub struct Known<'a> {
+    pub issued: &'a HashMap<u64, SignedTicket>,
+    pub customer_keys: &'a HashMap<KeyId, PublicKey>,
+    pub agents_visits: &'a HashSet<[u8; 16]>,
+    pub reportable: &'a HashSet<[u8; 16]>,
+}
+
 pub fn settle(
     uploads: &[wire::Upload],
     checked: Vec<Checked>,
-    issued: &HashMap<u64, SignedTicket>,
-    customer_keys: &HashMap<KeyId, PublicKey>,
-    agents_visits: &HashSet<[u8; 16]>,
+    known: &Known<'_>,
     verify: &dyn Fn(&PublicKey, &[u8], &Signature) -> bool,
 ) -> Vec<Verdict> {
+    let Known {
+        issued,
+        customer_keys,
+        agents_visits,
+        reportable,
+    } = known;
     checked
         .into_iter()
         .zip(uploads)
         .map(|(c, upload)| match c {
             Checked::Decided(v) => v,
+            Checked::Report { visit_id } if reportable.contains(&visit_id) => Verdict::Accept {
+                visit_id: Some(visit_id),
+                outcome: None,
+            },
+            Checked::Report { .. } => Verdict::Answer(rejected(
+                upload.id,
+                "unknown_visit",
+                "the report names a visit this device was not issued",
+            )),
             Checked::Receipt(r) => {
                 let ticket = issued
                     .get(&r.serial())
@@ -239,9 +275,17 @@ pub async fn ingest(
         .iter()
         .filter_map(|c| match c {
             Checked::Receipt(r) => Some(r),
-            Checked::Decided(_) => None,
+            _ => None,
         })
         .collect();
+    let reported: Vec<[u8; 16]> = checked
+        .iter()
+        .filter_map(|c| match c {
+            Checked::Report { visit_id } => Some(*visit_id),
+            _ => None,
+        })
+        .collect();
+    let reportable = db.visits_issued_to(device, &reported).await?;
     let serials: Vec<u64> = receipts.iter().map(|r| r.serial()).collect();
     let issued = db.tickets_issued_to(device, &serials).await?;
     let issued = if issued.is_empty() {
@@ -281,14 +325,13 @@ pub async fn ingest(
         }
     }
     let verify = |k: &PublicKey, m: &[u8], s: &Signature| signer.verifier(k).verify(m, s);
-    let verdicts = settle(
-        uploads,
-        checked,
-        &issued,
-        &customer_keys,
-        &agents_visits,
-        &verify,
-    );
+    let known = Known {
+        issued: &issued,
+        customer_keys: &customer_keys,
+        agents_visits: &agents_visits,
+        reportable: &reportable,
+    };
+    let verdicts = settle(uploads, checked, &known, &verify);
 
     let mut results: Vec<Option<wire::UploadResult>> = vec![None; uploads.len()];
     let mut accepted = Vec::new();
@@ -414,7 +457,13 @@ mod tests {
             let checked = vec![Checked::Receipt(SignedBy {
                 receipt: receipt.clone(),
             })];
-            settle(&[upload(1)], checked, issued, customer_keys, agents, &ecdsa).remove(0)
+            let known = Known {
+                issued,
+                customer_keys,
+                agents_visits: agents,
+                reportable: &HashSet::new(),
+            };
+            settle(&[upload(1)], checked, &known, &ecdsa).remove(0)
         };
         let issued = HashMap::from([(serial, ticket.clone())]);
         let keys = HashMap::from([(customer.key_id(), customer)]);

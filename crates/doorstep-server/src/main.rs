@@ -146,6 +146,9 @@ enum Command {
     Serve {
         #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Signed requests one device may make per minute before `429 rate_limited`.
+        #[arg(long, env = "DOORSTEP_REQUESTS_PER_MINUTE", default_value_t = doorstep_server::db::requests::DEFAULT_REQUESTS_PER_MINUTE)]
+        requests_per_minute: u32,
     },
 }
 
@@ -377,7 +380,10 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             admin::export(&db, &org(o).await?, matches!(format, Format::Csv)).await?
         }
         Command::Purge { org: o } => admin::purge(&db, &org(o).await?).await?,
-        Command::Serve { listen } => admin::serve(&db, cli.key_dir.clone(), listen).await?,
+        Command::Serve {
+            listen,
+            requests_per_minute,
+        } => admin::serve(&db, cli.key_dir.clone(), listen, requests_per_minute).await?,
     }
     db.close().await;
     Ok(())

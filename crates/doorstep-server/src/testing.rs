@@ -205,7 +205,14 @@ impl Backoffice {
 
     /// Serves the API on a free loopback port.
     pub async fn serve(&self) -> std::io::Result<Served> {
-        let state = AppState::new(self.db.clone(), self.keys.clone(), self.clock.clock());
+        self.serve_limited(crate::db::requests::DEFAULT_REQUESTS_PER_MINUTE)
+            .await
+    }
+
+    /// As [`Backoffice::serve`], another server on the same database, with its own rate limit.
+    pub async fn serve_limited(&self, requests_per_minute: u32) -> std::io::Result<Served> {
+        let mut state = AppState::new(self.db.clone(), self.keys.clone(), self.clock.clock());
+        state.requests_per_minute = requests_per_minute;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {

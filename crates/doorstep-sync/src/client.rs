@@ -87,6 +87,11 @@ impl Client {
             .await
             .map_err(|e| SyncError::Offline(e.to_string()))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let server_time = response
             .headers()
             .get(reqwest::header::DATE)
@@ -109,6 +114,12 @@ impl Client {
         );
         if status.is_server_error() {
             return Err(SyncError::ServerUnavailable(message));
+        }
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(SyncError::RateLimited {
+                retry_after: retry_after.unwrap_or(60).min(crate::MAX_RETRY_AFTER),
+                message,
+            });
         }
         if kind == "stale_request" {
             return Err(SyncError::ClockOff {

@@ -23,6 +23,8 @@ pub use client::{Client, DeviceSigner};
 /// Uploads per request: small enough that a cut connection wastes little, large enough that a
 /// day's visits go in a few round trips.
 pub const BATCH_SIZE: u32 = 50;
+/// The longest a back-office's `Retry-After` can make the phone wait, in seconds.
+pub const MAX_RETRY_AFTER: u64 = 3600;
 /// The checkpoint holding the time of the last complete sync, for the app's status line.
 pub const LAST_SYNC_CHECKPOINT: &str = "last_sync";
 /// The checkpoint holding the device's standing as last heard (`wire::DeviceStanding`, JSON):
@@ -61,6 +63,9 @@ pub enum SyncError {
     Offline(String),
     #[error("the back-office is unavailable right now: {0}")]
     ServerUnavailable(String),
+    /// `429`: nothing is sent again before `retry_after` seconds have passed.
+    #[error("the back-office asks this device to wait {retry_after} s: {message}")]
+    RateLimited { retry_after: u64, message: String },
     #[error("this device's clock is too far from the back-office's: {message}")]
     ClockOff {
         server_time: Option<u64>,
@@ -88,7 +93,10 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            SyncError::Offline(_) | SyncError::ServerUnavailable(_) | SyncError::ClockOff { .. }
+            SyncError::Offline(_)
+                | SyncError::ServerUnavailable(_)
+                | SyncError::ClockOff { .. }
+                | SyncError::RateLimited { .. }
         )
     }
 
@@ -97,6 +105,7 @@ impl SyncError {
         match self {
             SyncError::Offline(_) => "offline",
             SyncError::ServerUnavailable(_) => "server_unavailable",
+            SyncError::RateLimited { .. } => "rate_limited",
             SyncError::ClockOff { .. } => "clock_off",
             SyncError::Refused { kind, .. } => kind,
             SyncError::Protocol(_) => "protocol",
@@ -326,8 +335,13 @@ impl<'a> Syncer<'a> {
             let results = match answer {
                 Ok(results) => results,
                 Err(e) => {
+                    // The back-office's Retry-After is a floor under the backoff.
+                    let floor = match &e {
+                        SyncError::RateLimited { retry_after, .. } => *retry_after,
+                        _ => 0,
+                    };
                     for entry in &due {
-                        let wait = self.backoff.delay(entry.attempts, random_u64());
+                        let wait = self.backoff.delay(entry.attempts, random_u64()).max(floor);
                         self.store.defer_upload(entry.id, now, now + wait).await?;
                     }
                     return Err(e);

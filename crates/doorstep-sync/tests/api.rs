@@ -66,8 +66,9 @@ async fn bad_requests_are_refused_with_their_status_and_kind() {
                 send(&bo, "GET", paths::DENYLIST, b"", None, now, 1).await,
             ),
             (
+                // No oracle: an unknown key reads as a bad signature.
                 401,
-                "unknown_device",
+                "bad_request_signature",
                 send(&bo, "GET", paths::DENYLIST, b"", Some(stranger), now, 2).await,
             ),
             (
@@ -278,4 +279,267 @@ async fn the_openapi_document_describes_every_route() {
         assert!(doc["paths"].get(path).is_some(), "{path} is not described");
     }
     assert_eq!(doc["paths"].as_object().unwrap().len(), 6);
+}
+
+/// One report upload, signed by `phone`, as the app would queue it but with any JSON payload.
+fn report_batch(payload: &[u8]) -> Vec<u8> {
+    let batch = wire::UploadBatch {
+        uploads: vec![wire::Upload {
+            id: uuid::Uuid::now_v7(),
+            kind: UploadKind::Report,
+            payload: Bytes(payload.to_vec()),
+        }],
+        log: None,
+    };
+    serde_json::to_vec(&batch).unwrap()
+}
+
+fn first_result(answer: &Answer) -> wire::UploadResult {
+    assert_eq!(answer.0, 200, "{}", String::from_utf8_lossy(&answer.1));
+    let results: wire::UploadResults = serde_json::from_slice(&answer.1).unwrap();
+    results.results.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn reports_are_bounded_defined_and_about_the_devices_own_visits() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in fresh_database_urls(dir.path()).await {
+        let bo = Backoffice::start(&url, dir.path()).await;
+        bo.add_customer("C-2").await;
+        bo.schedule("V", "A-1", "C-1", 1).await;
+        bo.schedule("W", "A-1", "C-2", 1).await;
+        let customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let other_customer = Phone::enrolled(&bo, Role::Customer, "C-2").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        agent.syncer_via(&bo.url).sync(&mut |_| {}).await.unwrap();
+        customer
+            .syncer_via(&bo.url)
+            .sync(&mut |_| {})
+            .await
+            .unwrap();
+        other_customer
+            .syncer_via(&bo.url)
+            .sync(&mut |_| {})
+            .await
+            .unwrap();
+        let visit_of = |notices: Vec<doorstep_store::StoredNotice>| {
+            uuid::Uuid::from_bytes(notices[0].notice.ticket().ticket().visit_id.0)
+        };
+        let own = visit_of(customer.store.notices().await.unwrap());
+        let others = visit_of(other_customer.store.notices().await.unwrap());
+        let report = |visit: Option<uuid::Uuid>, note: &str| {
+            serde_json::to_vec(&wire::Report {
+                visit_id: visit,
+                reason: None,
+                note: note.into(),
+                time: system_now(),
+            })
+            .unwrap()
+        };
+        let key = &*customer.key;
+        let now = system_now();
+        let bo = &bo;
+        let upload = |payload: Vec<u8>, nonce: u8| {
+            let body = report_batch(&payload);
+            async move { send(bo, "POST", paths::UPLOADS, &body, Some(key), now, nonce).await }
+        };
+        let stored = first_result(&upload(report(Some(own), "Did not match the photo"), 1).await);
+        assert_eq!(stored.status, UploadStatus::Stored);
+        let unannounced = first_result(&upload(report(None, "Nobody was expected"), 2).await);
+        assert_eq!(unannounced.status, UploadStatus::Stored);
+
+        let mut with_extra: serde_json::Value =
+            serde_json::from_slice(&report(Some(own), "x")).unwrap();
+        with_extra["customer_pin"] = "1234".into();
+        for (nonce, (payload, expected)) in (3..).zip([
+            (
+                report(Some(others), "someone else's visit"),
+                "unknown_visit",
+            ),
+            (serde_json::to_vec(&with_extra).unwrap(), "malformed_report"),
+            (
+                report(Some(own), &"é".repeat(wire::MAX_REPORT_NOTE_CHARS + 1)),
+                "malformed_report",
+            ),
+            (vec![b' '; wire::MAX_REPORT_BYTES + 1], "malformed_report"),
+        ]) {
+            let result = first_result(&upload(payload, nonce).await);
+            assert_eq!(result.status, UploadStatus::Rejected);
+            assert_eq!(result.error.unwrap().error, expected);
+        }
+        // The agent may note only visits it was issued.
+        let agent_note = {
+            let body = report_batch(&report(Some(others), "note"));
+            send(
+                bo,
+                "POST",
+                paths::UPLOADS,
+                &body,
+                Some(&agent.key),
+                now,
+                20,
+            )
+            .await
+        };
+        assert_eq!(
+            first_result(&agent_note).status,
+            UploadStatus::Stored,
+            "W is A-1's too"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_device_over_its_limit_is_told_when_to_come_back_and_its_phone_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in fresh_database_urls(dir.path()).await {
+        let bo = Backoffice::start(&url, dir.path()).await;
+        bo.schedule("V", "A-1", "C-1", 1).await;
+        // Four a minute: the agent's enrolment request and three more.
+        let limited = bo.serve_limited(4).await.unwrap();
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        agent.syncer_via(&bo.url).sync(&mut |_| {}).await.unwrap();
+        let now = system_now();
+        let get = |nonce: u8| {
+            let client = reqwest::Client::new();
+            let key = agent.key.clone();
+            let url = limited.url.clone();
+            async move {
+                let parts = RequestParts {
+                    method: "GET",
+                    path: paths::DENYLIST,
+                    body: b"",
+                };
+                let to_sign = RequestToSign::new(parts, key.public_key(), now, [nonce; 16]);
+                let sig = key.sign(to_sign.bytes_to_sign());
+                client
+                    .get(format!("{url}{}", paths::DENYLIST))
+                    .header(auth::HEADER, to_sign.finish(sig).unwrap())
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        // The enrolment and the sync count too: some of the four are used already.
+        let mut answers = Vec::new();
+        for n in 0..5 {
+            answers.push(get(n).await);
+        }
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+        assert_eq!(
+            statuses.iter().filter(|&&s| s == 429).count(),
+            3,
+            "{statuses:?}"
+        );
+        assert!(statuses.starts_with(&[200, 200]), "{statuses:?}");
+        let refused = answers.pop().unwrap();
+        let retry_after: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        assert_eq!(kind(&refused.bytes().await.unwrap()), "rate_limited");
+        // The refused request did not use up its nonce, nor did it count.
+        let other_device = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        assert_eq!(
+            other_device
+                .syncer_via(&limited.url)
+                .sync(&mut |_| {})
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Ok(()),
+            "the limit is per device"
+        );
+
+        // The sync client honours it: what it could not send waits at least Retry-After.
+        agent.record_receipts(1).await;
+        let err = agent
+            .syncer_via(&limited.url)
+            .sync(&mut |_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "rate_limited", "{err}");
+        assert!(err.is_transient());
+        let pending = agent.store.due_uploads(system_now() + 1, 10).await.unwrap();
+        assert!(pending.is_empty(), "nothing is due before Retry-After");
+        assert_eq!(agent.store.pending_uploads().await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_captured_request_is_refused_by_a_restarted_or_another_server() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in fresh_database_urls(dir.path()).await {
+        let bo = Backoffice::start(&url, dir.path()).await;
+        bo.schedule("V", "A-1", "C-1", 1).await;
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        let now = system_now();
+        let first = send(&bo, "GET", paths::DENYLIST, b"", Some(&agent.key), now, 1).await;
+        assert_eq!(first.0, 200);
+        // The same signed request to a second server on the same database.
+        let other = bo.serve_limited(60).await.unwrap();
+        let replayed = {
+            let parts = RequestParts {
+                method: "GET",
+                path: paths::DENYLIST,
+                body: b"",
+            };
+            let mut n = [0u8; 16];
+            n[0] = 1;
+            n[1..9].copy_from_slice(&now.to_be_bytes());
+            let to_sign = RequestToSign::new(parts, agent.key.public_key(), now, n);
+            let sig = agent.key.sign(to_sign.bytes_to_sign());
+            reqwest::Client::new()
+                .get(format!("{}{}", other.url, paths::DENYLIST))
+                .header(auth::HEADER, to_sign.finish(sig).unwrap())
+                .send()
+                .await
+                .unwrap()
+        };
+        assert_eq!(replayed.status(), 401);
+        assert_eq!(kind(&replayed.bytes().await.unwrap()), "replayed_request");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_named_only_to_a_request_it_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in fresh_database_urls(dir.path()).await {
+        let bo = Backoffice::start(&url, dir.path()).await;
+        bo.schedule("V", "A-1", "C-1", 1).await;
+        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
+        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        bo.db.revoke_agent(&bo.org, "A-1").await.unwrap();
+        let now = system_now();
+        let own = send(&bo, "GET", paths::DENYLIST, b"", Some(&agent.key), now, 1).await;
+        assert_eq!((own.0, kind(&own.1)), (403, "revoked_device".into()));
+        // Someone else's signature under the revoked key's id learns nothing about it.
+        let stranger = SoftwareKey::generate(&mut doorstep_core::SeededRandomness::new("x"));
+        let parts = RequestParts {
+            method: "GET",
+            path: paths::DENYLIST,
+            body: b"",
+        };
+        let to_sign = RequestToSign::new(parts, stranger.public_key(), now, [2; 16]);
+        let sig = stranger.sign(to_sign.bytes_to_sign());
+        let header = to_sign.finish(sig).unwrap().replace(
+            &stranger.public_key().key_id().to_string(),
+            &agent.key.public_key().key_id().to_string(),
+        );
+        let forged = reqwest::Client::new()
+            .get(format!("{}{}", bo.url, paths::DENYLIST))
+            .header(auth::HEADER, header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 401);
+        assert_eq!(
+            kind(&forged.bytes().await.unwrap()),
+            "bad_request_signature"
+        );
+    }
 }

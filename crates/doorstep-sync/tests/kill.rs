@@ -119,3 +119,95 @@ async fn a_server_killed_mid_batch_loses_and_duplicates_nothing() {
         assert_eq!(agent.store.pending_uploads().await.unwrap(), 0);
     }
 }
+
+/// Several `serve` processes behind a load balancer: phones sync through either at random, a
+/// request captured on its way to one is refused by the other, and every receipt is stored once.
+#[tokio::test]
+async fn two_server_processes_on_one_database_act_as_one() {
+    use doorstep_api::auth::{self, RequestParts, RequestToSign};
+    use doorstep_api::wire::paths;
+
+    let dir = tempfile::tempdir().unwrap();
+    for db_url in fresh_database_urls(dir.path()).await {
+        let bo = Backoffice::start(&db_url, dir.path()).await;
+        let mut agents = Vec::new();
+        for n in 1..=3 {
+            let (agent, customer) = (format!("A-{n}"), format!("C-{n}"));
+            if n > 1 {
+                bo.add_agent(&agent).await;
+                bo.add_customer(&customer).await;
+            }
+            bo.schedule(&format!("V{n}-"), &agent, &customer, 4).await;
+            Phone::enrolled(&bo, Role::Customer, &customer).await;
+            agents.push(Phone::enrolled(&bo, Role::Agent, &agent).await);
+        }
+        let (mut first, first_url) = spawn_server(&db_url, &bo.key_dir, dir.path()).await;
+        let (mut second, second_url) = spawn_server(&db_url, &bo.key_dir, dir.path()).await;
+        let urls = [first_url.as_str(), second_url.as_str()];
+
+        let mut recorded = 0;
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut pick = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for agent in &agents {
+            agent
+                .syncer_via(urls[(pick() % 2) as usize])
+                .sync(&mut |_| {})
+                .await
+                .unwrap();
+        }
+        for _round in 0..4 {
+            for agent in &agents {
+                recorded += agent.record_receipts(1).await.len();
+                let url = urls[(pick() % 2) as usize];
+                agent.syncer_via(url).sync(&mut |_| {}).await.unwrap();
+            }
+        }
+
+        // A request captured on its way to the first process, replayed to the second.
+        let agent = &agents[0];
+        let now = support::system_now();
+        let parts = RequestParts {
+            method: "GET",
+            path: paths::DENYLIST,
+            body: b"",
+        };
+        let to_sign = RequestToSign::new(parts, agent.key.public_key(), now, [7; 16]);
+        let signature = agent.key.sign(to_sign.bytes_to_sign());
+        let header = to_sign.finish(signature).unwrap();
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for url in urls {
+            let answer = client
+                .get(format!("{url}{}", paths::DENYLIST))
+                .header(auth::HEADER, &header)
+                .send()
+                .await
+                .unwrap();
+            statuses.push(answer.status().as_u16());
+        }
+        assert_eq!(
+            statuses,
+            [200, 401],
+            "the second process refuses the replay"
+        );
+
+        for child in [&mut first, &mut second] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        let exported = bo.exported_upload_ids().await;
+        assert_eq!(
+            exported.iter().collect::<BTreeSet<_>>().len(),
+            exported.len()
+        );
+        assert_eq!(exported.len(), recorded);
+        for agent in &agents {
+            assert_eq!(agent.store.pending_uploads().await.unwrap(), 0);
+        }
+    }
+}

@@ -202,6 +202,7 @@ export const en = {
   err_storage: "This phone's storage could not be read or written.",
   err_offline: "No connection to the office. Try again later.",
   err_server_unavailable: "The office is not available right now. Try again later.",
+  err_rate_limited: "The office asked this phone to wait a moment. It will try again by itself.",
   err_clock_off: "This phone's clock is far off. Check the date and time.",
   err_bad_server_answer: "The office sent an answer this app cannot use. Update the app.",
   err_signing: "This phone could not sign. Try again.",

@@ -196,6 +196,7 @@ export const nl: Catalogue = {
   err_storage: "De opslag van deze telefoon kon niet worden gelezen of beschreven.",
   err_offline: "Geen verbinding met kantoor. Probeer het later opnieuw.",
   err_server_unavailable: "Kantoor is nu niet bereikbaar. Probeer het later opnieuw.",
+  err_rate_limited: "Het kantoor vraagt deze telefoon even te wachten. Hij probeert het straks zelf opnieuw.",
   err_clock_off: "De klok van deze telefoon staat ver verkeerd. Controleer datum en tijd.",
   err_bad_server_answer: "Kantoor stuurde een antwoord dat deze app niet kan gebruiken. Werk de app bij.",
   err_signing: "Deze telefoon kon niet ondertekenen. Probeer het opnieuw.",

@@ -196,6 +196,7 @@ export const pl: Catalogue = {
   err_storage: "Nie udało się odczytać ani zapisać pamięci telefonu.",
   err_offline: "Brak połączenia z biurem. Spróbuj ponownie później.",
   err_server_unavailable: "Biuro jest teraz niedostępne. Spróbuj ponownie później.",
+  err_rate_limited: "Biuro poprosiło ten telefon o chwilę przerwy. Spróbuje ponownie sam.",
   err_clock_off: "Zegar tego telefonu bardzo się spieszy lub spóźnia. Sprawdź datę i godzinę.",
   err_bad_server_answer: "Biuro wysłało odpowiedź, której aplikacja nie może użyć. Zaktualizuj aplikację.",
   err_signing: "Telefon nie mógł złożyć podpisu. Spróbuj ponownie.",

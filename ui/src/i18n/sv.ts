@@ -196,6 +196,7 @@ export const sv: Catalogue = {
   err_storage: "Telefonens lagring kunde inte läsas eller skrivas.",
   err_offline: "Ingen anslutning till kontoret. Försök igen senare.",
   err_server_unavailable: "Kontoret är inte tillgängligt just nu. Försök igen senare.",
+  err_rate_limited: "Kontoret ber telefonen att vänta en stund. Den försöker igen av sig själv.",
   err_clock_off: "Telefonens klocka går mycket fel. Kontrollera datum och tid.",
   err_bad_server_answer: "Kontoret skickade ett svar som appen inte kan använda. Uppdatera appen.",
   err_signing: "Telefonen kunde inte signera. Försök igen.",

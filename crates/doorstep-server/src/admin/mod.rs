@@ -288,8 +288,14 @@ pub async fn purge(db: &Db, org: &Organisation) -> Result<(), ServerError> {
 }
 
 /// Serves the API until Ctrl-C.
-pub async fn serve(db: &Db, key_dir: PathBuf, listen: SocketAddr) -> Result<(), ServerError> {
-    let state = AppState::new(db.clone(), KeyRing::new(key_dir), system_clock());
+pub async fn serve(
+    db: &Db,
+    key_dir: PathBuf,
+    listen: SocketAddr,
+    requests_per_minute: u32,
+) -> Result<(), ServerError> {
+    let mut state = AppState::new(db.clone(), KeyRing::new(key_dir), system_clock());
+    state.requests_per_minute = requests_per_minute;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| ServerError::io(format!("cannot listen on {listen}"), e))?;

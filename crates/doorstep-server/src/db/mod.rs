@@ -17,6 +17,7 @@ pub mod denylist;
 pub mod devices;
 pub mod export;
 pub mod organisations;
+pub mod requests;
 pub mod results;
 pub mod revocation;
 pub mod rotation;

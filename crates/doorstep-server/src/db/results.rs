@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use doorstep_api::wire;
+use doorstep_api::wire::{self, Role};
 use doorstep_core::receipt::Outcome;
 use sqlx::Row;
 use uuid::Uuid;
@@ -99,6 +99,36 @@ impl Db {
             .await?
             .iter()
             .map(|r| Ok((rows::unsigned(r, "serial")?, r.try_get("encoded")?)))
+            .collect()
+    }
+
+    /// Which of `visit_ids` this device was issued a ticket for: as the agent holding it, or
+    /// as the customer whose key it names. A report may speak only of those.
+    pub async fn visits_issued_to(
+        &self,
+        device: &Device,
+        visit_ids: &[[u8; 16]],
+    ) -> Result<HashSet<[u8; 16]>, ServerError> {
+        if visit_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let (column, id) = match device.role {
+            Role::Agent => ("agent_device_id", device.id.as_bytes().to_vec()),
+            Role::Customer => ("customer_key_id", device.public_key.key_id().0.to_vec()),
+        };
+        let sql = format!(
+            "SELECT DISTINCT visit_id FROM tickets WHERE {column} = $1 AND visit_id IN ({})",
+            placeholders(2, visit_ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+        for v in visit_ids {
+            query = query.bind(v.to_vec());
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| rows::fixed(r, "visit_id"))
             .collect()
     }
 

@@ -11,6 +11,8 @@ use crate::ServerError;
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds, sent as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -21,6 +23,19 @@ impl ApiError {
                 error: kind.into(),
                 message: message.into(),
             },
+            retry_after: None,
+        }
+    }
+
+    /// `429`: the device made too many requests; it may try again after `retry_after` seconds.
+    pub(crate) fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests from this device; try again in {retry_after} s"),
+            )
         }
     }
 
@@ -31,7 +46,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -61,7 +82,14 @@ impl From<ServerError> for ApiError {
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
+            // The details (SQL, file paths) go to the log, never to the client.
             tracing::error!(error = %e, "request failed");
+            let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+                "the back-office cannot serve this right now; try again later"
+            } else {
+                "the back-office failed to complete the request"
+            };
+            return ApiError::new(status, e.kind(), message);
         }
         ApiError::new(status, e.kind(), e.to_string())
     }
@@ -80,7 +108,21 @@ mod tests {
         let api = ApiError::from(e);
         assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(api.body.error, "io");
+        assert!(
+            !api.body.message.contains("127.0.0.1") && !api.body.message.contains("busy"),
+            "{}",
+            api.body.message
+        );
         let invalid = ApiError::from(ServerError::Invalid("bad field".into()));
         assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            invalid.body.message, "bad field",
+            "a client's mistake is explained"
+        );
+        let key = ApiError::from(ServerError::SigningKey {
+            path: "/srv/doorstep/keys/org.key".into(),
+            reason: "permission denied".into(),
+        });
+        assert!(!key.body.message.contains("/srv"), "{}", key.body.message);
     }
 }

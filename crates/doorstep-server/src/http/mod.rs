@@ -6,13 +6,10 @@ mod error;
 mod resources;
 mod signed;
 
-use std::sync::{Arc, Mutex};
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use doorstep_api::auth::ReplayGuard;
 use doorstep_api::wire::{self, paths};
 
 pub use doorstep_core::system::{Clock, system_clock};
@@ -29,7 +26,8 @@ pub struct AppState {
     pub db: Db,
     pub keys: KeyRing,
     pub clock: Clock,
-    replay: Arc<Mutex<ReplayGuard>>,
+    /// Signed requests one device may make per minute before `429 rate_limited`.
+    pub requests_per_minute: u32,
 }
 
 impl AppState {
@@ -38,7 +36,7 @@ impl AppState {
             db,
             keys,
             clock,
-            replay: Arc::default(),
+            requests_per_minute: crate::db::requests::DEFAULT_REQUESTS_PER_MINUTE,
         }
     }
 

@@ -32,7 +32,9 @@ pub(super) async fn enrol(
     })?;
     let code = EnrolmentCode::from_typed(&request.code)
         .map_err(|e| ApiError::bad_request("malformed_code", e.to_string()))?;
-    signed.verify(&state, Some(DeviceStatus::Active(key)))?;
+    signed
+        .verify(&state, Some(DeviceStatus::Active(key)))
+        .await?;
     let (device, org) = state.db.enrol_device(&code, key, state.now()).await?;
     tracing::info!(device = %device.id, role = device.role.as_str(), "device enrolled");
     Ok(Json(wire::EnrolResponse {

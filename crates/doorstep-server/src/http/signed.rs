@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::{ApiError, AppState};
 use crate::db::devices::Device;
 use crate::db::organisations::Organisation;
+use crate::db::requests::Refusal;
 use crate::keys::OrganisationSigner;
 
 /// A request as signed: method, path and query, the signature header and the body.
@@ -39,22 +40,36 @@ impl SignedRequest {
         self.headers.get(auth::HEADER).and_then(|v| v.to_str().ok())
     }
 
-    /// Checks the signature against the key `status` gives, within the replay window.
-    pub fn verify(
+    /// Checks the signature against the key `status` gives, within the replay window, then
+    /// admits the request once (its nonce) and within the device's rate limit.
+    pub async fn verify(
         &self,
         state: &AppState,
         status: Option<DeviceStatus>,
     ) -> Result<PublicKey, ApiError> {
         let now = state.now();
-        let mut guard = state.replay.lock().expect("replay guard lock");
-        Ok(auth::verify_request(
+        let verified = auth::verify_request(
             self.header(),
             self.parts(),
             |_| status,
-            &mut guard,
             now,
             auth::DEFAULT_WINDOW,
-        )?)
+        )?;
+        let admitted = state
+            .db
+            .admit_request(
+                verified.key.key_id(),
+                &verified.nonce,
+                verified.expires,
+                now,
+                state.requests_per_minute,
+            )
+            .await?;
+        match admitted {
+            Ok(()) => Ok(verified.key),
+            Err(Refusal::Replayed) => Err(AuthError::Replayed.into()),
+            Err(Refusal::RateLimited { retry_after }) => Err(ApiError::rate_limited(retry_after)),
+        }
     }
 
     /// The body as JSON.
@@ -119,10 +134,10 @@ impl FromRequest<AppState> for SignedDevice {
         state.db.release_held_devices(state.now()).await?;
         let device = state.db.device_by_key(header.key_id).await?;
         let status = device.as_ref().map(|d| match d.revoked_at {
-            Some(_) => DeviceStatus::Revoked,
+            Some(_) => DeviceStatus::Revoked(d.public_key),
             None => DeviceStatus::Active(d.public_key),
         });
-        request.verify(state, status)?;
+        request.verify(state, status).await?;
         let device = device.expect("verified, so found");
         let organisation = state.db.organisation_by_id(device.organisation_id).await?;
         let signer = state.keys.signer(&organisation)?;

@@ -4,9 +4,9 @@
 set -euo pipefail
 seconds=${1:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
-fuzz="$root/crates/doorstep-core/fuzz"
+fuzz="$root/tests/fuzz"
 seeds="$fuzz/target/seeds"
-rm -rf "$seeds" && mkdir -p "$seeds"/{text,cbor,documents}
+rm -rf "$seeds" && mkdir -p "$seeds"/{text,cbor,documents,bodies,images}
 
 python3 - "$root/tests/vectors/doorstep-v2.json" "$seeds" <<'PY'
 import json, sys, pathlib
@@ -22,9 +22,21 @@ for r in vectors["refusals"]:
         (out / "text" / f'{r["tamper"]}-{i}').write_text(text)
 for name, doc in vectors["documents"].items():
     (out / "documents" / name).write_bytes(bytes.fromhex(doc["encoded"]))
+# Request bodies and signature headers, as a phone sends them.
+bodies = {
+    "batch": {"uploads": [{"id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "kind": "receipt", "payload": "AAEC"}],
+              "log": {"entries": 1, "hashes": ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]}},
+    "report": {"visit_id": None, "reason": "wrong_visit", "note": "Did not look like the photo", "time": 1800000000},
+    "enrol": {"code": "ABCD-EFGH-JKLM", "public_key": "AAEC"},
+}
+for name, body in bodies.items():
+    (out / "bodies" / name).write_text(json.dumps(body))
+(out / "bodies" / "header").write_text("v1 key=0011223344556677 time=1800000000 nonce=" + "00" * 16 + " sig=" + "11" * 64)
 PY
+# A screen with a code on it, so the image decoder starts from a real picture.
+cp "$root/docs/screens/06-customer-challenge.en.png" "$seeds/images/challenge.png"
 
-cd "$root/crates/doorstep-core"
+cd "$root"
 run() {
   local target=$1 seed_dir=$2
   local corpus="$fuzz/corpus/$target"
@@ -32,7 +44,7 @@ run() {
   echo "fuzz: $target for ${seconds}s"
   local log="$fuzz/target/$target.log"
   local status=0
-  cargo +nightly fuzz run -O "$target" "$corpus" "$seeds/$seed_dir" -- \
+  cargo +nightly fuzz run --fuzz-dir "$fuzz" -O "$target" "$corpus" "$seeds/$seed_dir" -- \
     -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1 || status=$?
   grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
   if [ "$status" -ne 0 ]; then
@@ -45,3 +57,5 @@ run code_text text
 run customer_session text
 run cbor_messages cbor
 run documents documents
+run request_bodies bodies
+run image_decoder images

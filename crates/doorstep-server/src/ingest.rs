@@ -1,7 +1,8 @@
-//! The rules for a batch of uploads from one device, apart from the database: [`check`] and
-//! [`settle`] are pure functions of the device, its uploads and what the database knows, and
-//! return a verdict per upload. [`ingest`] looks up what they need, countersigns what they
-//! accept and stores it in one transaction.
+//! The rules for a batch of uploads from one device, apart from the database: [`triage`] and
+//! [`judge`] are pure functions of the device, its uploads and what the database knows, and
+//! return a verdict per upload. [`ingest`] looks up what they need, judges and countersigns
+//! every upload in one pass spread over the cores, and stores what it accepts in one
+//! transaction.
 //!
 //! The rules: an upload id is stored once (the same content again gets the same
 //! countersignature; other content under a used id is refused); only agents upload receipts,
@@ -10,13 +11,14 @@
 //! only a visit the reporting device was issued a ticket for.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use doorstep_api::wire::{
     self, Bytes, ErrorBody, MAX_REPORT_BYTES, MAX_REPORT_NOTE_CHARS, Role, UploadKind, UploadStatus,
 };
 use doorstep_core::countersignature::Countersignature;
 use doorstep_core::keys::sha256;
-use doorstep_core::receipt::{Outcome, Receipt, SignedReceipt};
+use doorstep_core::receipt::{Outcome, SignedReceipt};
 use doorstep_core::ticket::SignedTicket;
 use doorstep_core::{KeyId, PublicKey, Signature};
 use uuid::Uuid;
@@ -24,6 +26,7 @@ use uuid::Uuid;
 use crate::db::devices::Device;
 use crate::db::results::{NewResult, StoredUpload};
 use crate::keys::OrganisationSigner;
+use crate::keys::backends::Verifier;
 use crate::{Db, ServerError};
 
 /// What becomes of one upload.
@@ -38,28 +41,16 @@ pub enum Verdict {
     },
 }
 
-/// A receipt whose signature checked out, waiting for its ticket to be looked up.
+/// Where an upload stands before any signature is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedBy {
-    pub receipt: Receipt,
-}
-
-impl SignedBy {
-    pub fn visit_id(&self) -> [u8; 16] {
-        self.receipt.visit_id().0
-    }
-
-    pub fn serial(&self) -> u64 {
-        self.receipt.ticket_serial()
-    }
-}
-
-/// Where an upload stands after the checks that need no ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Checked {
+pub enum Triage {
     Decided(Verdict),
-    /// A receipt, signed by the device; its ticket decides.
-    Receipt(SignedBy),
+    /// A receipt, as it reads before its signature is checked: the ticket and visit it names
+    /// tell what to look up.
+    Receipt {
+        serial: u64,
+        visit_id: [u8; 16],
+    },
     /// A well-formed report naming a visit: the tickets issued to the device decide.
     Report {
         visit_id: [u8; 16],
@@ -112,23 +103,40 @@ pub fn replay_result(
     )
 }
 
-/// The checks that need nothing but the device, the batch, the uploads already stored under its
-/// ids, and a signature check for the device's key.
-pub fn check(
+/// Maps `f` over `items` on every core this process may use (a pool of one thread per core,
+/// started once), in order. Each upload's signature work is independent, so a batch takes
+/// about 1/n of the time on n cores, and batches of concurrent requests share the cores. On a
+/// multi-threaded runtime the calling worker hands its other tasks on meanwhile.
+pub fn on_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use rayon::prelude::*;
+    if items.len() < 2 || rayon::current_num_threads() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let work = || items.par_iter().map(&f).collect();
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+/// The ECDSA checks ingest makes, shareable across threads.
+pub type Verify<'a> = dyn Fn(&PublicKey, &[u8], &Signature) -> bool + Sync + 'a;
+
+/// What needs no signature check and no look-up: duplicates in the batch, earlier deliveries,
+/// the device's role, and reading each receipt and report.
+pub fn triage(
     device: &Device,
     uploads: &[wire::Upload],
     already_stored: &HashMap<Uuid, StoredUpload>,
-    verify: &dyn Fn(&[u8], &Signature) -> bool,
-) -> Vec<Checked> {
+) -> Vec<Triage> {
     let mut seen = HashSet::new();
-    // Every receipt of the batch must be signed by the uploading device's key.
-    let by_device =
-        |k: &PublicKey, m: &[u8], s: &Signature| k == &device.public_key && verify(m, s);
     uploads
         .iter()
         .map(|upload| {
             let id = upload.id;
-            let answer = |r| Checked::Decided(Verdict::Answer(r));
+            let answer = |r| Triage::Decided(Verdict::Answer(r));
             if !seen.insert(id) {
                 return answer(rejected(
                     id,
@@ -141,14 +149,13 @@ pub fn check(
             }
             let payload = &upload.payload.0;
             match (upload.kind, device.role) {
-                (UploadKind::Receipt, Role::Agent) => {
-                    match SignedReceipt::verify_with(payload, &device.public_key, &by_device) {
-                        Ok(r) => Checked::Receipt(SignedBy {
-                            receipt: r.receipt().clone(),
-                        }),
-                        Err(e) => answer(rejected(id, e.kind(), e.to_string())),
-                    }
-                }
+                (UploadKind::Receipt, Role::Agent) => match SignedReceipt::peek(payload) {
+                    Ok((_, r)) => Triage::Receipt {
+                        serial: r.ticket_serial(),
+                        visit_id: r.visit_id().0,
+                    },
+                    Err(e) => answer(rejected(id, e.kind(), e.to_string())),
+                },
                 (UploadKind::Receipt, Role::Customer) => {
                     answer(rejected(id, "wrong_role", "only agents upload receipts"))
                 }
@@ -163,10 +170,10 @@ pub fn check(
                         answer(rejected(id, "malformed_report", "the note is too long"))
                     }
                     Ok(report) => match report.visit_id {
-                        Some(visit) => Checked::Report {
+                        Some(visit) => Triage::Report {
                             visit_id: visit.into_bytes(),
                         },
-                        None => Checked::Decided(Verdict::Accept {
+                        None => Triage::Decided(Verdict::Accept {
                             visit_id: None,
                             outcome: None,
                         }),
@@ -178,81 +185,111 @@ pub fn check(
         .collect()
 }
 
-/// The ticket rule: a ticket issued to this device for the visit the receipt names proves the
-/// visit is this agent's, in this organisation; then the receipt must claim no check the ticket
-/// lacks, and a `Verified` one must carry the customer's answer, signed by the key the ticket
-/// names. `issued` holds the tickets issued to the device among those named, by serial;
-/// `customer_keys` the enrolled keys those tickets name; `agents_visits` the named visits that
-/// are this agent's; `reportable` the visits reports name that the device was issued a ticket
-/// for.
-pub struct Known<'a> {
-    pub issued: &'a HashMap<u64, SignedTicket>,
-    pub customer_keys: &'a HashMap<KeyId, PublicKey>,
-    pub agents_visits: &'a HashSet<[u8; 16]>,
-    pub reportable: &'a HashSet<[u8; 16]>,
+/// What the database knows about the uploads of a batch. `issued` holds the tickets issued to
+/// the device among those named, by serial, as stored (each is checked against
+/// `organisation_keys` once, by the first receipt that needs it); `customer_keys` the enrolled
+/// keys those tickets name; `agents_visits` the named visits that are this agent's;
+/// `reportable` the visits reports name that the device was issued a ticket for.
+pub struct Known {
+    pub issued: HashMap<u64, IssuedTicket>,
+    pub organisation_keys: Vec<PublicKey>,
+    pub customer_keys: HashMap<KeyId, PublicKey>,
+    pub agents_visits: HashSet<[u8; 16]>,
+    pub reportable: HashSet<[u8; 16]>,
 }
 
-pub fn settle(
-    uploads: &[wire::Upload],
-    checked: Vec<Checked>,
-    known: &Known<'_>,
-    verify: &dyn Fn(&PublicKey, &[u8], &Signature) -> bool,
-) -> Vec<Verdict> {
-    let Known {
-        issued,
-        customer_keys,
-        agents_visits,
-        reportable,
-    } = known;
-    checked
-        .into_iter()
-        .zip(uploads)
-        .map(|(c, upload)| match c {
-            Checked::Decided(v) => v,
-            Checked::Report { visit_id } if reportable.contains(&visit_id) => Verdict::Accept {
-                visit_id: Some(visit_id),
-                outcome: None,
-            },
-            Checked::Report { .. } => Verdict::Answer(rejected(
-                upload.id,
-                "unknown_visit",
-                "the report names a visit this device was not issued",
-            )),
-            Checked::Receipt(r) => {
-                let ticket = issued
-                    .get(&r.serial())
-                    .filter(|t| t.ticket().visit_id.0 == r.visit_id());
-                let Some(ticket) = ticket else {
-                    return Verdict::Answer(if agents_visits.contains(&r.visit_id()) {
-                        rejected(
-                            upload.id,
-                            "unknown_ticket",
-                            "the receipt names a ticket not issued to this device for this visit",
-                        )
-                    } else {
-                        rejected(
-                            upload.id,
-                            "unknown_visit",
-                            "the receipt names a visit that is not this agent's",
-                        )
-                    });
+/// A ticket as stored, and once checked, as read.
+pub struct IssuedTicket {
+    encoded: Vec<u8>,
+    checked: OnceLock<Result<SignedTicket, String>>,
+}
+
+impl IssuedTicket {
+    pub fn new(encoded: Vec<u8>) -> Self {
+        Self {
+            encoded,
+            checked: OnceLock::new(),
+        }
+    }
+
+    fn read(&self, keys: &[PublicKey], verify: &Verify<'_>) -> Result<&SignedTicket, ServerError> {
+        self.checked
+            .get_or_init(|| {
+                SignedTicket::verify_with(&self.encoded, keys, verify).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| ServerError::Damaged(format!("a stored ticket: {e}")))
+    }
+}
+
+/// The rules that need signatures and what the database knows: the receipt must be signed by
+/// the uploading device's key (`verify_device`) and name a ticket issued to this device for
+/// that visit; it must claim no check the ticket lacks, and a `Verified` one must carry the
+/// customer's answer, signed by the key the ticket names.
+pub fn judge(
+    device: &Device,
+    upload: &wire::Upload,
+    triage: &Triage,
+    known: &Known,
+    verify_device: &(dyn Fn(&[u8], &Signature) -> bool + Sync),
+    verify: &Verify<'_>,
+) -> Result<Verdict, ServerError> {
+    let refuse =
+        |kind: &str, message: &str| Ok(Verdict::Answer(rejected(upload.id, kind, message)));
+    match triage {
+        Triage::Decided(v) => Ok(v.clone()),
+        Triage::Report { visit_id } if known.reportable.contains(visit_id) => Ok(Verdict::Accept {
+            visit_id: Some(*visit_id),
+            outcome: None,
+        }),
+        Triage::Report { .. } => refuse(
+            "unknown_visit",
+            "the report names a visit this device was not issued",
+        ),
+        Triage::Receipt { serial, visit_id } => {
+            let by_device = |k: &PublicKey, m: &[u8], s: &Signature| {
+                k == &device.public_key && verify_device(m, s)
+            };
+            let receipt =
+                match SignedReceipt::verify_with(&upload.payload.0, &device.public_key, &by_device)
+                {
+                    Ok(r) => r,
+                    Err(e) => return refuse(e.kind(), &e.to_string()),
                 };
-                let customer_key = customer_keys.get(&ticket.ticket().customer_key_id);
-                match r.receipt.check_against_ticket(ticket, customer_key, verify) {
-                    Ok(()) => Verdict::Accept {
-                        visit_id: Some(r.visit_id()),
-                        outcome: Some(r.receipt.outcome()),
-                    },
-                    Err(e) => Verdict::Answer(rejected(upload.id, e.kind(), e.to_string())),
-                }
+            let ticket = match known.issued.get(serial) {
+                Some(issued) => Some(issued.read(&known.organisation_keys, verify)?),
+                None => None,
+            };
+            let Some(ticket) = ticket.filter(|t| t.ticket().visit_id.0 == *visit_id) else {
+                return if known.agents_visits.contains(visit_id) {
+                    refuse(
+                        "unknown_ticket",
+                        "the receipt names a ticket not issued to this device for this visit",
+                    )
+                } else {
+                    refuse(
+                        "unknown_visit",
+                        "the receipt names a visit that is not this agent's",
+                    )
+                };
+            };
+            let customer_key = known.customer_keys.get(&ticket.ticket().customer_key_id);
+            let r = receipt.receipt();
+            match r.check_against_ticket(ticket, customer_key, verify) {
+                Ok(()) => Ok(Verdict::Accept {
+                    visit_id: Some(*visit_id),
+                    outcome: Some(r.outcome()),
+                }),
+                Err(e) => refuse(e.kind(), &e.to_string()),
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// Checks, countersigns and stores a batch. Everything accepted is stored in one transaction: a
 /// crash stores all of it or none, and the device resends what it did not hear back about. A
-/// batch costs a fixed handful of queries whatever its size.
+/// batch costs a fixed handful of queries whatever its size, and its signature work (receipts,
+/// tickets, customers' answers, countersignatures) is one pass spread over the cores.
 pub async fn ingest(
     db: &Db,
     device: &Device,
@@ -267,83 +304,51 @@ pub async fn ingest(
     }
     let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
     let already_stored = db.stored_uploads(&ids).await?;
+    let triaged = triage(device, uploads, &already_stored);
+    let known = look_up(db, device, &triaged).await?;
+
+    // Each key is prepared once for all the signatures of the batch it checks.
     let device_key = signer.verifier(&device.public_key);
-    let checked = check(device, uploads, &already_stored, &|m, s| {
-        device_key.verify(m, s)
+    let verifiers: HashMap<KeyId, (PublicKey, Verifier)> = known
+        .organisation_keys
+        .iter()
+        .chain(known.customer_keys.values())
+        .map(|k| (k.key_id(), (*k, signer.verifier(k))))
+        .collect();
+    let verify = |k: &PublicKey, m: &[u8], s: &Signature| match verifiers.get(&k.key_id()) {
+        Some((key, v)) if key == k => v.verify(m, s),
+        _ => signer.verify(k, m, s),
+    };
+    let indices: Vec<usize> = (0..uploads.len()).collect();
+    let judged = on_cores(&indices, |&i| {
+        let upload = &uploads[i];
+        let verdict = judge(
+            device,
+            upload,
+            &triaged[i],
+            &known,
+            &|m, s| device_key.verify(m, s),
+            &verify,
+        )?;
+        let countersignature = match verdict {
+            Verdict::Accept { .. } => Some(
+                signer.sign(
+                    Countersignature::new(*upload.id.as_bytes(), &upload.payload.0, now)
+                        .to_sign(signer.public_key()),
+                )?,
+            ),
+            Verdict::Answer(_) => None,
+        };
+        Ok::<_, ServerError>((verdict, countersignature))
     });
-    let receipts: Vec<&SignedBy> = checked
-        .iter()
-        .filter_map(|c| match c {
-            Checked::Receipt(r) => Some(r),
-            _ => None,
-        })
-        .collect();
-    let reported: Vec<[u8; 16]> = checked
-        .iter()
-        .filter_map(|c| match c {
-            Checked::Report { visit_id } => Some(*visit_id),
-            _ => None,
-        })
-        .collect();
-    let reportable = db.visits_issued_to(device, &reported).await?;
-    let serials: Vec<u64> = receipts.iter().map(|r| r.serial()).collect();
-    let issued = db.tickets_issued_to(device, &serials).await?;
-    let issued = if issued.is_empty() {
-        HashMap::new()
-    } else {
-        // Tickets this back-office signed, read back with its own keys (old ones included).
-        let keys = db.organisation_by_id(device.organisation_id).await?.keys;
-        issued
-            .into_iter()
-            .map(|(serial, encoded)| {
-                SignedTicket::verify(&encoded, &keys)
-                    .map(|t| (serial, t))
-                    .map_err(|e| ServerError::Damaged(format!("ticket {serial}: {e}")))
-            })
-            .collect::<Result<HashMap<_, _>, _>>()?
-    };
-    let mut customer_keys = HashMap::new();
-    for ticket in issued.values() {
-        let key_id = ticket.ticket().customer_key_id;
-        if let Some(d) = db.device_by_key(key_id).await? {
-            customer_keys.insert(key_id, d.public_key);
-        }
-    }
-    // Only for receipts whose ticket is not this device's: which error to give.
-    let mut agents_visits = HashSet::new();
-    for r in receipts.iter().filter(|r| {
-        issued
-            .get(&r.serial())
-            .is_none_or(|t| t.ticket().visit_id.0 != r.visit_id())
-    }) {
-        if db
-            .visit_of_agent(&r.visit_id(), device.subject_id)
-            .await?
-            .is_some()
-        {
-            agents_visits.insert(r.visit_id());
-        }
-    }
-    let verify = |k: &PublicKey, m: &[u8], s: &Signature| signer.verifier(k).verify(m, s);
-    let known = Known {
-        issued: &issued,
-        customer_keys: &customer_keys,
-        agents_visits: &agents_visits,
-        reportable: &reportable,
-    };
-    let verdicts = settle(uploads, checked, &known, &verify);
 
     let mut results: Vec<Option<wire::UploadResult>> = vec![None; uploads.len()];
     let mut accepted = Vec::new();
-    for (index, verdict) in verdicts.into_iter().enumerate() {
-        match verdict {
-            Verdict::Answer(r) => results[index] = Some(r),
-            Verdict::Accept { visit_id, outcome } => {
+    for (index, judged) in judged.into_iter().enumerate() {
+        match judged? {
+            (Verdict::Answer(r), _) => results[index] = Some(r),
+            (Verdict::Accept { visit_id, outcome }, Some(countersignature)) => {
                 let upload = &uploads[index];
-                let countersignature = signer.sign(
-                    Countersignature::new(*upload.id.as_bytes(), &upload.payload.0, now)
-                        .to_sign(signer.public_key()),
-                )?;
                 accepted.push(NewResult {
                     upload,
                     visit_id,
@@ -353,6 +358,7 @@ pub async fn ingest(
                     index,
                 });
             }
+            (Verdict::Accept { .. }, None) => unreachable!("an accepted upload is countersigned"),
         }
     }
 
@@ -386,6 +392,71 @@ pub async fn ingest(
         .collect())
 }
 
+/// What the database knows about a triaged batch, in a few queries whatever its size.
+async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, ServerError> {
+    let mut serials = Vec::new();
+    let mut reported = Vec::new();
+    for t in triaged {
+        match t {
+            Triage::Receipt { serial, .. } => serials.push(*serial),
+            Triage::Report { visit_id } => reported.push(*visit_id),
+            Triage::Decided(_) => {}
+        }
+    }
+    let reportable = db.visits_issued_to(device, &reported).await?;
+    let issued = db.tickets_issued_to(device, &serials).await?;
+    let mut organisation_keys = Vec::new();
+    // The keys the tickets name, each decoded once.
+    let mut customer_keys: HashMap<KeyId, PublicKey> = HashMap::new();
+    for t in issued.values() {
+        if let Some(stored) = &t.customer_key
+            && !customer_keys.contains_key(&t.customer_key_id)
+        {
+            let key = PublicKey::from_compressed(stored)
+                .map_err(|_| ServerError::Damaged("a device key".into()))?;
+            customer_keys.insert(t.customer_key_id, key);
+        }
+    }
+    if !issued.is_empty() {
+        // Whose keys signed the tickets, to have them at hand; each ticket is checked before
+        // it is used.
+        let signed_by: Vec<KeyId> = issued
+            .values()
+            .filter_map(|t| doorstep_core::signed::Envelope::decode_all(&t.encoded).ok())
+            .map(|envelope| envelope.key_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        // Tickets this back-office signed, read back with its own keys (old ones included).
+        organisation_keys = db
+            .organisation_keys_including(device.organisation_id, &signed_by)
+            .await?;
+    }
+    // Only for receipts whose ticket is not this device's: which error to give.
+    let mut agents_visits = HashSet::new();
+    for t in triaged {
+        if let Triage::Receipt { serial, visit_id } = t
+            && !issued.contains_key(serial)
+            && db
+                .visit_of_agent(visit_id, device.subject_id)
+                .await?
+                .is_some()
+        {
+            agents_visits.insert(*visit_id);
+        }
+    }
+    Ok(Known {
+        issued: issued
+            .into_iter()
+            .map(|(serial, row)| (serial, IssuedTicket::new(row.encoded)))
+            .collect(),
+        organisation_keys,
+        customer_keys,
+        agents_visits,
+        reportable,
+    })
+}
+
 /// A whole upload request: the device's receipt log checked against its anchor, the uploads
 /// ingested, and the log's new head anchored and countersigned.
 pub async fn ingest_batch(
@@ -411,16 +482,8 @@ pub async fn ingest_batch(
 mod tests {
     use super::*;
     use doorstep_core::SeededRandomness;
-    use doorstep_core::receipt::UnverifiedOutcome;
+    use doorstep_core::receipt::{Receipt, UnverifiedOutcome};
     use doorstep_core::scenario::Scenario;
-
-    fn upload(n: u8) -> wire::Upload {
-        wire::Upload {
-            id: Uuid::from_bytes([n; 16]),
-            kind: UploadKind::Receipt,
-            payload: Bytes(vec![n]),
-        }
-    }
 
     fn kind(v: &Verdict) -> Option<String> {
         match v {
@@ -433,8 +496,8 @@ mod tests {
     fn a_receipt_is_accepted_only_with_its_ticket_and_a_verified_one_only_with_the_customers_answer()
      {
         let s = Scenario::new("settle");
-        let ticket =
-            SignedTicket::verify(&s.ticket_encoded, &[s.organisation_key.public_key()]).unwrap();
+        let organisation_keys = vec![s.organisation_key.public_key()];
+        let ticket = SignedTicket::verify(&s.ticket_encoded, &organisation_keys).unwrap();
         let verified = s
             .run(None, &mut SeededRandomness::new("run"))
             .agent_receipt
@@ -449,54 +512,108 @@ mod tests {
         let visit = ticket.ticket().visit_id.0;
         let serial = ticket.ticket().serial;
         let customer = s.customer_key.public_key();
-        let ecdsa = |k: &PublicKey, m: &[u8], sig: &Signature| k.verify(m, sig);
-        let settle_one = |receipt: &Receipt,
-                          issued: &HashMap<u64, SignedTicket>,
-                          customer_keys: &HashMap<KeyId, PublicKey>,
-                          agents: &HashSet<[u8; 16]>| {
-            let checked = vec![Checked::Receipt(SignedBy {
-                receipt: receipt.clone(),
-            })];
-            let known = Known {
-                issued,
-                customer_keys,
-                agents_visits: agents,
-                reportable: &HashSet::new(),
-            };
-            settle(&[upload(1)], checked, &known, &ecdsa).remove(0)
+        let device = Device {
+            id: Uuid::from_bytes([1; 16]),
+            organisation_id: Uuid::from_bytes([2; 16]),
+            role: Role::Agent,
+            subject_id: Uuid::from_bytes([3; 16]),
+            public_key: s.agent_key.public_key(),
+            revoked_at: None,
+            held_until: None,
         };
-        let issued = HashMap::from([(serial, ticket.clone())]);
-        let keys = HashMap::from([(customer.key_id(), customer)]);
-        let mine = HashSet::from([visit]);
+        let ecdsa = |k: &PublicKey, m: &[u8], sig: &Signature| k.verify(m, sig);
+        let by_agent = |m: &[u8], sig: &Signature| s.agent_key.public_key().verify(m, sig);
+        let judge_one = |receipt: &Receipt,
+                         issued: bool,
+                         customer_keys: HashMap<KeyId, PublicKey>,
+                         agents_visits: HashSet<[u8; 16]>| {
+            let upload = wire::Upload {
+                id: Uuid::from_bytes([9; 16]),
+                kind: UploadKind::Receipt,
+                payload: Bytes(
+                    receipt
+                        .to_sign(s.agent_key.public_key())
+                        .sign_with(&s.agent_key)
+                        .unwrap(),
+                ),
+            };
+            let triaged = triage(&device, std::slice::from_ref(&upload), &HashMap::new());
+            let known = Known {
+                issued: if issued {
+                    HashMap::from([(serial, IssuedTicket::new(s.ticket_encoded.clone()))])
+                } else {
+                    HashMap::new()
+                },
+                organisation_keys: organisation_keys.clone(),
+                customer_keys,
+                agents_visits,
+                reportable: HashSet::new(),
+            };
+            judge(&device, &upload, &triaged[0], &known, &by_agent, &ecdsa).unwrap()
+        };
+        let keys = || HashMap::from([(customer.key_id(), customer)]);
+        let mine = || HashSet::from([visit]);
 
         assert_eq!(
-            settle_one(&verified, &issued, &keys, &mine),
+            judge_one(&verified, true, keys(), mine()),
             Verdict::Accept {
                 visit_id: Some(visit),
                 outcome: Some(Outcome::Verified)
             }
         );
         assert_eq!(
-            kind(&settle_one(&not_home, &issued, &HashMap::new(), &mine)),
+            kind(&judge_one(&not_home, true, HashMap::new(), mine())),
             None
         );
         // The agent's visit, but a ticket this device was never given.
-        let none = HashMap::new();
         assert_eq!(
-            kind(&settle_one(&verified, &none, &keys, &mine)).as_deref(),
+            kind(&judge_one(&verified, false, keys(), mine())).as_deref(),
             Some("unknown_ticket")
         );
         // Somebody else's visit.
         assert_eq!(
-            kind(&settle_one(&verified, &none, &keys, &HashSet::new())).as_deref(),
+            kind(&judge_one(&verified, false, keys(), HashSet::new())).as_deref(),
             Some("unknown_visit")
         );
         // The customer's answer checked against another key than the ticket names.
         let stranger = doorstep_core::SoftwareKey::generate(&mut SeededRandomness::new("x"));
         let wrong_keys = HashMap::from([(customer.key_id(), stranger.public_key())]);
         assert_eq!(
-            kind(&settle_one(&verified, &issued, &wrong_keys, &mine)).as_deref(),
+            kind(&judge_one(&verified, true, wrong_keys, mine())).as_deref(),
             Some("wrong_customer_key")
+        );
+        // A receipt whose signature is not the uploading device's: refused before its ticket
+        // is looked at.
+        let mut payload = verified
+            .to_sign(s.agent_key.public_key())
+            .sign_with(&s.agent_key)
+            .unwrap();
+        let last = payload.len() - 1;
+        payload[last] ^= 1;
+        let forged = wire::Upload {
+            id: Uuid::from_bytes([8; 16]),
+            kind: UploadKind::Receipt,
+            payload: Bytes(payload),
+        };
+        let triaged = triage(&device, std::slice::from_ref(&forged), &HashMap::new());
+        assert!(matches!(triaged[0], Triage::Receipt { .. }));
+        let known = Known {
+            issued: HashMap::from([(serial, IssuedTicket::new(s.ticket_encoded.clone()))]),
+            organisation_keys: organisation_keys.clone(),
+            customer_keys: keys(),
+            agents_visits: mine(),
+            reportable: HashSet::new(),
+        };
+        let verdict = judge(&device, &forged, &triaged[0], &known, &by_agent, &ecdsa).unwrap();
+        assert_eq!(kind(&verdict).as_deref(), Some("bad_receipt_signature"));
+    }
+
+    #[test]
+    fn on_cores_keeps_the_order() {
+        let items: Vec<u32> = (0..1000).collect();
+        assert_eq!(
+            on_cores(&items, |n| n * 2),
+            items.iter().map(|n| n * 2).collect::<Vec<_>>()
         );
     }
 }

@@ -370,16 +370,7 @@ async fn reports_are_bounded_defined_and_about_the_devices_own_visits() {
         // The agent may note only visits it was issued.
         let agent_note = {
             let body = report_batch(&report(Some(others), "note"));
-            send(
-                bo,
-                "POST",
-                paths::UPLOADS,
-                &body,
-                Some(&agent.key),
-                now,
-                20,
-            )
-            .await
+            send(bo, "POST", paths::UPLOADS, &body, Some(&agent.key), now, 20).await
         };
         assert_eq!(
             first_result(&agent_note).status,

@@ -35,6 +35,14 @@ pub enum Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Each organisation's public keys as last read. Keys are only ever added, so a stale list
+    /// is a shorter one: a look-up that misses a key reads the list again.
+    organisation_keys: std::sync::Arc<
+        std::sync::RwLock<std::collections::HashMap<uuid::Uuid, Vec<doorstep_core::PublicKey>>>,
+    >,
+    /// SQLite takes one writer at a time and makes the others sleep and retry; batches of
+    /// results queue here instead, so concurrent uploads wait only as long as the write takes.
+    pub(crate) results_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -68,11 +76,28 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            organisation_keys: Default::default(),
+            results_writer: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Placeholders for `n` values numbered from `first`, for statements built at run time:
+    /// `$first, …` on PostgreSQL, `?, …` on SQLite, which binds them by position. (SQLite looks
+    /// a numbered one up by name, which costs a scan per value: quadratic in a 500-value insert.)
+    /// A statement built with this uses it for every value, in order.
+    pub(crate) fn params(&self, first: usize, n: usize) -> String {
+        let one = |i: usize| match self.backend {
+            Backend::Postgres => format!("${i}"),
+            Backend::Sqlite => "?".to_string(),
+        };
+        (first..first + n).map(one).collect::<Vec<_>>().join(", ")
     }
 
     pub async fn close(&self) {

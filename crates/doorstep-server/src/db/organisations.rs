@@ -125,6 +125,36 @@ impl Db {
         self.organisation_from_row(&row).await
     }
 
+    /// The organisation's public keys, including every one of `key_ids` that is its own: from
+    /// memory when they are all known, else read again. Ingest checks each batch's tickets with
+    /// these without a query per batch.
+    pub async fn organisation_keys_including(
+        &self,
+        organisation_id: Uuid,
+        key_ids: &[doorstep_core::KeyId],
+    ) -> Result<Vec<PublicKey>, ServerError> {
+        let cached = self
+            .organisation_keys
+            .read()
+            .expect("organisation keys lock")
+            .get(&organisation_id)
+            .filter(|keys| {
+                key_ids
+                    .iter()
+                    .all(|id| keys.iter().any(|k| k.key_id() == *id))
+            })
+            .cloned();
+        if let Some(keys) = cached {
+            return Ok(keys);
+        }
+        let keys = self.organisation_by_id(organisation_id).await?.keys;
+        self.organisation_keys
+            .write()
+            .expect("organisation keys lock")
+            .insert(organisation_id, keys.clone());
+        Ok(keys)
+    }
+
     pub async fn organisations(&self) -> Result<Vec<Organisation>, ServerError> {
         let rows = sqlx::query(
             "SELECT id, name, official_phone, retention_days, customer_code_days, cooling_off_hours FROM organisations ORDER BY name",

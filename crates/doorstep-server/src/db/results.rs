@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use doorstep_api::wire::{self, Role};
+use doorstep_core::KeyId;
 use doorstep_core::receipt::Outcome;
 use sqlx::Row;
 use uuid::Uuid;
@@ -17,12 +18,13 @@ use crate::{Db, ServerError};
 
 const RESULT_COLUMNS: usize = 10;
 
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A ticket issued to a device, as stored, with the customer key it names and, if that key is
+/// enrolled, the key as stored (33-byte compressed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedRow {
+    pub encoded: Vec<u8>,
+    pub customer_key_id: KeyId,
+    pub customer_key: Option<Vec<u8>>,
 }
 
 /// What is already stored under an upload id.
@@ -54,7 +56,7 @@ impl Db {
         }
         let sql = format!(
             "SELECT upload_id, device_id, payload_digest, countersignature FROM results WHERE upload_id IN ({})",
-            placeholders(1, ids.len())
+            self.params(1, ids.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in ids {
@@ -82,13 +84,16 @@ impl Db {
         &self,
         device: &Device,
         serials: &[u64],
-    ) -> Result<HashMap<u64, Vec<u8>>, ServerError> {
+    ) -> Result<HashMap<u64, IssuedRow>, ServerError> {
         if serials.is_empty() {
             return Ok(HashMap::new());
         }
         let sql = format!(
-            "SELECT serial, encoded FROM tickets WHERE agent_device_id = $1 AND serial IN ({})",
-            placeholders(2, serials.len())
+            "SELECT t.serial, t.encoded, t.customer_key_id, d.public_key FROM tickets t
+             LEFT JOIN devices d ON d.key_id = t.customer_key_id
+             WHERE t.agent_device_id = {} AND t.serial IN ({})",
+            self.params(1, 1),
+            self.params(2, serials.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(device.id.as_bytes().to_vec());
         for s in serials {
@@ -98,7 +103,16 @@ impl Db {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok((rows::unsigned(r, "serial")?, r.try_get("encoded")?)))
+            .map(|r| {
+                Ok((
+                    rows::unsigned(r, "serial")?,
+                    IssuedRow {
+                        encoded: r.try_get("encoded")?,
+                        customer_key_id: KeyId(rows::fixed(r, "customer_key_id")?),
+                        customer_key: r.try_get("public_key")?,
+                    },
+                ))
+            })
             .collect()
     }
 
@@ -117,8 +131,9 @@ impl Db {
             Role::Customer => ("customer_key_id", device.public_key.key_id().0.to_vec()),
         };
         let sql = format!(
-            "SELECT DISTINCT visit_id FROM tickets WHERE {column} = $1 AND visit_id IN ({})",
-            placeholders(2, visit_ids.len())
+            "SELECT DISTINCT visit_id FROM tickets WHERE {column} = {} AND visit_id IN ({})",
+            self.params(1, 1),
+            self.params(2, visit_ids.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
         for v in visit_ids {
@@ -143,18 +158,40 @@ impl Db {
         if accepted.is_empty() {
             return Ok(HashSet::new());
         }
+        // Two batches naming the same visits may lock them in opposite orders on PostgreSQL;
+        // the one it picks to stop is tried again, a few times.
+        let mut attempts = 0;
+        loop {
+            match self.try_store_results(device, accepted, now).await {
+                Err(ServerError::Database(sqlx::Error::Database(e)))
+                    if e.code().as_deref() == Some("40P01") && attempts < 3 =>
+                {
+                    attempts += 1;
+                    tracing::info!("results batch deadlocked with another; trying again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_store_results(
+        &self,
+        device: &Device,
+        accepted: &[NewResult<'_>],
+        now: u64,
+    ) -> Result<HashSet<Uuid>, ServerError> {
         let values = (0..accepted.len())
             .map(|row| {
                 format!(
                     "({})",
-                    placeholders(1 + row * RESULT_COLUMNS, RESULT_COLUMNS)
+                    self.params(1 + row * RESULT_COLUMNS, RESULT_COLUMNS)
                 )
             })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
             "INSERT INTO results (upload_id, organisation_id, device_id, kind, visit_id, outcome, payload, payload_digest, received_at, countersignature)
-             VALUES {values} ON CONFLICT (upload_id) DO NOTHING RETURNING upload_id"
+             VALUES {values} ON CONFLICT (upload_id) DO NOTHING"
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in accepted {
@@ -171,13 +208,38 @@ impl Db {
                 .bind(rows::signed(now))
                 .bind(a.countersignature.clone());
         }
+        let _writing = match self.backend() {
+            super::Backend::Sqlite => Some(self.results_writer.lock().await),
+            super::Backend::Postgres => None,
+        };
         let mut tx = self.pool.begin().await?;
-        let inserted: HashSet<Uuid> = insert
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| rows::uuid(r, "upload_id"))
-            .collect::<Result<_, _>>()?;
+        let added = insert.execute(&mut *tx).await?.rows_affected();
+        let inserted: HashSet<Uuid> = if added == accepted.len() as u64 {
+            accepted.iter().map(|a| a.upload.id).collect()
+        } else {
+            // Another delivery of some of them got there first: ours are the rows holding our
+            // countersignature (each is made with fresh randomness).
+            let ids: Vec<Uuid> = accepted.iter().map(|a| a.upload.id).collect();
+            let sql = format!(
+                "SELECT upload_id, countersignature FROM results WHERE upload_id IN ({})",
+                self.params(1, ids.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in &ids {
+                query = query.bind(id.as_bytes().to_vec());
+            }
+            let stored: HashMap<Uuid, Vec<u8>> = query
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((rows::uuid(r, "upload_id")?, r.try_get("countersignature")?)))
+                .collect::<Result<_, ServerError>>()?;
+            accepted
+                .iter()
+                .filter(|a| stored.get(&a.upload.id) == Some(&a.countersignature))
+                .map(|a| a.upload.id)
+                .collect()
+        };
         // A visit is done once someone answered the door; "not home" leaves it open.
         let done: Vec<[u8; 16]> = accepted
             .iter()
@@ -187,8 +249,9 @@ impl Db {
             .collect();
         if !done.is_empty() {
             let sql = format!(
-                "UPDATE visits SET completed_at = COALESCE(completed_at, $1) WHERE id IN ({})",
-                placeholders(2, done.len())
+                "UPDATE visits SET completed_at = {} WHERE id IN ({}) AND completed_at IS NULL",
+                self.params(1, 1),
+                self.params(2, done.len())
             );
             let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(rows::signed(now));
             for v in done {

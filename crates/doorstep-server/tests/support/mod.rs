@@ -3,9 +3,13 @@
 #![allow(dead_code)]
 
 use doorstep_api::wire::Role;
+use doorstep_core::agent::{self, CustomerVerified};
+use doorstep_core::customer::AwaitingProof;
 use doorstep_core::enrolment::EnrolmentCode;
+use doorstep_core::notice::VerifiedNotice;
 use doorstep_core::receipt::{Receipt, UnverifiedOutcome};
 use doorstep_core::ticket::{CheckSet, SignedTicket, VisitId};
+use doorstep_core::{Policy, Trust};
 use doorstep_core::{SeededRandomness, SoftwareKey};
 use doorstep_server::Db;
 use doorstep_server::db::devices::Device;
@@ -124,6 +128,78 @@ impl World {
     pub fn receipt(&self, ticket: &SignedTicket, outcome: UnverifiedOutcome, time: u64) -> Vec<u8> {
         Receipt::without_handshake(ticket, outcome, CheckSet::default(), None, time)
             .to_sign(self.agent_key.public_key())
+            .sign_with(&self.agent_key)
+            .unwrap()
+    }
+
+    /// `count` more visits of A-1 at C-1, each met at the door through a real handshake between
+    /// the world's two devices: the agent's states that sign "verified" receipts, with the time
+    /// inside each visit's window.
+    pub async fn verified_visits(&self, count: usize) -> Vec<(CustomerVerified, u64)> {
+        for i in 0..count {
+            let start = NOW + 7200 + 60 * i as u64;
+            self.db
+                .add_visit(
+                    &self.org,
+                    &visit(&format!("VV-{i}"), "A-1", "C-1", start),
+                    NOW,
+                )
+                .await
+                .unwrap();
+        }
+        let package = self
+            .db
+            .agent_package(&self.org, &self.agent_device, &self.signer, NOW)
+            .await
+            .unwrap();
+        let notices = self
+            .db
+            .customer_notices(&self.org, &self.customer_device, &self.signer, NOW)
+            .await
+            .unwrap();
+        let denylist = self
+            .db
+            .current_denylist(&self.org, &self.signer, NOW)
+            .await
+            .unwrap();
+        let mut trust = Trust::new(self.org.keys.clone(), Policy::default());
+        trust.install_denylist(&denylist).unwrap();
+        let mut rng = SeededRandomness::new("verified visits");
+        let mut verified = Vec::new();
+        for packaged in &package.visits {
+            let ticket = SignedTicket::verify(&packaged.ticket.0, &self.org.keys).unwrap();
+            let visit_id = ticket.ticket().visit_id;
+            let notice = notices
+                .notices
+                .iter()
+                .map(|n| VerifiedNotice::verify(&n.notice.0, &self.org.keys).unwrap())
+                .find(|n| n.ticket().ticket().visit_id == visit_id)
+                .unwrap();
+            let at = ticket.ticket().window_start + 60;
+            let customer_key = self.customer_key.public_key();
+            let (waiting, challenge) = AwaitingProof::start(notice, customer_key, at, &mut rng);
+            let ready = agent::Ready::new(&packaged.ticket.0, customer_key, &trust).unwrap();
+            let to_sign = ready
+                .receive_challenge(challenge, &trust, at, &mut rng)
+                .unwrap();
+            let signature = self.agent_key.sign(&to_sign.bytes_to_sign());
+            let (awaiting, proof) = to_sign.finish(signature).unwrap();
+            let shown = waiting
+                .receive_proof(&proof, &trust, at)
+                .unwrap()
+                .person_confirmed();
+            let signature = self.customer_key.sign(&shown.bytes_to_sign());
+            let (_, response) = shown.finish(signature).unwrap();
+            let state = awaiting.codes_match().receive_response(&response).unwrap();
+            verified.push((state, at));
+        }
+        verified
+    }
+
+    /// A "verified" receipt of `state`'s visit, signed by the agent's device.
+    pub fn verified_receipt(&self, state: &CustomerVerified, time: u64) -> Vec<u8> {
+        state
+            .receipt_to_sign(CheckSet::default(), time)
             .sign_with(&self.agent_key)
             .unwrap()
     }

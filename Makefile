@@ -4,7 +4,7 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: setup run test fmt-check clippy unit wasm vectors fuzz bench-smoke bench survey \
+.PHONY: setup run test fmt-check clippy supply-chain unit wasm vectors fuzz bench-smoke bench survey \
 	ui-dist ui-check app e2e screens check-mobile measure-app
 
 setup:
@@ -22,13 +22,20 @@ run:
 	$(MAKE) app
 	DEMO_DIR=$(DEMO_DIR) DEMO_LISTEN=$(DEMO_LISTEN) scripts/run-demo.sh
 
-test: setup ui-dist fmt-check clippy ui-check unit wasm vectors bench-smoke fuzz e2e
+test: setup ui-dist fmt-check clippy supply-chain ui-check unit wasm vectors bench-smoke fuzz e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Licences, banned crates, duplicate versions and sources of every dependency of every target
+# (deny.toml), checked offline once the locked crates are fetched. Advisories need the
+# advisory database from the network and are not part of it (docs/security.md).
+supply-chain:
+	$(CARGO) fetch --locked
+	$(CARGO) deny --offline check licenses bans sources
 
 # Every test, with a private PostgreSQL 15 (the back-office suite covers both backends) and a
 # private Secret Service (the desktop key store) running.

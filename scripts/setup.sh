@@ -30,6 +30,10 @@ if [ "${WITH_FUZZ:-1}" = 1 ]; then
   if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
   fi
+  # The offline supply-chain check (licences, bans, sources) in `make test`.
+  if ! cargo deny --version 2>/dev/null | grep -q '0\.20\.'; then
+    cargo install cargo-deny --version 0.20.2 --locked
+  fi
 fi
 
 # Drives the app's WebKit for the end-to-end tests.

@@ -5,7 +5,8 @@
 //! transaction.
 //!
 //! The rules: an upload id is stored once (the same content again gets the same
-//! countersignature; other content under a used id is refused); only agents upload receipts,
+//! countersignature, whatever it would be judged now; other content under a used id is
+//! refused); only agents upload receipts,
 //! each signed by the uploading device's key and naming a ticket issued to that device for that
 //! visit; reports are bounded in size, carry no field the API does not define, and may name
 //! only a visit the reporting device was issued a ticket for.
@@ -124,13 +125,9 @@ pub fn on_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 /// The ECDSA checks ingest makes, shareable across threads.
 pub type Verify<'a> = dyn Fn(&PublicKey, &[u8], &Signature) -> bool + Sync + 'a;
 
-/// What needs no signature check and no look-up: duplicates in the batch, earlier deliveries,
-/// the device's role, and reading each receipt and report.
-pub fn triage(
-    device: &Device,
-    uploads: &[wire::Upload],
-    already_stored: &HashMap<Uuid, StoredUpload>,
-) -> Vec<Triage> {
+/// What needs no signature check and no look-up: duplicates in the batch, the device's role,
+/// and reading each receipt and report.
+pub fn triage(device: &Device, uploads: &[wire::Upload]) -> Vec<Triage> {
     let mut seen = HashSet::new();
     uploads
         .iter()
@@ -143,9 +140,6 @@ pub fn triage(
                     "duplicate_in_batch",
                     "the same upload id twice in one batch",
                 ));
-            }
-            if let Some(s) = already_stored.get(&id) {
-                return answer(replay_result(device, upload, s));
             }
             let payload = &upload.payload.0;
             match (upload.kind, device.role) {
@@ -302,9 +296,9 @@ pub async fn ingest(
             max: wire::MAX_BATCH_ITEMS,
         });
     }
-    let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
-    let already_stored = db.stored_uploads(&ids).await?;
-    let triaged = triage(device, uploads, &already_stored);
+    // What is stored already is read only when the insert or a refusal says it matters: a
+    // resent upload is rare, and judging it again costs less than a query for every batch.
+    let triaged = triage(device, uploads);
     let known = look_up(db, device, &triaged).await?;
 
     // Each key is prepared once for all the signatures of the batch it checks.
@@ -363,7 +357,8 @@ pub async fn ingest(
     }
 
     let inserted = db.store_results(device, &accepted, now).await?;
-    let mut raced = Vec::new();
+    // Stored by an earlier delivery (or another one just now): answered with what was stored.
+    let mut maybe_stored = Vec::new();
     for a in &accepted {
         if inserted.contains(&a.upload.id) {
             results[a.index] = Some(stored(
@@ -372,18 +367,27 @@ pub async fn ingest(
                 a.countersignature.clone(),
             ));
         } else {
-            raced.push(a.index);
+            maybe_stored.push(a.index);
         }
     }
-    // Another delivery of the same upload got there first: answer with what it stored.
-    if !raced.is_empty() {
-        let raced_ids: Vec<Uuid> = raced.iter().map(|&i| uploads[i].id).collect();
-        let winners = db.stored_uploads(&raced_ids).await?;
-        for i in raced {
-            let s = winners
-                .get(&uploads[i].id)
-                .ok_or_else(|| ServerError::Damaged("an upload vanished".into()))?;
-            results[i] = Some(replay_result(device, &uploads[i], s));
+    let refused_now = results.iter().enumerate().filter_map(|(i, r)| {
+        let kind = r.as_ref()?.error.as_ref()?.error.as_str();
+        (kind != "duplicate_in_batch").then_some(i)
+    });
+    let refused_now: Vec<usize> = refused_now.collect();
+    let accepted_but_not_inserted = maybe_stored.len();
+    maybe_stored.extend(refused_now);
+    if !maybe_stored.is_empty() {
+        let ids: Vec<Uuid> = maybe_stored.iter().map(|&i| uploads[i].id).collect();
+        let earlier = db.stored_uploads(&ids).await?;
+        for (n, i) in maybe_stored.into_iter().enumerate() {
+            match earlier.get(&uploads[i].id) {
+                Some(s) => results[i] = Some(replay_result(device, &uploads[i], s)),
+                None if n < accepted_but_not_inserted => {
+                    return Err(ServerError::Damaged("an upload vanished".into()));
+                }
+                None => {}
+            }
         }
     }
     Ok(results
@@ -537,7 +541,7 @@ mod tests {
                         .unwrap(),
                 ),
             };
-            let triaged = triage(&device, std::slice::from_ref(&upload), &HashMap::new());
+            let triaged = triage(&device, std::slice::from_ref(&upload));
             let known = Known {
                 issued: if issued {
                     HashMap::from([(serial, IssuedTicket::new(s.ticket_encoded.clone()))])
@@ -595,7 +599,7 @@ mod tests {
             kind: UploadKind::Receipt,
             payload: Bytes(payload),
         };
-        let triaged = triage(&device, std::slice::from_ref(&forged), &HashMap::new());
+        let triaged = triage(&device, std::slice::from_ref(&forged));
         assert!(matches!(triaged[0], Triage::Receipt { .. }));
         let known = Known {
             issued: HashMap::from([(serial, IssuedTicket::new(s.ticket_encoded.clone()))]),

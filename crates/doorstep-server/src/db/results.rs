@@ -147,7 +147,7 @@ impl Db {
             .collect()
     }
 
-    /// Inserts the accepted uploads and marks their visits done, in one transaction; returns
+    /// Inserts the accepted uploads, which marks their visits done, in one statement; returns
     /// the ids actually inserted (not already there).
     pub async fn store_results(
         &self,
@@ -208,58 +208,36 @@ impl Db {
                 .bind(rows::signed(now))
                 .bind(a.countersignature.clone());
         }
+        // One statement, atomic on its own; the database marks the visits done (migration 0008).
         let _writing = match self.backend() {
             super::Backend::Sqlite => Some(self.results_writer.lock().await),
             super::Backend::Postgres => None,
         };
-        let mut tx = self.pool.begin().await?;
-        let added = insert.execute(&mut *tx).await?.rows_affected();
-        let inserted: HashSet<Uuid> = if added == accepted.len() as u64 {
-            accepted.iter().map(|a| a.upload.id).collect()
-        } else {
-            // Another delivery of some of them got there first: ours are the rows holding our
-            // countersignature (each is made with fresh randomness).
-            let ids: Vec<Uuid> = accepted.iter().map(|a| a.upload.id).collect();
-            let sql = format!(
-                "SELECT upload_id, countersignature FROM results WHERE upload_id IN ({})",
-                self.params(1, ids.len())
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in &ids {
-                query = query.bind(id.as_bytes().to_vec());
-            }
-            let stored: HashMap<Uuid, Vec<u8>> = query
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((rows::uuid(r, "upload_id")?, r.try_get("countersignature")?)))
-                .collect::<Result<_, ServerError>>()?;
-            accepted
-                .iter()
-                .filter(|a| stored.get(&a.upload.id) == Some(&a.countersignature))
-                .map(|a| a.upload.id)
-                .collect()
-        };
-        // A visit is done once someone answered the door; "not home" leaves it open.
-        let done: Vec<[u8; 16]> = accepted
-            .iter()
-            .filter(|a| inserted.contains(&a.upload.id))
-            .filter(|a| a.outcome.is_some_and(|o| o != Outcome::NotHome))
-            .filter_map(|a| a.visit_id)
-            .collect();
-        if !done.is_empty() {
-            let sql = format!(
-                "UPDATE visits SET completed_at = {} WHERE id IN ({}) AND completed_at IS NULL",
-                self.params(1, 1),
-                self.params(2, done.len())
-            );
-            let mut update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(rows::signed(now));
-            for v in done {
-                update = update.bind(v.to_vec());
-            }
-            update.execute(&mut *tx).await?;
+        let added = insert.execute(&self.pool).await?.rows_affected();
+        if added == accepted.len() as u64 {
+            return Ok(accepted.iter().map(|a| a.upload.id).collect());
         }
-        tx.commit().await?;
-        Ok(inserted)
+        // Another delivery of some of them got there first: ours are the rows holding our
+        // countersignature (each is made with fresh randomness).
+        let ids: Vec<Uuid> = accepted.iter().map(|a| a.upload.id).collect();
+        let sql = format!(
+            "SELECT upload_id, countersignature FROM results WHERE upload_id IN ({})",
+            self.params(1, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            query = query.bind(id.as_bytes().to_vec());
+        }
+        let stored: HashMap<Uuid, Vec<u8>> = query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((rows::uuid(r, "upload_id")?, r.try_get("countersignature")?)))
+            .collect::<Result<_, ServerError>>()?;
+        Ok(accepted
+            .iter()
+            .filter(|a| stored.get(&a.upload.id) == Some(&a.countersignature))
+            .map(|a| a.upload.id)
+            .collect())
     }
 }

@@ -21,8 +21,21 @@ async fn send(
     time: u64,
     nonce: u8,
 ) -> Answer {
+    send_to(&bo.url, method, path, body, key, time, nonce).await
+}
+
+/// As [`send`], to the server at `base`: the same arguments make the same signed request.
+async fn send_to(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    key: Option<&SoftwareKey>,
+    time: u64,
+    nonce: u8,
+) -> Answer {
     let client = reqwest::Client::new();
-    let mut request = client.request(method.parse().unwrap(), format!("{}{path}", bo.url));
+    let mut request = client.request(method.parse().unwrap(), format!("{base}{path}"));
     if let Some(key) = key {
         let parts = RequestParts { method, path, body };
         let mut n = [0u8; 16];
@@ -473,26 +486,9 @@ async fn a_captured_request_is_refused_by_a_restarted_or_another_server() {
         assert_eq!(first.0, 200);
         // The same signed request to a second server on the same database.
         let other = bo.serve_limited(60).await.unwrap();
-        let replayed = {
-            let parts = RequestParts {
-                method: "GET",
-                path: paths::DENYLIST,
-                body: b"",
-            };
-            let mut n = [0u8; 16];
-            n[0] = 1;
-            n[1..9].copy_from_slice(&now.to_be_bytes());
-            let to_sign = RequestToSign::new(parts, agent.key.public_key(), now, n);
-            let sig = agent.key.sign(to_sign.bytes_to_sign());
-            reqwest::Client::new()
-                .get(format!("{}{}", other.url, paths::DENYLIST))
-                .header(auth::HEADER, to_sign.finish(sig).unwrap())
-                .send()
-                .await
-                .unwrap()
-        };
-        assert_eq!(replayed.status(), 401);
-        assert_eq!(kind(&replayed.bytes().await.unwrap()), "replayed_request");
+        let key = Some(&*agent.key);
+        let (status, body) = send_to(&other.url, "GET", paths::DENYLIST, b"", key, now, 1).await;
+        assert_eq!((status, kind(&body)), (401, "replayed_request".into()));
     }
 }
 

@@ -8,7 +8,15 @@ use uuid::Uuid;
 use doorstep_core::UploadKind;
 use doorstep_core::countersignature::Countersignature;
 
+use crate::sealing::SealedColumn;
 use crate::{Store, StoreError, to_i64, to_u64};
+
+/// A report's or a note's text is personal; a receipt is not, but one rule for every payload
+/// keeps the queue simple.
+const PAYLOAD: SealedColumn = SealedColumn {
+    table: "outbox",
+    column: "payload",
+};
 
 /// No retry is ever scheduled further ahead than this (an hour: the sync client's longest
 /// backoff).
@@ -25,18 +33,21 @@ pub struct OutboxEntry {
 
 impl Store {
     pub(crate) async fn enqueue_in(
+        &self,
         tx: &mut Transaction<'_, Sqlite>,
         id: Uuid,
         kind: UploadKind,
         payload: &[u8],
         now: u64,
     ) -> Result<(), StoreError> {
+        let row = id.as_bytes().to_vec();
+        let sealed = self.sealer.seal(PAYLOAD, &row, payload)?;
         sqlx::query(
-            "INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (id, kind, payload, payload_sealed, created_at, next_attempt_at) VALUES (?, ?, ?, 1, ?, ?)",
         )
-        .bind(id.as_bytes().to_vec())
+        .bind(row)
         .bind(kind.as_str())
-        .bind(payload)
+        .bind(sealed)
         .bind(to_i64(now))
         .bind(to_i64(now))
         .execute(&mut **tx)
@@ -53,7 +64,7 @@ impl Store {
     ) -> Result<Uuid, StoreError> {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        Self::enqueue_in(&mut tx, id, kind, payload, now).await?;
+        self.enqueue_in(&mut tx, id, kind, payload, now).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -63,7 +74,7 @@ impl Store {
     /// back since, and waiting for it to catch up could take hours.
     pub async fn due_uploads(&self, now: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, kind, payload, created_at, attempts FROM outbox
+            "SELECT id, kind, payload, payload_sealed, created_at, attempts FROM outbox
              WHERE acknowledged_at IS NULL AND rejected_kind IS NULL
                AND (next_attempt_at <= ? OR next_attempt_at > ?)
              ORDER BY created_at, id LIMIT ?",
@@ -81,12 +92,24 @@ impl Store {
                 Ok(OutboxEntry {
                     id: Uuid::from_slice(&id).map_err(|_| damaged("id"))?,
                     kind: UploadKind::parse(&kind).ok_or_else(|| damaged("kind"))?,
-                    payload: row.try_get("payload")?,
+                    payload: self.payload(
+                        &id,
+                        row.try_get("payload")?,
+                        row.try_get("payload_sealed")?,
+                    )?,
                     created_at: to_u64(row.try_get("created_at")?),
                     attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
                 })
             })
             .collect()
+    }
+
+    /// A payload as stored: sealed, or plain if written before payloads were sealed.
+    fn payload(&self, id: &[u8], stored: Vec<u8>, sealed: i64) -> Result<Vec<u8>, StoreError> {
+        if sealed == 0 {
+            return Ok(stored);
+        }
+        self.sealer.open(PAYLOAD, id, &stored)
     }
 
     /// Uploads not yet acknowledged, for the "pending" count the app shows.
@@ -167,11 +190,16 @@ impl Store {
         now: u64,
     ) -> Result<(), StoreError> {
         let keys = self.enrolment().await?.organisation_keys;
-        let payload: Vec<u8> = sqlx::query_scalar("SELECT payload FROM outbox WHERE id = ?")
+        let row = sqlx::query("SELECT payload, payload_sealed FROM outbox WHERE id = ?")
             .bind(id.as_bytes().to_vec())
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::Damaged(format!("no upload {id} in the outbox")))?;
+        let payload = self.payload(
+            id.as_bytes(),
+            row.try_get("payload")?,
+            row.try_get("payload_sealed")?,
+        )?;
         Countersignature::verify(countersignature, &keys, *id.as_bytes(), &payload)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(

@@ -84,7 +84,8 @@ impl Store {
         .bind(hash.to_vec())
         .execute(&mut *tx)
         .await?;
-        Self::enqueue_in(&mut tx, id, UploadKind::Receipt, signed_receipt, now).await?;
+        self.enqueue_in(&mut tx, id, UploadKind::Receipt, signed_receipt, now)
+            .await?;
         tx.commit().await?;
         Ok(ReceiptId(id))
     }

@@ -555,3 +555,26 @@ async fn a_notice_keeps_the_agents_photo_only_if_it_matches_the_ticket() {
     assert_eq!(report.notices, 1);
     assert!(store.notices().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_queued_report_is_sealed_on_disk_and_sent_as_written() {
+    let d = agent_device().await;
+    let note = b"{\"note\":\"Mrs Jansen lives alone, key under the mat\"}";
+    let id = d
+        .store
+        .enqueue(UploadKind::Report, note, d.s.now)
+        .await
+        .unwrap();
+    let due = d.store.due_uploads(d.s.now, 10).await.unwrap();
+    assert_eq!((due[0].id, due[0].payload.as_slice()), (id, &note[..]));
+    let dir = d._dir.path().to_path_buf();
+    d.store.close().await;
+    let mut raw = std::fs::read(dir.join("device.db")).unwrap();
+    if let Ok(wal) = std::fs::read(dir.join("device.db-wal")) {
+        raw.extend(wal);
+    }
+    assert!(
+        !raw.windows(11).any(|w| w == b"lives alone"),
+        "the note is on disk in clear"
+    );
+}

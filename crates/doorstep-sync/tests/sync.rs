@@ -459,17 +459,25 @@ async fn rewrite_log(phone: &Phone) {
     db.close().await.unwrap();
 }
 
+/// An agent's phone with `visits` visits, a receipt for each, synced: its log anchored once.
+async fn agent_with_an_anchored_log(bo: &Backoffice, visits: usize) -> Phone {
+    bo.schedule("V", "A-1", "C-1", visits).await;
+    Phone::enrolled(bo, Role::Customer, "C-1").await;
+    let agent = Phone::enrolled(bo, Role::Agent, "A-1").await;
+    let mut syncer = agent.syncer_via(&bo.url);
+    syncer.sync(&mut |_| {}).await.unwrap();
+    agent.record_receipts(1).await;
+    syncer.sync(&mut |_| {}).await.unwrap();
+    drop(syncer);
+    agent
+}
+
 #[tokio::test]
 async fn a_receipt_log_rewritten_on_the_phone_is_reported_at_the_next_sync() {
     let dir = tempfile::tempdir().unwrap();
     for bo in backoffices(&dir).await {
-        bo.schedule("V", "A-1", "C-1", 3).await;
-        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
-        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        let agent = agent_with_an_anchored_log(&bo, 3).await;
         let mut syncer = agent.syncer_via(&bo.url);
-        syncer.sync(&mut |_| {}).await.unwrap();
-        agent.record_receipts(1).await;
-        syncer.sync(&mut |_| {}).await.unwrap();
         // Honest syncs, with and without anything new to upload, keep passing.
         syncer.sync(&mut |_| {}).await.unwrap();
         agent.record_receipts(1).await;
@@ -495,13 +503,8 @@ async fn a_receipt_log_rewritten_on_the_phone_is_reported_at_the_next_sync() {
 async fn a_phone_that_lost_its_anchor_is_still_checked_against_the_back_office_s() {
     let dir = tempfile::tempdir().unwrap();
     for bo in backoffices(&dir).await {
-        bo.schedule("V", "A-1", "C-1", 2).await;
-        let _customer = Phone::enrolled(&bo, Role::Customer, "C-1").await;
-        let agent = Phone::enrolled(&bo, Role::Agent, "A-1").await;
+        let agent = agent_with_an_anchored_log(&bo, 2).await;
         let mut syncer = agent.syncer_via(&bo.url);
-        syncer.sync(&mut |_| {}).await.unwrap();
-        agent.record_receipts(1).await;
-        syncer.sync(&mut |_| {}).await.unwrap();
         // An answer lost on the way, or the checkpoint cleared: the phone sends its whole
         // chain and an intact log still passes.
         let forget = || async {

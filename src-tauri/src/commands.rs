@@ -36,7 +36,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         agent_compare_code,
         agent_scan_response,
         agent_record_outcome,
+        agent_record_office_confirmation,
         customer_visits,
+        customer_visits_now,
         customer_challenge,
         customer_scan_proof,
         customer_person_at_door,
@@ -216,8 +218,27 @@ pub async fn agent_record_outcome(
 }
 
 #[tauri::command]
+pub async fn agent_record_office_confirmation(
+    state: Shared<'_>,
+    visit_id: String,
+    reference: String,
+    checks_done: Vec<String>,
+    note: String,
+) -> Answer<AgentReceiptView> {
+    state
+        .device
+        .agent_record_office_confirmation(&visit_id, &reference, &checks_done, &note)
+        .await
+}
+
+#[tauri::command]
 pub async fn customer_visits(state: Shared<'_>) -> Answer<Vec<CustomerVisit>> {
     state.device.customer_visits().await
+}
+
+#[tauri::command]
+pub async fn customer_visits_now(state: Shared<'_>) -> Answer<Vec<CustomerVisit>> {
+    state.device.customer_visits_now().await
 }
 
 #[tauri::command]

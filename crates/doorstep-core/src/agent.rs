@@ -163,6 +163,11 @@ impl AwaitingResponse {
         &self.ready.ticket
     }
 
+    /// The handshake so far, which a receipt of an abandoned exchange keeps.
+    pub fn transcript_hash(&self) -> [u8; 32] {
+        self.transcript
+    }
+
     /// Known as soon as the proof is signed, so the agent can read it out while the customer's
     /// phone checks the proof.
     pub fn confirmation_code(&self) -> ConfirmationCode {
@@ -207,6 +212,10 @@ pub struct CodesMatched {
 impl CodesMatched {
     pub fn ticket(&self) -> &SignedTicket {
         self.awaiting.ticket()
+    }
+
+    pub fn transcript_hash(&self) -> [u8; 32] {
+        self.awaiting.transcript
     }
 
     pub fn confirmation_code(&self) -> ConfirmationCode {
@@ -287,6 +296,7 @@ impl CustomerVerified {
             checks_done,
             transcript_hash: Some(self.answer.final_transcript()),
             customer_answer: Some(self.answer),
+            office_reference: None,
             time: now,
         }
     }

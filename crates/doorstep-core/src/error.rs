@@ -89,6 +89,10 @@ pub enum Error {
         "A new organisation key was offered without a valid hand-over from a trusted key, or with too short an overlap."
     )]
     BadRotation,
+    #[error(
+        "This is not an office reference: it has eight digits. Check each digit with the customer."
+    )]
+    BadOfficeReference,
 }
 
 impl Error {
@@ -127,6 +131,7 @@ impl Error {
             Error::BackOfficeNotAsPinned { .. } => "back_office_not_as_pinned",
             Error::BadPins { .. } => "bad_pins",
             Error::BadRotation => "bad_rotation",
+            Error::BadOfficeReference => "bad_office_reference",
         }
     }
 

@@ -24,6 +24,7 @@ mod error;
 pub mod handshake;
 pub mod keys;
 pub mod notice;
+pub mod office;
 pub mod pins;
 pub mod receipt;
 pub mod rotation;

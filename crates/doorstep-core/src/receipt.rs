@@ -10,6 +10,7 @@ use crate::cbor::{CborError, Decoder, MapBuilder, fixed};
 use crate::error::Error;
 use crate::handshake::CustomerAnswer;
 use crate::keys::{KeyId, PublicKey};
+use crate::office::OfficeReference;
 use crate::signed::{DocumentKind, DocumentToSign, Envelope};
 use crate::ticket::{CheckSet, SignedTicket, VISIT_ID_LEN, VisitId};
 
@@ -23,6 +24,10 @@ pub enum Outcome {
     Refused = 3,
     Failed = 4,
     Suspicious = 5,
+    /// The phones could not complete the exchange; the office's operator confirmed the agent and
+    /// the visit with the customer on the official line, and the receipt carries the office's
+    /// reference. Not `Verified`: only one device signed.
+    VerifiedByOffice = 6,
 }
 
 impl Outcome {
@@ -33,6 +38,7 @@ impl Outcome {
             Outcome::Refused => "refused",
             Outcome::Failed => "failed",
             Outcome::Suspicious => "suspicious",
+            Outcome::VerifiedByOffice => "verified_by_office",
         }
     }
 
@@ -43,6 +49,7 @@ impl Outcome {
             3 => Outcome::Refused,
             4 => Outcome::Failed,
             5 => Outcome::Suspicious,
+            6 => Outcome::VerifiedByOffice,
             _ => return None,
         })
     }
@@ -82,6 +89,8 @@ pub struct Receipt {
     /// The customer's signed answer, which a `Verified` receipt must carry: a receipt proves
     /// both people took part, not only the agent.
     pub(crate) customer_answer: Option<CustomerAnswer>,
+    /// The office's reference, which a `VerifiedByOffice` receipt, and only one, carries.
+    pub(crate) office_reference: Option<OfficeReference>,
     pub(crate) time: u64,
 }
 
@@ -112,6 +121,10 @@ impl Receipt {
 
     pub fn customer_answer(&self) -> Option<&CustomerAnswer> {
         self.customer_answer.as_ref()
+    }
+
+    pub fn office_reference(&self) -> Option<OfficeReference> {
+        self.office_reference
     }
 
     /// What the back-office checks of a receipt against the ticket it issued: same visit and
@@ -163,6 +176,29 @@ impl Receipt {
             checks_done,
             transcript_hash,
             customer_answer: None,
+            office_reference: None,
+            time,
+        }
+    }
+
+    /// A visit the office's operator confirmed by phone because a phone could not scan: the
+    /// agent records the reference the office gave. The back-office accepts the receipt only
+    /// if it issued that reference for this visit.
+    pub fn confirmed_by_office(
+        ticket: &SignedTicket,
+        reference: OfficeReference,
+        checks_done: CheckSet,
+        transcript_hash: Option<[u8; 32]>,
+        time: u64,
+    ) -> Self {
+        Self {
+            visit_id: ticket.ticket().visit_id,
+            ticket_serial: ticket.ticket().serial,
+            outcome: Outcome::VerifiedByOffice,
+            checks_done,
+            transcript_hash,
+            customer_answer: None,
+            office_reference: Some(reference),
             time,
         }
     }
@@ -200,6 +236,11 @@ impl Receipt {
                     .bytes(a.signature.as_bytes());
             });
         }
+        if let Some(reference) = &self.office_reference {
+            m.entry(8, |e| {
+                e.text(&reference.digits());
+            });
+        }
         m.finish()
     }
 
@@ -216,6 +257,17 @@ impl Receipt {
         let transcript_hash = transcript_hash.map(|h| fixed(h, 5)).transpose()?;
         let time = m.required(6)?.uint()?;
         let customer_answer = m.optional(7)?.map(decode_answer).transpose()?;
+        let office_reference = m
+            .optional(8)?
+            .map(|v| {
+                let text = v.text()?;
+                // Only the stored form: eight digits, no separator.
+                (text.len() == crate::office::OFFICE_REFERENCE_DIGITS)
+                    .then(|| OfficeReference::parse(text).ok())
+                    .flatten()
+                    .ok_or(CborError::OutOfRange { field: 8 })
+            })
+            .transpose()?;
         m.end()?;
         d.finish()?;
         let transcript_hash = match (&customer_answer, transcript_hash) {
@@ -227,6 +279,9 @@ impl Receipt {
         if customer_answer.is_some() && outcome != Outcome::Verified {
             return Err(CborError::OutOfRange { field: 7 });
         }
+        if office_reference.is_some() != (outcome == Outcome::VerifiedByOffice) {
+            return Err(CborError::OutOfRange { field: 8 });
+        }
         Ok(Self {
             visit_id,
             ticket_serial,
@@ -234,6 +289,7 @@ impl Receipt {
             checks_done,
             transcript_hash,
             customer_answer,
+            office_reference,
             time,
         })
     }
@@ -309,5 +365,58 @@ impl SignedReceipt {
 
     pub fn agent_key_id(&self) -> KeyId {
         self.agent_key_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SeededRandomness;
+    use crate::scenario::Scenario;
+
+    fn ticket(s: &Scenario) -> SignedTicket {
+        SignedTicket::verify(&s.ticket_encoded, &[s.organisation_key.public_key()]).unwrap()
+    }
+
+    #[test]
+    fn a_receipt_confirmed_by_the_office_carries_its_reference_through_signing() {
+        let s = Scenario::new("office");
+        let reference = OfficeReference::generate(&mut SeededRandomness::new("ref"));
+        let receipt =
+            Receipt::confirmed_by_office(&ticket(&s), reference, CheckSet::default(), None, s.now);
+        let signed = receipt
+            .to_sign(s.agent_key.public_key())
+            .sign_with(&s.agent_key)
+            .unwrap();
+        let read = SignedReceipt::verify(&signed, &s.agent_key.public_key()).unwrap();
+        assert_eq!(read.receipt().outcome(), Outcome::VerifiedByOffice);
+        assert_eq!(read.receipt().office_reference(), Some(reference));
+        // Only one device signed: the back-office checks the reference, not a customer's answer.
+        read.receipt()
+            .check_against_ticket(&ticket(&s), None, &|k, m, sig| k.verify(m, sig))
+            .unwrap();
+    }
+
+    #[test]
+    fn the_office_reference_and_its_outcome_go_together() {
+        let s = Scenario::new("office");
+        let t = ticket(&s);
+        let reference = OfficeReference::generate(&mut SeededRandomness::new("ref"));
+        let mut without = Receipt::confirmed_by_office(&t, reference, CheckSet::default(), None, 1);
+        without.office_reference = None;
+        let mut not_home = Receipt::without_handshake(
+            &t,
+            UnverifiedOutcome::NotHome,
+            CheckSet::default(),
+            None,
+            1,
+        );
+        not_home.office_reference = Some(reference);
+        for bad in [without, not_home] {
+            assert_eq!(
+                Receipt::decode_payload(&bad.encode_payload()),
+                Err(CborError::OutOfRange { field: 8 })
+            );
+        }
     }
 }

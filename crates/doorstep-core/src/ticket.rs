@@ -151,6 +151,13 @@ impl Ticket {
         self.window_start + u64::from(self.window_minutes) * 60
     }
 
+    /// Whether `now` falls in the visit's window, give or take `skew` seconds either side: the
+    /// visit the door is for now.
+    pub fn window_includes(&self, now: u64, skew: u64) -> bool {
+        now.saturating_add(skew) >= self.window_start
+            && now <= self.window_end().saturating_add(skew)
+    }
+
     pub fn encode_payload(&self) -> Vec<u8> {
         let mut m = MapBuilder::new();
         m.entry(key::SERIAL, |e| {

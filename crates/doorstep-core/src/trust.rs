@@ -144,9 +144,7 @@ impl Trust {
         if now > ticket.not_after.saturating_add(skew) {
             return Err(Error::TicketExpired);
         }
-        if now.saturating_add(skew) < ticket.window_start
-            || now > ticket.window_end().saturating_add(skew)
-        {
+        if !ticket.window_includes(now, skew) {
             return Err(Error::OutsideVisitWindow);
         }
         Ok(())

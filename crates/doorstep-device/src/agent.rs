@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
 use doorstep_core::agent::{AwaitingResponse, CodesMatched, CustomerVerified};
+use doorstep_core::office::OfficeReference;
 use doorstep_core::receipt::{Outcome, Receipt, UnverifiedOutcome};
 use doorstep_core::system::SystemRandomness;
 use doorstep_core::ticket::{Check, CheckSet, VisitId};
@@ -176,19 +177,17 @@ impl Device {
     ) -> Result<AgentReceiptView, DeviceError> {
         self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
-        if note.chars().count() > MAX_REPORT_NOTE_CHARS {
-            return Err(DeviceError::new(
-                ErrorKind::NoteTooLong,
-                "The note is too long.",
-            ));
-        }
-        let checks: CheckSet = checks_done
-            .iter()
-            .filter_map(|name| Check::ALL.iter().copied().find(|c| c.name() == name))
-            .collect();
+        check_note(note)?;
+        let checks = checks_from_names(checks_done);
         let now = self.now();
         let session = self.store.load_session::<AgentSession>(visit).await?;
         let receipt = match (outcome, session) {
+            (Outcome::VerifiedByOffice, _) => {
+                return Err(DeviceError::new(
+                    ErrorKind::BadOfficeReference,
+                    "A visit confirmed by the office is recorded with the office's reference.",
+                ));
+            }
             (Outcome::Verified, Some(AgentSession::CustomerVerified(v))) => v.receipt(checks, now),
             (Outcome::Verified, _) => {
                 return Err(DeviceError::new(
@@ -222,6 +221,60 @@ impl Device {
                 }
             }
         };
+        self.sign_and_queue(visit_id, visit, receipt, note, now)
+            .await
+    }
+
+    /// Plan B: a phone could not scan, the customer called the official number and the office's
+    /// operator confirmed this agent and this visit, and gave a reference. The receipt records
+    /// it as "verified by the office" with that reference; the back-office accepts it only if it
+    /// issued the reference for this visit. A handshake under way is given up, its transcript
+    /// kept in the receipt.
+    pub async fn agent_record_office_confirmation(
+        &self,
+        visit_id: &str,
+        reference: &str,
+        checks_done: &[String],
+        note: &str,
+    ) -> Result<AgentReceiptView, DeviceError> {
+        self.unlocked()?;
+        let visit = parse_visit_id(visit_id)?;
+        let reference = OfficeReference::parse(reference)?;
+        check_note(note)?;
+        let checks = checks_from_names(checks_done);
+        let now = self.now();
+        let (ticket, transcript) = match self.store.load_session::<AgentSession>(visit).await? {
+            Some(AgentSession::AwaitingResponse(a)) => {
+                (a.ticket().clone(), Some(a.transcript_hash()))
+            }
+            Some(AgentSession::CodesMatched(m)) => (m.ticket().clone(), Some(m.transcript_hash())),
+            Some(AgentSession::CustomerVerified(v)) => {
+                (v.ticket().clone(), Some(v.transcript_hash()))
+            }
+            None => {
+                let trust = self.store.trust(Policy::default()).await?;
+                let ready = self.store.ready_for(visit, &trust).await?;
+                (ready.ticket().clone(), None)
+            }
+        };
+        // The handshake is not part of this result: nothing ticks it.
+        let checks: CheckSet = checks
+            .iter()
+            .filter(|c| *c != Check::DeviceKey && ticket.ticket().checks.contains(*c))
+            .collect();
+        let receipt = Receipt::confirmed_by_office(&ticket, reference, checks, transcript, now);
+        self.sign_and_queue(visit_id, visit, receipt, note, now)
+            .await
+    }
+
+    async fn sign_and_queue(
+        &self,
+        visit_id: &str,
+        visit: VisitId,
+        receipt: Receipt,
+        note: &str,
+        now: u64,
+    ) -> Result<AgentReceiptView, DeviceError> {
         let to_sign = receipt.to_sign(self.key.public_key());
         let signature = self.sign(&to_sign.bytes())?;
         let signed = to_sign.finish(signature)?;
@@ -255,8 +308,27 @@ fn unverified(outcome: Outcome) -> UnverifiedOutcome {
         Outcome::NotHome => UnverifiedOutcome::NotHome,
         Outcome::Refused => UnverifiedOutcome::Refused,
         Outcome::Suspicious => UnverifiedOutcome::Suspicious,
-        Outcome::Failed | Outcome::Verified => UnverifiedOutcome::Failed,
+        Outcome::Failed | Outcome::Verified | Outcome::VerifiedByOffice => {
+            UnverifiedOutcome::Failed
+        }
     }
+}
+
+fn check_note(note: &str) -> Result<(), DeviceError> {
+    if note.chars().count() > MAX_REPORT_NOTE_CHARS {
+        return Err(DeviceError::new(
+            ErrorKind::NoteTooLong,
+            "The note is too long.",
+        ));
+    }
+    Ok(())
+}
+
+fn checks_from_names(names: &[String]) -> CheckSet {
+    names
+        .iter()
+        .filter_map(|name| Check::ALL.iter().copied().find(|c| c.name() == name))
+        .collect()
 }
 
 fn no_handshake() -> DeviceError {

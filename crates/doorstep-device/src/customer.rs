@@ -55,6 +55,23 @@ impl Device {
         Ok(visits)
     }
 
+    /// "Someone is at my door": the announced visits whose window is now, with the same
+    /// tolerance the ticket check allows. None means nobody is expected: the views say so, with
+    /// the official number, before any code is shown or scanned.
+    pub async fn customer_visits_now(&self) -> Result<Vec<CustomerVisit>, DeviceError> {
+        let (now, skew) = (self.now(), Policy::default().clock_skew);
+        let mut visits: Vec<_> = self
+            .store
+            .notices()
+            .await?
+            .iter()
+            .filter(|n| n.notice.ticket().ticket().window_includes(now, skew))
+            .map(visit_view)
+            .collect();
+        visits.sort_by_key(|v| v.terms.window_start);
+        Ok(visits)
+    }
+
     async fn notice(&self, visit_id: &str) -> Result<StoredNotice, DeviceError> {
         let visit = parse_visit_id(visit_id)?;
         self.store

@@ -59,6 +59,8 @@ error_kinds! {
     BackOfficeNotAsPinned,
     BadPins,
     BadRotation,
+    /// A typed office reference is not eight digits with a right check digit.
+    BadOfficeReference,
     // The phone's own store.
     NotEnrolled,
     KeyUnavailable,
@@ -173,6 +175,7 @@ impl From<&doorstep_core::Error> for ErrorKind {
             E::BackOfficeNotAsPinned { .. } => K::BackOfficeNotAsPinned,
             E::BadPins { .. } => K::BadPins,
             E::BadRotation => K::BadRotation,
+            E::BadOfficeReference => K::BadOfficeReference,
         }
     }
 }

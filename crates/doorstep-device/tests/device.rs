@@ -795,3 +795,111 @@ async fn past_retention_a_phone_that_starts_holds_nothing_personal_but_keeps_uns
     assert_eq!(agent.store().verify_receipt_log().await.unwrap().0, 1);
     agent.close().await;
 }
+
+/// "Someone is at my door" finds the visit whose window is now, and nothing when nobody is
+/// expected: the app then says so with the official number, before anything is scanned.
+#[tokio::test]
+async fn someone_at_the_door_is_matched_to_the_visit_booked_for_now_or_to_none() {
+    let w = world().await;
+    let (_, customer_dir, now_visit, _) = enrolled(&w).await;
+    let customer = w.open(&customer_dir).await;
+    let current = customer.customer_visits_now().await.unwrap();
+    // V-2 starts in ten minutes: outside the five minutes' tolerance, so not at the door yet.
+    assert_eq!(
+        current
+            .iter()
+            .map(|v| v.terms.visit_id.as_str())
+            .collect::<Vec<_>>(),
+        [now_visit.as_str()]
+    );
+    customer.close().await;
+    let next_week = now() + 7 * 86_400;
+    let customer = w
+        .open_at(&customer_dir, std::sync::Arc::new(move || next_week))
+        .await;
+    assert!(customer.customer_visits_now().await.unwrap().is_empty());
+    // The report of an unannounced visitor names no visit and is queued for the office.
+    customer
+        .customer_report(None, None, "Said he was from the bank")
+        .await
+        .unwrap();
+    assert_eq!(customer.status().await.unwrap().pending_uploads, 1);
+}
+
+/// Plan B: a phone cannot scan; the customer calls the official number and the operator gives
+/// a reference, which the agent records. The back-office accepts that receipt only with a
+/// reference it gave for that visit, and confirms only a visit that can be at the door now.
+#[tokio::test]
+async fn plan_b_only_the_office_s_own_reference_makes_a_visit_verified_by_the_office() {
+    let w = world().await;
+    let (agent_dir, _, visit, _) = enrolled(&w).await;
+    let agent = w.open(&agent_dir).await;
+
+    // A misheard digit is caught on the phone: nothing is signed or queued.
+    let confirmed =
+        w.db.confirm_visit_by_phone(&w.org, "V-1", "operator 7", now())
+            .await
+            .unwrap();
+    assert_eq!(confirmed.agent_name, doorstep_server::testing::AGENT_NAME);
+    let mut misheard = confirmed.reference.digits().into_bytes();
+    misheard[2] = b'0' + (misheard[2] - b'0' + 1) % 10;
+    let typo = agent
+        .agent_record_office_confirmation(&visit, &String::from_utf8(misheard).unwrap(), &[], "")
+        .await
+        .unwrap_err();
+    assert_eq!(typo.kind, ErrorKind::BadOfficeReference);
+    assert_eq!(agent.status().await.unwrap().pending_uploads, 0);
+    // "Verified by the office" is not "verified", and not recordable without the reference.
+    let without = agent
+        .agent_record_outcome(&visit, Outcome::VerifiedByOffice, &[], "")
+        .await
+        .unwrap_err();
+    assert_eq!(without.kind, ErrorKind::BadOfficeReference);
+
+    // A well-formed reference the office never gave is refused when it arrives.
+    let made_up = doorstep_core::office::OfficeReference::generate(
+        &mut doorstep_core::SeededRandomness::new("made up"),
+    );
+    assert_ne!(made_up, confirmed.reference);
+    agent
+        .agent_record_office_confirmation(&visit, &made_up.to_string(), &[], "")
+        .await
+        .unwrap();
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected), (0, 1));
+
+    let receipt = agent
+        .agent_record_office_confirmation(
+            &visit,
+            &confirmed.reference.to_string(),
+            &["card_handover".to_string(), "device_key".to_string()],
+            "customer's phone battery was flat",
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt.outcome, Outcome::VerifiedByOffice);
+    assert!(!receipt.checks_done.contains(&"device_key"));
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected), (2, 0), "receipt and note");
+    let exported = w.db.export(&w.org).await.unwrap();
+    assert_eq!(
+        exported
+            .iter()
+            .map(|e| (e.visit_ref.as_str(), e.outcome.as_str()))
+            .collect::<Vec<_>>(),
+        [("V-1", "verified_by_office")]
+    );
+
+    // The later visit is not at the door yet; a cancelled one never will be.
+    let early =
+        w.db.confirm_visit_by_phone(&w.org, "V-2", "operator 7", now())
+            .await
+            .unwrap_err();
+    assert_eq!(early.kind(), "invalid");
+    w.db.cancel_visit(&w.org, "V-2", now()).await.unwrap();
+    let cancelled =
+        w.db.confirm_visit_by_phone(&w.org, "V-2", "operator 7", now() + 600)
+            .await
+            .unwrap_err();
+    assert_eq!(cancelled.kind(), "invalid");
+}

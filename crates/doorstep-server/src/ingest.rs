@@ -51,6 +51,8 @@ pub enum Triage {
     Receipt {
         serial: u64,
         visit_id: [u8; 16],
+        /// The office's reference a receipt "verified by the office" carries.
+        office_reference: Option<String>,
     },
     /// A well-formed report naming a visit: the tickets issued to the device decide.
     Report {
@@ -147,6 +149,7 @@ pub fn triage(device: &Device, uploads: &[wire::Upload]) -> Vec<Triage> {
                     Ok((_, r)) => Triage::Receipt {
                         serial: r.ticket_serial(),
                         visit_id: r.visit_id().0,
+                        office_reference: r.office_reference().map(|o| o.digits()),
                     },
                     Err(e) => answer(rejected(id, e.kind(), e.to_string())),
                 },
@@ -183,13 +186,16 @@ pub fn triage(device: &Device, uploads: &[wire::Upload]) -> Vec<Triage> {
 /// the device among those named, by serial, as stored (each is checked against
 /// `organisation_keys` once, by the first receipt that needs it); `customer_keys` the enrolled
 /// keys those tickets name; `agents_visits` the named visits that are this agent's;
-/// `reportable` the visits reports name that the device was issued a ticket for.
+/// `reportable` the visits reports name that the device was issued a ticket for;
+/// `office_references` the references the office gave for the visits receipts "verified by
+/// the office" name.
 pub struct Known {
     pub issued: HashMap<u64, IssuedTicket>,
     pub organisation_keys: Vec<PublicKey>,
     pub customer_keys: HashMap<KeyId, PublicKey>,
     pub agents_visits: HashSet<[u8; 16]>,
     pub reportable: HashSet<[u8; 16]>,
+    pub office_references: HashSet<([u8; 16], String)>,
 }
 
 /// A ticket as stored, and once checked, as read.
@@ -240,7 +246,9 @@ pub fn judge(
             "unknown_visit",
             "the report names a visit this device was not issued",
         ),
-        Triage::Receipt { serial, visit_id } => {
+        Triage::Receipt {
+            serial, visit_id, ..
+        } => {
             let by_device = |k: &PublicKey, m: &[u8], s: &Signature| {
                 k == &device.public_key && verify_device(m, s)
             };
@@ -269,6 +277,17 @@ pub fn judge(
             };
             let customer_key = known.customer_keys.get(&ticket.ticket().customer_key_id);
             let r = receipt.receipt();
+            // Plan B: only with a reference the office's operator gave for this very visit.
+            if let Some(reference) = r.office_reference()
+                && !known
+                    .office_references
+                    .contains(&(*visit_id, reference.digits()))
+            {
+                return refuse(
+                    "unknown_office_reference",
+                    "the office gave no such reference for this visit",
+                );
+            }
             match r.check_against_ticket(ticket, customer_key, verify) {
                 Ok(()) => Ok(Verdict::Accept {
                     visit_id: Some(*visit_id),
@@ -400,14 +419,25 @@ pub async fn ingest(
 async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, ServerError> {
     let mut serials = Vec::new();
     let mut reported = Vec::new();
+    let mut confirmed_by_office = Vec::new();
     for t in triaged {
         match t {
-            Triage::Receipt { serial, .. } => serials.push(*serial),
+            Triage::Receipt {
+                serial,
+                visit_id,
+                office_reference,
+            } => {
+                serials.push(*serial);
+                if office_reference.is_some() {
+                    confirmed_by_office.push(*visit_id);
+                }
+            }
             Triage::Report { visit_id } => reported.push(*visit_id),
             Triage::Decided(_) => {}
         }
     }
     let reportable = db.visits_issued_to(device, &reported).await?;
+    let office_references = db.office_references(&confirmed_by_office).await?;
     let issued = db.tickets_issued_to(device, &serials).await?;
     let mut organisation_keys = Vec::new();
     // The keys the tickets name, each decoded once.
@@ -439,7 +469,9 @@ async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, 
     // Only for receipts whose ticket is not this device's: which error to give.
     let mut agents_visits = HashSet::new();
     for t in triaged {
-        if let Triage::Receipt { serial, visit_id } = t
+        if let Triage::Receipt {
+            serial, visit_id, ..
+        } = t
             && !issued.contains_key(serial)
             && db
                 .visit_of_agent(visit_id, device.subject_id)
@@ -458,6 +490,7 @@ async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, 
         customer_keys,
         agents_visits,
         reportable,
+        office_references,
     })
 }
 
@@ -552,6 +585,7 @@ mod tests {
                 customer_keys,
                 agents_visits,
                 reportable: HashSet::new(),
+                office_references: HashSet::new(),
             };
             judge(&device, &upload, &triaged[0], &known, &by_agent, &ecdsa).unwrap()
         };
@@ -607,6 +641,7 @@ mod tests {
             customer_keys: keys(),
             agents_visits: mine(),
             reportable: HashSet::new(),
+            office_references: HashSet::new(),
         };
         let verdict = judge(&device, &forged, &triaged[0], &known, &by_agent, &ecdsa).unwrap();
         assert_eq!(kind(&verdict).as_deref(), Some("bad_receipt_signature"));

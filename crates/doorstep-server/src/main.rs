@@ -250,6 +250,17 @@ enum VisitAction {
         #[arg(long = "ref")]
         visit_ref: String,
     },
+    /// Plan B, on the official line: the customer called because a phone at the door cannot
+    /// scan. Once the operator has checked the customer and that the agent at the door is the
+    /// one booked, this gives the reference the customer reads to the agent; the agent's app
+    /// records the visit as verified by the office with it.
+    ConfirmByPhone {
+        #[arg(long = "ref")]
+        visit_ref: String,
+        /// Who confirmed it (the operator), kept with the reference.
+        #[arg(long)]
+        by: String,
+    },
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {
@@ -373,6 +384,9 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 VisitAction::List => admin::visit_list(&db, &org).await?,
                 VisitAction::Cancel { visit_ref } => {
                     admin::visit_cancel(&db, &org, &visit_ref).await?
+                }
+                VisitAction::ConfirmByPhone { visit_ref, by } => {
+                    admin::visit_confirm_by_phone(&db, &org, &visit_ref, &by).await?
                 }
             }
         }

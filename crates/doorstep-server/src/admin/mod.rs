@@ -140,6 +140,30 @@ pub async fn visit_cancel(db: &Db, org: &Organisation, visit_ref: &str) -> Resul
     Ok(())
 }
 
+pub async fn visit_confirm_by_phone(
+    db: &Db,
+    org: &Organisation,
+    visit_ref: &str,
+    by: &str,
+) -> Result<(), ServerError> {
+    let c = db
+        .confirm_visit_by_phone(org, visit_ref, by, unix_now())
+        .await?;
+    println!(
+        "visit {} — agent {} ({}), {} for {} minutes",
+        c.visit_ref,
+        c.agent_name,
+        c.agent_staff_ref,
+        doorstep_core::when::format(c.window_start),
+        c.window_minutes
+    );
+    println!("Office reference: {}", c.reference);
+    println!(
+        "Read it to the customer, who reads it to the agent; the agent's app records the visit as verified by the office."
+    );
+    Ok(())
+}
+
 pub async fn agent_add(
     db: &Db,
     org: &Organisation,

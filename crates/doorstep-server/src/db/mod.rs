@@ -16,6 +16,7 @@ pub mod customers;
 pub mod denylist;
 pub mod devices;
 pub mod export;
+pub mod office;
 pub mod organisations;
 pub mod requests;
 pub mod results;

@@ -155,7 +155,17 @@ describe("the customer at the door", () => {
     expect(result.textContent).toContain("✖");
     expect(result.textContent).toContain("Do not let this person in");
     expect(screen.getByTestId("reason").textContent).toBe("This code belongs to a different visit.");
-    await waitFor(() => expect(screen.getByTestId("call").getAttribute("href")).toBe("tel:+31 20 555 0100"));
+    // Call first, as a tel: link with the pinned number, which never breaks across lines.
+    await waitFor(() => expect(screen.getByTestId("call").getAttribute("href")).toBe("tel:+31205550100"));
+    expect(screen.getByTestId("call").querySelector(".phone-number")?.textContent).toBe("+31 20 555 0100");
+    expect(screen.getByTestId("advice").textContent).toBe(
+      "Keep the door closed. Do not hand over your card, PIN or papers. A real agent will wait while you call.",
+    );
+    const order = [...result.querySelectorAll("[data-testid]")].map((e) => e.getAttribute("data-testid"));
+    expect(order.indexOf("call")).toBeLessThan(order.indexOf("report"));
+    expect(order.indexOf("report")).toBeLessThan(order.indexOf("try-again"));
+    // The verdict is what a screen reader says first.
+    expect(document.activeElement?.textContent).toBe("Do not let this person in");
     await fireEvent.click(screen.getByTestId("report"));
     await fireEvent.input(screen.getByTestId("report-note"), { target: { value: "Wrong badge" } });
     await fireEvent.click(screen.getByTestId("report-send"));
@@ -185,5 +195,22 @@ describe("the customer at the door", () => {
     expect((await screen.findByTestId("reason")).textContent).toBe(
       "This phone's storage could not be read or written.",
     );
+  });
+
+  it("I can't scan: plan B sends the customer to the official number, never the visitor's", async () => {
+    backend(() => null);
+    app.status = {
+      enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
+      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
+    };
+    onTestFinished(() => {
+      app.status = null;
+    });
+    render(CustomerDoor, { visitId: terms.visitId });
+    await fireEvent.click(await screen.findByTestId("cannot-scan"));
+    const planB = await screen.findByTestId("plan-b");
+    expect(planB.textContent).toContain("reference of eight digits");
+    expect(planB.textContent).toContain("Never use the visitor's phone");
+    expect(screen.getByTestId("plan-b-call").getAttribute("href")).toBe("tel:+31205550100");
   });
 });

@@ -38,9 +38,24 @@ export function setLocale(locale: Locale) {
   document.documentElement.lang = locale;
 }
 
+/// `{count, plural, one {# day} other {# days}}` picks the form the language's plural rules
+/// give for the number (Polish has one, few and many); `#` is the number.
+const PLURAL = /\{(\w+), plural,((?:\s*\w+ \{[^{}]*\})+)\s*\}/g;
+
+function plural(locale: Locale, value: number, forms: string): string {
+  const options = new Map<string, string>();
+  for (const m of forms.matchAll(/(\w+) \{([^{}]*)\}/g)) options.set(m[1], m[2]);
+  const category = new Intl.PluralRules(locale).select(value);
+  const form = options.get(category) ?? options.get("other") ?? "";
+  return form.replace(/#/g, new Intl.NumberFormat(locale).format(value));
+}
+
 export function t(key: Key, params: Record<string, string | number> = {}): string {
-  const text: string = catalogues[i18n.locale][key] ?? en[key];
-  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+  const locale = i18n.locale;
+  const text: string = catalogues[locale][key] ?? en[key];
+  return text
+    .replace(PLURAL, (_, name: string, forms: string) => plural(locale, Number(params[name] ?? 0), forms))
+    .replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
 }
 
 /// Keys are built from the core's names (`field_full_name`, `err_wrong_visit`); an unknown
@@ -54,6 +69,18 @@ export function time(seconds: number): string {
   return new Intl.DateTimeFormat(i18n.locale, { hour: "2-digit", minute: "2-digit" }).format(
     new Date(seconds * 1000),
   );
+}
+
+/// A visit's window in the person's language: "Thu 3 Dec, 10:00 – 12:00", the date once.
+export function windowRange(start: number, end: number): string {
+  const format = new Intl.DateTimeFormat(i18n.locale, {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  return format.formatRange(new Date(start * 1000), new Date(end * 1000));
 }
 
 export function dateTime(seconds: number): string {

@@ -53,7 +53,10 @@ export const api = {
     invoke<Rust.CustomerConfirmed>("agent_scan_response", { visitId, text }),
   agentRecordOutcome: (visitId: string, outcome: Rust.Outcome, checksDone: string[], note: string) =>
     invoke<Rust.AgentReceipt>("agent_record_outcome", { visitId, outcome, checksDone, note }),
+  agentRecordOfficeConfirmation: (visitId: string, reference: string, checksDone: string[], note: string) =>
+    invoke<Rust.AgentReceipt>("agent_record_office_confirmation", { visitId, reference, checksDone, note }),
   customerVisits: () => invoke<Rust.CustomerVisit[]>("customer_visits"),
+  customerVisitsNow: () => invoke<Rust.CustomerVisit[]>("customer_visits_now"),
   customerChallenge: (visitId: string, fresh: boolean) =>
     invoke<Rust.CodeView>("customer_challenge", { visitId, fresh }),
   customerScanProof: (visitId: string, text: string) =>

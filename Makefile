@@ -94,5 +94,12 @@ bench:
 	$(CARGO) bench -p doorstep-core --bench legs
 	scripts/with-postgres.sh sh -c '$(CARGO) bench -p doorstep-server --bench ingest && $(CARGO) bench -p doorstep-sync --bench sync_day' 
 
+# The decoders on degraded renderings, with zxing-cpp (in a virtual environment of its own,
+# pinned) on the same images as the reference.
+SURVEY_DIR := target/qr-survey
 survey:
-	$(CARGO) run --release -p doorstep-qr --example qr_survey
+	rm -rf $(SURVEY_DIR) && mkdir -p $(SURVEY_DIR)
+	$(CARGO) run --release -p doorstep-qr --features doorstep-core/scenario --example qr_survey -- $(SURVEY_DIR)
+	test -x $(SURVEY_DIR)/../qr-survey-venv/bin/python || python3 -m venv $(SURVEY_DIR)/../qr-survey-venv
+	$(SURVEY_DIR)/../qr-survey-venv/bin/pip install -q zxing-cpp==3.1.1 pillow==11.3.0
+	$(SURVEY_DIR)/../qr-survey-venv/bin/python scripts/qr-survey-reference.py $(SURVEY_DIR)

@@ -39,19 +39,27 @@ after(async () => {
   await customer?.quit();
 });
 
-/// Saves the whole window in English and Dutch (for docs/screens), then returns to English.
+/// Saves the whole window in English and Dutch, or the languages given, and at 200% text if
+/// asked (for docs/screens), then returns to English.
 /// A screen longer than the window is saved a second time scrolled to its end (`.end.png`),
 /// so that what lies below the fold is looked at too.
-async function screens(session, name) {
+async function screens(session, name, { locales = ["en", "nl"], largeText = false } = {}) {
   if (!SCREENS) return;
   mkdirSync(SCREENS, { recursive: true });
-  for (const locale of ["en", "nl"]) {
+  for (const locale of locales) {
     await setLanguage(session, locale);
     await sleep(400);
     writeFileSync(join(SCREENS, `${name}.${locale}.png`), await session.screenPng());
+    if (largeText) {
+      // The system's text size at 200%: the layout must still hold.
+      await session.execute(`document.documentElement.style.fontSize = "200%"`);
+      await sleep(400);
+      writeFileSync(join(SCREENS, `${name}.${locale}.text200.png`), await session.screenPng());
+      await session.execute(`document.documentElement.style.fontSize = ""`);
+    }
     const scrolledFrom = await session.execute(
       `const page = document.scrollingElement;
-       if (document.querySelector('[data-testid="fullscreen-code"]') || page.scrollHeight <= innerHeight + 2) return null;
+       if (document.querySelector('[data-testid="fullscreen-code"], .red-screen') || page.scrollHeight <= innerHeight + 2) return null;
        const from = page.scrollTop;
        page.scrollTop = page.scrollHeight;
        return from;`,
@@ -126,12 +134,54 @@ test("both phones enrol after confirming the pinned organisation: the agent by s
   // The official number, from the pin, before any visit is announced.
   await customer.waitFor('[data-testid="official-phone"]', { text: "+31 20 555 0100" });
 
-  // The agent enrolled first, so its package waited for the customer: sync again.
+});
+
+test("someone at the door with no visit announced: red over everything, the pinned number first, a report", async () => {
+  // Nothing has been synced yet, so no visit is announced on this phone.
+  await customer.waitFor('[data-testid="no-visits"]');
+  await customer.click('[data-testid="at-door"]');
+  const red = await customer.waitFor('[data-testid="result"][data-kind="no_visit_now"]');
+  assert.match(await customer.text(red), /No visit is booked for now/);
+  assert.match(await customer.text(red), /Keep the door closed\. Do not hand over your card, PIN or papers\./);
+  const call = await customer.waitFor('[data-testid="call"]');
+  assert.match(await customer.text(call), /\+31 20 555 0100/);
+  assert.equal(await customer.attribute(call, "href"), "tel:+31205550100");
+  // It covers the whole window: the header and the sync line are under it.
+  const covered = await customer.execute(
+    `const r = document.querySelector(".red-screen").getBoundingClientRect();
+     return r.top <= 0 && r.left <= 0 && r.bottom >= innerHeight && r.right >= innerWidth;`,
+  );
+  assert.equal(covered, true);
+  await screens(customer, "02b-customer-no-visit", { locales: ["en", "nl", "sv", "pl"], largeText: true });
+  await customer.click('[data-testid="report"]');
+  await customer.type('[data-testid="report-note"]', "Rang at 10:05, said he was from the bank");
+  await customer.click('[data-testid="report-send"]');
+  await customer.waitFor('[data-testid="report-queued"]');
+  await customer.click('[data-testid="red-back"]');
+
+  // Now the office books the visits: two for now (the customer is asked which one is at the
+  // door) and one later.
+  const at = (minutes) => new Date(Date.now() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const book = (ref, minutes, length, purpose, ...rest) =>
+    server("visit", "--org", "Northbank Cards", "add", "--ref", ref, "--agent", "A-0117", "--customer", "C-1001",
+      "--start", at(minutes), "--minutes", String(length), "--purpose", purpose, ...rest);
+  book("V-1", -5, 120, "Hand over your new debit card", "--checks", "card_handover", "--fields", "full_name card_last_four");
+  book("V-3", -5, 120, "Replace your card reader", "--checks", "identity_document", "--fields", "full_name");
+  book("V-2", 10, 60, "Collect your old card", "--fields", "full_name");
+
+  // The report of the unannounced visitor goes with the next sync; the agent syncs too.
   await sync(customer);
+  await customer.waitFor('[data-testid="pending"]', { text: "Everything sent" });
   await sync(agent);
   await customer.waitFor('[data-testid="notice"]');
   await agent.waitFor('[data-testid="visit"]');
 });
+
+/// "Someone is at my door", then the visit `visitId` among those booked for now.
+async function toTheDoor(visitId) {
+  await customer.click('[data-testid="at-door"]');
+  await customer.click(`[data-testid="choose-visit"][data-visit-id="${visitId}"]`);
+}
 
 let firstProof;
 
@@ -142,7 +192,7 @@ test("a visit completes: green on both screens with the same confirmation code",
   assert.match(await customer.text(notice), /30 days/);
   await screens(customer, "03-customer-visit");
   const visits = await agent.find('[data-testid="visit"]');
-  assert.equal(visits.length, 2);
+  assert.equal(visits.length, 3);
   await screens(agent, "04-agent-visits");
 
   const visitId = await customer.attribute(notice, "data-visit-id");
@@ -151,7 +201,7 @@ test("a visit completes: green on both screens with the same confirmation code",
   await screens(agent, "05-agent-visit");
   await agent.click('[data-testid="start-door"]');
 
-  await customer.click(`[data-testid="notice"][data-visit-id="${visitId}"] [data-testid="at-door"]`);
+  await toTheDoor(visitId);
   await screens(customer, "06-customer-challenge");
   await handOver(customer, agent);
   await agent.waitFor('[data-testid="next"]');
@@ -186,6 +236,9 @@ test("a visit completes: green on both screens with the same confirmation code",
   assert.doesNotMatch(data, /1970|Kerkstraat/, "the agent sees only what the ticket allows");
   await screens(agent, "12-agent-verified");
 
+  // Nothing is chosen for the agent: "Save" waits until they say what happened.
+  assert.equal(await agent.execute(`return document.querySelector('[data-testid="save-outcome"]').disabled`), true);
+  await agent.click('[data-testid="outcome-verified"]');
   await agent.click('[data-testid="save-outcome"]');
   await agent.waitFor('[data-testid="receipt"]');
   await screens(agent, "13-agent-receipt");
@@ -196,7 +249,7 @@ test("a visit completes: green on both screens with the same confirmation code",
   assert.match(await customer.text(green), /This is your agent/);
   assert.match(await customer.text(green), /Sanne de Vries, on behalf of Northbank Cards/);
   assert.equal(await customer.text(await customer.waitFor('[data-testid="confirmation"]')), customerCode);
-  await screens(customer, "14-customer-verified");
+  await screens(customer, "14-customer-verified", { locales: ["en", "nl", "sv", "pl"], largeText: true });
 });
 
 test("the agent syncs and the back-office export shows the visit verified", async () => {
@@ -220,21 +273,29 @@ test("the customer keeps the receipt", async () => {
   await customer.click(".back");
 });
 
-test("a challenge for another visit: the agent's app refuses it and says why", async () => {
+test("a challenge for another visit: the agent's app refuses it, says why and offers what to do", async () => {
   await customer.waitFor('[data-testid="notice"]');
   const notices = await customer.find('[data-testid="notice"]');
-  assert.equal(notices.length, 2);
-  // Listed by time: the visit done above first, the later one second.
-  const first = await customer.attribute(notices[0], "data-visit-id");
-  const other = await customer.attribute(notices[1], "data-visit-id");
-  assert.match(await customer.text(notices[1]), /Collect your old card/);
-  await customer.click(`[data-testid="notice"][data-visit-id="${other}"] [data-testid="at-door"]`);
+  assert.equal(notices.length, 3);
+  // Listed by time: the two visits booked now first, the later one last.
+  const ids = [];
+  for (const n of notices) ids.push(await customer.attribute(n, "data-visit-id"));
+  assert.match(await customer.text(notices[2]), /Collect your old card/);
+  let first, other;
+  for (const [i, n] of notices.slice(0, 2).entries()) {
+    if (/Hand over your new debit card/.test(await customer.text(n))) first = ids[i];
+    else other = ids[i];
+  }
+  await toTheDoor(other);
   await agent.click(`[data-testid="visit"][data-visit-id="${first}"]`);
   await agent.click('[data-testid="start-door"]');
   await handOver(customer, agent);
   const red = await agent.waitFor('[data-testid="result"][data-result="refused"]');
   assert.equal(await agent.attribute(red, "data-kind"), "wrong_visit");
   assert.match(await agent.text(red), /This code belongs to a different visit/);
+  assert.match(await agent.text(await agent.waitFor('[data-testid="other-visit-hint"]')), /another visit/);
+  await agent.waitFor('[data-testid="record-suspicious"]');
+  await agent.waitFor('[data-testid="call-office"]', { text: "+31 20 555 0100" });
   await screens(agent, "16-agent-refused");
 });
 
@@ -245,22 +306,25 @@ test("a replayed proof ends on the customer's red screen; the report is queued a
   assert.equal(await customer.attribute(red, "data-kind"), "nonce_mismatch");
   assert.match(await customer.text(red), /Do not let this person in/);
   assert.match(await customer.text(await customer.waitFor('[data-testid="call"]')), /\+31 20 555 0100/);
-  await screens(customer, "17-customer-refused");
+  await screens(customer, "17-customer-refused", { locales: ["en", "nl", "sv", "pl"], largeText: true });
   await customer.click('[data-testid="report"]');
   await customer.type('[data-testid="report-note"]', "Showed an old code");
   await customer.click('[data-testid="report-send"]');
   await customer.waitFor('[data-testid="report-queued"]');
+  // The sync bar is under the red screen; back home it says what waits.
+  await customer.click('[data-testid="red-back"]');
   await customer.waitFor('[data-testid="pending"]', { text: "1 waiting to send" });
   await sync(customer);
   await customer.waitFor('[data-testid="pending"]', { text: "Everything sent" });
 });
 
 test("Different codes end red on both phones", async () => {
-  await customer.click(".back");
   await customer.waitFor('[data-testid="notice"]');
-  const notices = await customer.find('[data-testid="notice"]');
-  const first = await customer.attribute(notices[0], "data-visit-id");
-  await customer.click(`[data-testid="notice"][data-visit-id="${first}"] [data-testid="at-door"]`);
+  const first = await customer.attribute(
+    await customer.waitFor('[data-testid="notice"]', { text: "Hand over your new debit card" }),
+    "data-visit-id",
+  );
+  await toTheDoor(first);
   // The agent is still on the red screen of the first visit's door: back to that visit.
   await agent.click(".back");
   await agent.click('[data-testid="start-door"]');
@@ -279,4 +343,41 @@ test("Different codes end red on both phones", async () => {
   }
   await customer.waitFor('[data-testid="report-queued"]');
   await screens(customer, "18-customer-codes-differ");
+});
+
+test("plan B: the customer calls the official number, the office gives a reference, the agent records it", async () => {
+  await customer.click('[data-testid="red-back"]');
+  const planned = await customer.waitFor('[data-testid="notice"]', { text: "Replace your card reader" });
+  const visitId = await customer.attribute(planned, "data-visit-id");
+  // The customer's camera is broken: "I can't scan" sends them to the pinned number.
+  await toTheDoor(visitId);
+  await customer.click('[data-testid="cannot-scan"]');
+  const planB = await customer.waitFor('[data-testid="plan-b"]');
+  assert.match(await customer.text(planB), /reference of eight digits/);
+  assert.equal(await customer.attribute(await customer.waitFor('[data-testid="plan-b-call"]'), "href"), "tel:+31205550100");
+  await screens(customer, "19-customer-plan-b", { locales: ["en", "nl", "sv", "pl"] });
+
+  await agent.click(".back");
+  await agent.click(".back");
+  await agent.click(`[data-testid="visit"][data-visit-id="${visitId}"]`);
+  await agent.click('[data-testid="start-door"]');
+  await agent.click('[data-testid="cannot-scan"]');
+  await agent.waitFor('[data-testid="plan-b"]', { text: "+31 20 555 0100" });
+  // On the official line, the operator confirms the visit and reads out the reference.
+  const confirmed = server("visit", "--org", "Northbank Cards", "confirm-by-phone", "--ref", "V-3", "--by", "Operator 7");
+  const reference = /Office reference: (\d{4} \d{4})/.exec(confirmed)?.[1];
+  assert.ok(reference, confirmed);
+  await agent.type('[data-testid="office-reference"]', reference);
+  await screens(agent, "20-agent-plan-b");
+  await agent.click('[data-testid="save-office"]');
+  const receipt = await agent.waitFor('[data-testid="receipt"]');
+  assert.match(await agent.text(receipt), /Verified by the office/);
+  await agent.click('[data-testid="done"]');
+  await sync(agent);
+  await agent.waitFor('[data-testid="pending"]', { text: "Everything sent" });
+  const exported = JSON.parse(server("export", "--org", "Northbank Cards", "--format", "json"));
+  assert.deepEqual(
+    exported.map((r) => [r.visit_ref, r.outcome]).sort(),
+    [["V-1", "suspicious"], ["V-1", "verified"], ["V-3", "verified_by_office"]],
+  );
 });

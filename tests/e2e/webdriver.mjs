@@ -39,7 +39,13 @@ export class Session {
     let last = "";
     while (Date.now() < deadline) {
       for (const id of await this.find(css)) {
-        last = await this.text(id);
+        // The element may be replaced between finding and reading it (a bar that changes
+        // form while a sync runs): look again.
+        last = await this.text(id).catch((e) => {
+          if (/stale element/.test(String(e))) return null;
+          throw e;
+        });
+        if (last === null) continue;
         if (!text || last.includes(text)) return id;
       }
       await sleep(100);

@@ -1,7 +1,12 @@
 //! Measures the candidate QR decoders on degraded renderings of real Doorstep codes and prints
 //! a Markdown table (kept in docs/benchmarks.md).
 //!
-//! cargo run --release -p doorstep-qr --example qr_survey
+//! cargo run --release -p doorstep-qr --example qr_survey [-- DIR]
+//!
+//! With DIR, every degraded image is also written there as a PNG, with `manifest.tsv` (file,
+//! degradation, expected text) and `results.tsv` (degradation, decoder, decoded, tried), so
+//! that `scripts/qr-survey-reference.py` can run the reference decoder (zxing-cpp) on the very
+//! same images and print the table with its column.
 
 use std::time::Instant;
 
@@ -52,7 +57,21 @@ fn main() {
         [0.75, 0.5, 0.4, 0.35].map(Degradation::Scale),
         [0.1, 0.2, 0.3, 0.4].map(Degradation::Perspective),
     ]
-    .concat();
+    .concat()
+    .into_iter()
+    .chain([
+        Degradation::Inverted,
+        Degradation::ScreenPhoto(20.0),
+        Degradation::ScreenPhoto(35.0),
+        Degradation::ScreenPhoto(50.0),
+    ])
+    .collect();
+    let out_dir = std::env::args().nth(1).map(std::path::PathBuf::from);
+    if let Some(dir) = &out_dir {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let mut manifest = String::new();
+    let mut results = String::new();
     let seeds = [1u64, 2, 3];
     let codes = codes();
     println!(
@@ -79,10 +98,15 @@ fn main() {
     for degradation in &degradations {
         print!("| {} |", degradation.label());
         let mut row = vec![(0usize, 0usize); Decoder::ALL.len()];
-        for (_, text) in &codes {
+        for (n, (_, text)) in codes.iter().enumerate() {
             let clean = Symbol::new(text).unwrap().to_image(4);
             for &seed in &seeds {
                 let image = degradation.apply(&clean, seed);
+                if let Some(dir) = &out_dir {
+                    let file = format!("{}-{n}-{seed}.png", manifest.lines().count());
+                    image.save(dir.join(&file)).unwrap();
+                    manifest.push_str(&format!("{file}\t{}\t{text}\n", degradation.label()));
+                }
                 for (i, decoder) in Decoder::ALL.iter().enumerate() {
                     let start = Instant::now();
                     let ok = decoder
@@ -98,10 +122,19 @@ fn main() {
                 }
             }
         }
-        for (ok, tried) in row {
+        for (i, (ok, tried)) in row.into_iter().enumerate() {
             print!(" {ok}/{tried} |");
+            results.push_str(&format!(
+                "{}\t{}\t{ok}\t{tried}\n",
+                degradation.label(),
+                Decoder::ALL[i].name()
+            ));
         }
         println!();
+    }
+    if let Some(dir) = &out_dir {
+        std::fs::write(dir.join("manifest.tsv"), manifest).unwrap();
+        std::fs::write(dir.join("results.tsv"), results).unwrap();
     }
     print!("| **total** |");
     for (ok, tried, _) in &totals {

@@ -16,6 +16,11 @@ pub enum Degradation {
     Scale(f32),
     /// How much narrower the far edge is than the near one (0 = square on).
     Perspective(f32),
+    /// Light modules on a dark ground, as an app in dark mode shows a code.
+    Inverted,
+    /// A photographed screen: light on dark, slightly out of focus, with sensor noise of this
+    /// standard deviation.
+    ScreenPhoto(f32),
 }
 
 impl Degradation {
@@ -26,6 +31,8 @@ impl Degradation {
             Degradation::Noise(n) => format!("noise σ={n}"),
             Degradation::Scale(s) => format!("scaled ×{s}"),
             Degradation::Perspective(p) => format!("perspective {:.0}%", p * 100.0),
+            Degradation::Inverted => "inverted".to_string(),
+            Degradation::ScreenPhoto(n) => format!("screen photo, noise σ={n}"),
         }
     }
 
@@ -41,8 +48,23 @@ impl Degradation {
                 imageops::resize(&padded, w, h, imageops::FilterType::Triangle)
             }
             Degradation::Perspective(amount) => perspective(&padded, amount),
+            Degradation::Inverted => invert(&padded),
+            Degradation::ScreenPhoto(sigma) => {
+                // Not pure black and white: a lit screen's light grey on its dark background.
+                let mut dim = invert(&padded);
+                for p in dim.pixels_mut() {
+                    p[0] = 30 + (u16::from(p[0]) * 190 / 255) as u8;
+                }
+                noise(&imageops::blur(&dim, 1.2), sigma, seed)
+            }
         }
     }
+}
+
+fn invert(image: &GrayImage) -> GrayImage {
+    let mut out = image.clone();
+    imageops::invert(&mut out);
+    out
 }
 
 fn pad(image: &GrayImage, margin: u32) -> GrayImage {

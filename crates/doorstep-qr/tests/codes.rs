@@ -34,6 +34,9 @@ fn the_chosen_decoder_reads_moderately_degraded_codes() {
             Degradation::Noise(20.0),
             Degradation::Scale(0.5),
             Degradation::Perspective(0.1),
+            // A code shown in dark mode, and a photograph of a lit screen.
+            Degradation::Inverted,
+            Degradation::ScreenPhoto(20.0),
         ] {
             let found = decode_image(&d.apply(&clean, 1));
             assert_eq!(
@@ -58,6 +61,8 @@ fn the_chosen_decoder_is_the_one_that_read_more_in_the_survey() {
                 Degradation::Rotate(15.0),
                 Degradation::Scale(0.5),
                 Degradation::Blur(1.5),
+                Degradation::Inverted,
+                Degradation::Noise(50.0),
             ] {
                 ok += usize::from(
                     decoder

@@ -115,7 +115,6 @@ test("a rogue back-office's invite is refused before anything is sent", async ()
 
 test("both phones enrol after confirming the pinned organisation: the agent by scanning the invite, the customer by typing the code", async () => {
   await agent.waitFor('[data-testid="onboarding"]');
-  await agent.click('[data-testid="role-agent"]');
   await agent.chooseFile('[data-testid="scan-file"]', readFileSync(env.AGENT_INVITE_PNG));
   await agent.waitFor('[data-testid="confirm-organisation"]', { text: "Northbank Cards" });
   assert.equal(await agent.text(await agent.waitFor('[data-testid="confirm-address"]')), env.SERVER_URL);
@@ -123,6 +122,8 @@ test("both phones enrol after confirming the pinned organisation: the agent by s
   await agent.waitFor('[data-testid="joined"]', { text: "Northbank Cards" });
   await agent.click('[data-testid="continue"]');
 
+  // The letter's QR comes first; typing the code is the fallback.
+  await customer.click('[data-testid="type-instead"]');
   await customer.type('[data-testid="enrol-code"]', env.CUSTOMER_CODE);
   await customer.click('[data-testid="join"]');
   await customer.waitFor('[data-testid="confirm-phone"]', { text: "+31 20 555 0100" });
@@ -137,6 +138,10 @@ test("both phones enrol after confirming the pinned organisation: the agent by s
 });
 
 test("someone at the door with no visit announced: red over everything, the pinned number first, a report", async () => {
+  // The first start explains the door in four steps, once.
+  await customer.waitFor('[data-testid="how-it-works"]');
+  await screens(customer, "02a-customer-first-use", { locales: ["en", "nl", "sv", "pl"] });
+  await customer.click('[data-testid="got-it"]');
   // Nothing has been synced yet, so no visit is announced on this phone.
   await customer.waitFor('[data-testid="no-visits"]');
   await customer.click('[data-testid="at-door"]');
@@ -166,7 +171,8 @@ test("someone at the door with no visit announced: red over everything, the pinn
     server("visit", "--org", "Northbank Cards", "add", "--ref", ref, "--agent", "A-0117", "--customer", "C-1001",
       "--start", at(minutes), "--minutes", String(length), "--purpose", purpose, ...rest);
   book("V-1", -5, 120, "Hand over your new debit card", "--checks", "card_handover", "--fields", "full_name card_last_four");
-  book("V-3", -5, 120, "Replace your card reader", "--checks", "identity_document", "--fields", "full_name");
+  // A purpose from the app's catalogue: each phone shows it in its own language.
+  book("V-3", -5, 120, "card_reader", "--checks", "identity_document", "--fields", "full_name");
   book("V-2", 10, 60, "Collect your old card", "--fields", "full_name");
 
   // The report of the unannounced visitor goes with the next sync; the agent syncs too.
@@ -193,6 +199,9 @@ test("a visit completes: green on both screens with the same confirmation code",
   await screens(customer, "03-customer-visit");
   const visits = await agent.find('[data-testid="visit"]');
   assert.equal(visits.length, 3);
+  // Two visits at one address, told apart by purpose and the office's reference.
+  await agent.waitFor('[data-testid="visit-purpose"]', { text: "Replace your card reader · V-3" });
+  await agent.waitFor('[data-testid="visit-purpose"]', { text: "Hand over your new debit card · V-1" });
   await screens(agent, "04-agent-visits");
 
   const visitId = await customer.attribute(notice, "data-visit-id");
@@ -239,6 +248,7 @@ test("a visit completes: green on both screens with the same confirmation code",
   // Nothing is chosen for the agent: "Save" waits until they say what happened.
   assert.equal(await agent.execute(`return document.querySelector('[data-testid="save-outcome"]').disabled`), true);
   await agent.click('[data-testid="outcome-verified"]');
+  await agent.click('[data-testid="check-card_handover"]');
   await agent.click('[data-testid="save-outcome"]');
   await agent.waitFor('[data-testid="receipt"]');
   await screens(agent, "13-agent-receipt");
@@ -269,6 +279,8 @@ test("the customer keeps the receipt", async () => {
   await customer.click('[data-testid="receipts-link"]');
   const kept = await customer.waitFor('[data-testid="kept-receipt"]', { text: "Sanne de Vries" });
   assert.match(await customer.text(kept), /Agent's receipt: Verified/);
+  assert.match(await customer.text(kept), /The agent could see: Full name, Last four digits of the card/);
+  assert.match(await customer.text(kept), /Checked at the door: The customer's phone \(automatic\), Card handed over/);
   await screens(customer, "15-customer-receipts");
   await customer.click(".back");
 });

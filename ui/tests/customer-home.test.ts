@@ -93,4 +93,22 @@ describe("the customer's home", () => {
     expect(screen.getByTestId("kept").textContent).toContain("30 days");
     expect(notice.textContent).toContain("Hand over your new debit card");
   });
+
+  it("the first time, the steps at the door come first; once understood, from 'How it works'", async () => {
+    enrolled();
+    backend([]);
+    localStorage.removeItem("doorstep.howItWorksSeen");
+    const { unmount } = render(CustomerHome);
+    const how = await screen.findByTestId("how-it-works");
+    expect(how.querySelectorAll("li")).toHaveLength(4);
+    expect(how.textContent).toContain("keep the door closed and call the official number");
+    await fireEvent.click(screen.getByTestId("got-it"));
+    expect(screen.queryByTestId("how-it-works")).toBeNull();
+    unmount();
+    render(CustomerHome);
+    await screen.findByTestId("notice");
+    expect(screen.queryByTestId("how-it-works"), "shown once").toBeNull();
+    await fireEvent.click(screen.getByTestId("help-link"));
+    expect(app.screen).toEqual({ name: "help" });
+  });
 });

@@ -86,6 +86,12 @@ pub struct PackagedVisit {
     /// Where the visit takes place (the customer's postal address), so the agent finds the door.
     #[serde(default)]
     pub address: Option<String>,
+    /// Why the visit is made, as the notice tells the customer, and the office's reference for
+    /// it: visits at one address are told apart by them.
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub visit_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

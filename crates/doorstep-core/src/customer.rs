@@ -276,6 +276,10 @@ pub struct CustomerReceipt {
     pub verified_at: u64,
     /// The agent's signed receipt, once the customer has scanned it.
     pub agent_receipt: Option<SignedReceipt>,
+    /// What the ticket let the agent see, so the receipt says it. (Absent from receipts kept
+    /// before it was recorded.)
+    #[serde(default)]
+    pub fields: crate::ticket::FieldSet,
 }
 
 impl Done {
@@ -298,6 +302,7 @@ impl Done {
             confirmation_code: self.confirmation_code,
             verified_at: self.verified_at,
             agent_receipt: self.agent_receipt.clone(),
+            fields: t.fields,
         }
     }
 

@@ -46,6 +46,8 @@ impl Device {
                 terms: VisitTerms::from(&v.ticket),
                 status: v.outcome.clone().unwrap_or_else(|| "open".into()),
                 address: v.address.clone(),
+                purpose: v.purpose.clone(),
+                visit_ref: v.visit_ref.clone(),
             })
             .collect())
     }

@@ -159,6 +159,10 @@ pub struct AgentVisit {
     /// `open`, or the recorded outcome (`verified`, `not_home`, …).
     pub status: String,
     pub address: Option<String>,
+    /// Why (a catalogue key the views translate, or the office's own words) and the office's
+    /// reference: visits at one address are told apart by them.
+    pub purpose: Option<String>,
+    pub visit_ref: Option<String>,
 }
 
 /// The customer's coming visit, everything the notice says.
@@ -249,6 +253,10 @@ pub struct KeptReceipt {
     pub reference: String,
     /// Set once the agent's signed receipt was scanned: the outcome it records.
     pub agent_outcome: Option<Outcome>,
+    /// The customer data the agent could see at this visit.
+    pub fields_seen: Vec<&'static str>,
+    /// What the agent's signed receipt says was checked at the door (empty until scanned).
+    pub checks_done: Vec<&'static str>,
 }
 
 impl From<&CustomerReceipt> for KeptReceipt {
@@ -261,6 +269,12 @@ impl From<&CustomerReceipt> for KeptReceipt {
             verified_at: r.verified_at,
             reference: hex::encode(&r.transcript_hash[..6]),
             agent_outcome: r.agent_receipt.as_ref().map(|a| a.receipt().outcome()),
+            fields_seen: r.fields.iter().map(|f| f.name()).collect(),
+            checks_done: r
+                .agent_receipt
+                .as_ref()
+                .map(|a| check_names(a.receipt().checks_done()))
+                .unwrap_or_default(),
         }
     }
 }

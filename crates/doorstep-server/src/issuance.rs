@@ -121,6 +121,8 @@ impl Db {
                 customer_key: Bytes(customer_key.as_bytes().to_vec()),
                 customer_data: customer.data_for(visit.fields),
                 address: customer.address(),
+                purpose: Some(visit.purpose.clone()),
+                visit_ref: Some(visit.visit_ref.clone()),
             });
         }
         Ok(wire::AgentPackage {

@@ -230,6 +230,8 @@ enum VisitAction {
         start: String,
         #[arg(long, default_value_t = 120)]
         minutes: u32,
+        /// In the office's words, or a key of the apps' catalogue, shown in each person's
+        /// language: new_card, card_reader, collect_card, identity_check.
         #[arg(long)]
         purpose: String,
         /// Space-separated check names (device_key is always included).

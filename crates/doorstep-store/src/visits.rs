@@ -25,6 +25,10 @@ pub struct PackagedVisit {
     pub customer_data: BTreeMap<String, String>,
     /// Where the visit takes place, so the agent can find the door.
     pub address: Option<String>,
+    /// Why, in the notice's words (sealed and erased with the address), and the office's
+    /// reference for the visit.
+    pub purpose: Option<String>,
+    pub visit_ref: Option<String>,
 }
 
 /// A visit of the day as the agent's list shows it.
@@ -33,6 +37,8 @@ pub struct VisitSummary {
     pub ticket: SignedTicket,
     pub outcome: Option<String>,
     pub address: Option<String>,
+    pub purpose: Option<String>,
+    pub visit_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +66,10 @@ const VISIT_DATA: SealedColumn = SealedColumn {
 const VISIT_ADDRESS: SealedColumn = SealedColumn {
     table: "visits",
     column: "address_sealed",
+};
+const VISIT_PURPOSE: SealedColumn = SealedColumn {
+    table: "visits",
+    column: "purpose_sealed",
 };
 const SESSION_STATE: SealedColumn = SealedColumn {
     table: "sessions",
@@ -99,12 +109,18 @@ impl Store {
                 .as_ref()
                 .map(|a| self.sealer.seal(VISIT_ADDRESS, &row, a.as_bytes()))
                 .transpose()?;
+            let purpose = v
+                .purpose
+                .as_ref()
+                .map(|p| self.sealer.seal(VISIT_PURPOSE, &row, p.as_bytes()))
+                .transpose()?;
             sqlx::query(
-                "INSERT INTO visits (visit_id, ticket, customer_key, window_start, window_end, customer_data_sealed, address_sealed)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                "INSERT INTO visits (visit_id, ticket, customer_key, window_start, window_end, customer_data_sealed, address_sealed, purpose_sealed, visit_ref)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (visit_id) DO UPDATE SET ticket = excluded.ticket, customer_key = excluded.customer_key,
                    window_start = excluded.window_start, window_end = excluded.window_end,
-                   customer_data_sealed = excluded.customer_data_sealed, address_sealed = excluded.address_sealed
+                   customer_data_sealed = excluded.customer_data_sealed, address_sealed = excluded.address_sealed,
+                   purpose_sealed = excluded.purpose_sealed, visit_ref = excluded.visit_ref
                  WHERE visits.outcome IS NULL",
             )
             .bind(t.visit_id.0.to_vec())
@@ -114,6 +130,8 @@ impl Store {
             .bind(to_i64(t.window_end()))
             .bind(sealed)
             .bind(address)
+            .bind(purpose)
+            .bind(&v.visit_ref)
             .execute(&mut *tx)
             .await?;
         }
@@ -157,7 +175,7 @@ impl Store {
     pub async fn visit_summaries(&self, now: u64) -> Result<Vec<VisitSummary>, StoreError> {
         let keys = self.enrolment().await?.organisation_keys;
         let rows = sqlx::query(
-            "SELECT visit_id, ticket, outcome, address_sealed FROM visits WHERE window_end > ?
+            "SELECT visit_id, ticket, outcome, address_sealed, purpose_sealed, visit_ref FROM visits WHERE window_end > ?
              ORDER BY window_start, visit_id",
         )
         .bind(to_i64(now.saturating_sub(AGENT_LOOKBACK)))
@@ -167,15 +185,18 @@ impl Store {
             .map(|r| {
                 let ticket: Vec<u8> = r.try_get("ticket")?;
                 let row: Vec<u8> = r.try_get("visit_id")?;
-                let address = r
-                    .try_get::<Option<Vec<u8>>, _>("address_sealed")?
-                    .map(|sealed| self.sealer.open(VISIT_ADDRESS, &row, &sealed))
-                    .transpose()?
-                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+                let open = |column: SealedColumn| -> Result<Option<String>, StoreError> {
+                    Ok(r.try_get::<Option<Vec<u8>>, _>(column.column)?
+                        .map(|sealed| self.sealer.open(column, &row, &sealed))
+                        .transpose()?
+                        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+                };
                 Ok(VisitSummary {
                     ticket: SignedTicket::verify(&ticket, &keys)?,
                     outcome: r.try_get("outcome")?,
-                    address,
+                    address: open(VISIT_ADDRESS)?,
+                    purpose: open(VISIT_PURPOSE)?,
+                    visit_ref: r.try_get("visit_ref")?,
                 })
             })
             .collect()
@@ -368,8 +389,8 @@ impl Store {
         let ended = to_i64(now.saturating_sub(AGENT_LOOKBACK));
         let mut tx = self.pool.begin().await?;
         let customer_data = sqlx::query(
-            "UPDATE visits SET customer_data_sealed = NULL, address_sealed = NULL
-             WHERE (customer_data_sealed IS NOT NULL OR address_sealed IS NOT NULL)
+            "UPDATE visits SET customer_data_sealed = NULL, address_sealed = NULL, purpose_sealed = NULL
+             WHERE (customer_data_sealed IS NOT NULL OR address_sealed IS NOT NULL OR purpose_sealed IS NOT NULL)
                AND window_end <= ?",
         )
         .bind(ended)

@@ -61,6 +61,8 @@ async fn agent_device() -> Device {
                 customer_key: s.customer_key.public_key(),
                 customer_data: customer_data(),
                 address: Some("Kerkstraat 1, 3511 Utrecht".into()),
+                purpose: Some("Hand over your new debit card".into()),
+                visit_ref: Some("V-2026-0001".into()),
             }],
             &trust,
         )
@@ -169,6 +171,8 @@ async fn a_package_with_a_forged_ticket_is_refused_whole() {
                 customer_key: d.s.customer_key.public_key(),
                 customer_data: customer_data(),
                 address: Some("Kerkstraat 1, 3511 Utrecht".into()),
+                purpose: None,
+                visit_ref: None,
             }],
             &trust,
         )
@@ -204,7 +208,9 @@ async fn personal_data_is_not_readable_in_the_database_file() {
     d.store.close().await;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(!bytes.windows(10).any(|w| w == b"Jan Jansen"));
+        for personal in [&b"Jan Jansen"[..], b"Kerkstraat", b"new debit card"] {
+            assert!(!bytes.windows(personal.len()).any(|w| w == personal));
+        }
     }
 }
 
@@ -442,6 +448,11 @@ async fn an_agents_visit_keeps_its_customer_data_until_the_day_after_and_its_rec
         address(d.store.visit_summaries(end + lookback - 1).await.unwrap()).as_deref(),
         Some("Kerkstraat 1, 3511 Utrecht")
     );
+    let summary = &d.store.visit_summaries(end).await.unwrap()[0];
+    assert_eq!(
+        (summary.purpose.as_deref(), summary.visit_ref.as_deref()),
+        (Some("Hand over your new debit card"), Some("V-2026-0001"))
+    );
     // The next day the visit is off the list.
     assert!(
         d.store
@@ -454,6 +465,18 @@ async fn an_agents_visit_keeps_its_customer_data_until_the_day_after_and_its_rec
     // Unsynced, the data still goes: the result needs none of it.
     let next_day = d.store.purge(end + lookback, 30).await.unwrap();
     assert_eq!(next_day.customer_data, 1);
+    let raw = sqlx::SqlitePool::connect(&format!(
+        "sqlite:{}",
+        d._dir.path().join("device.db").display()
+    ))
+    .await
+    .unwrap();
+    let purposes: Vec<Option<Vec<u8>>> = sqlx::query_scalar("SELECT purpose_sealed FROM visits")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    assert_eq!(purposes, [None], "the purpose goes with the address");
     assert!(d.store.customer_data(&verified).await.unwrap().is_empty());
     assert_eq!(d.store.pending_uploads().await.unwrap(), 1);
 

@@ -521,6 +521,8 @@ impl<'a> Syncer<'a> {
                             )?,
                             customer_data: v.customer_data,
                             address: v.address,
+                            purpose: v.purpose,
+                            visit_ref: v.visit_ref,
                         })
                     })
                     .collect::<Result<Vec<_>, SyncError>>()?;

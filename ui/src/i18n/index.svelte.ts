@@ -60,7 +60,9 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
 
 /// Keys are built from the core's names (`field_full_name`, `err_wrong_visit`); an unknown
 /// name falls back to the name itself rather than an empty label.
-export function tName(prefix: "field" | "check" | "status", name: string): string {
+/// A visit's purpose may be a catalogue key (`new_card`): shown in the person's language; any
+/// other text is the office's own words, shown as written.
+export function tName(prefix: "field" | "check" | "status" | "purpose", name: string): string {
   const key = `${prefix}_${name}`;
   return key in en ? t(key as Key) : name;
 }

@@ -11,7 +11,8 @@ export type Screen =
   | { name: "agentDoor"; visitId: string }
   | { name: "customerHome" }
   | { name: "customerDoor"; visitId: string }
-  | { name: "receipts" };
+  | { name: "receipts" }
+  | { name: "help" };
 
 export const app = $state({
   screen: { name: "loading" } as Screen,
@@ -22,7 +23,17 @@ export const app = $state({
   syncError: null as DeviceError | null,
   // Bumped after every sync, so lists reload.
   generation: 0,
+  // Read out by the live region that is on every screen from the start, so a result is heard
+  // even though its panel is new.
+  announcement: "",
 });
+
+/// Says `text` through the screen reader's live region (cleared first, so the same words twice
+/// are heard twice).
+export function announce(text: string) {
+  app.announcement = "";
+  setTimeout(() => (app.announcement = text), 50);
+}
 
 /// The Rust side runs the phone's own biometric or device-credential prompt and opens the agent
 /// role only if it passes; the views cannot open it themselves (nothing biometric is stored).

@@ -101,7 +101,12 @@ export type AgentVisit = { terms: VisitTerms,
 /**
  * `open`, or the recorded outcome (`verified`, `not_home`, …).
  */
-status: string, address: string | null, };
+status: string, address: string | null, 
+/**
+ * Why (a catalogue key the views translate, or the office's own words) and the office's
+ * reference: visits at one address are told apart by them.
+ */
+purpose: string | null, visitRef: string | null, };
 
 export type CustomerVisit = { terms: VisitTerms, purpose: string, retentionDays: number, organisation: string, 
 /**
@@ -131,7 +136,15 @@ reference: string,
 /**
  * Set once the agent's signed receipt was scanned: the outcome it records.
  */
-agentOutcome: Outcome | null, };
+agentOutcome: Outcome | null, 
+/**
+ * The customer data the agent could see at this visit.
+ */
+fieldsSeen: Array<string>, 
+/**
+ * What the agent's signed receipt says was checked at the door (empty until scanned).
+ */
+checksDone: Array<string>, };
 
 /** Every error kind the app's Rust side can report. */
 export const ERROR_KINDS: readonly ErrorKind[] = [

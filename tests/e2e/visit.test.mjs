@@ -52,7 +52,10 @@ async function screens(session, name, { locales = ["en", "nl"], largeText = fals
     writeFileSync(join(SCREENS, `${name}.${locale}.png`), await session.screenPng());
     if (largeText) {
       // The system's text size at 200%: the layout must still hold.
-      await session.execute(`document.documentElement.style.fontSize = "200%"`);
+      await session.execute(
+        `document.documentElement.style.fontSize = "200%";
+         document.querySelector('[data-testid="result"]')?.scrollIntoView({ block: "start" });`,
+      );
       await sleep(400);
       writeFileSync(join(SCREENS, `${name}.${locale}.text200.png`), await session.screenPng());
       await session.execute(`document.documentElement.style.fontSize = ""`);

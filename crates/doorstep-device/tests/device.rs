@@ -889,6 +889,19 @@ async fn plan_b_only_the_office_s_own_reference_makes_a_visit_verified_by_the_of
             .collect::<Vec<_>>(),
         [("V-1", "verified_by_office")]
     );
+    // The auditor sees which reference the office gave.
+    assert_eq!(
+        exported[0].office_reference,
+        Some(confirmed.reference.digits())
+    );
+    let csv = doorstep_server::db::export::to_csv(&exported);
+    assert!(
+        csv.starts_with("visit_ref,staff_ref,customer_ref,window_start,outcome,office_reference,")
+    );
+    assert!(csv.contains(&format!(
+        ",verified_by_office,{},",
+        confirmed.reference.digits()
+    )));
 
     // The later visit is not at the door yet; a cancelled one never will be.
     let early =

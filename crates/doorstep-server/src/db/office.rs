@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use doorstep_core::Policy;
 use doorstep_core::office::OfficeReference;
 use doorstep_core::system::SystemRandomness;
+use doorstep_core::ticket::window_includes;
 use sqlx::Row;
 
 use super::rows;
@@ -60,9 +61,8 @@ impl Db {
         if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
             return Err(ServerError::AgentRevoked(staff_ref));
         }
-        let skew = Policy::default().clock_skew;
         let window_end = window_start + u64::from(window_minutes) * 60;
-        if now.saturating_add(skew) < window_start || now > window_end.saturating_add(skew) {
+        if !window_includes(window_start, window_end, now, Policy::default().clock_skew) {
             return Err(ServerError::Invalid(format!(
                 "visit {visit_ref} is not booked for now: confirm it only while the agent is at the door"
             )));

@@ -37,11 +37,12 @@ supply-chain:
 	$(CARGO) fetch --locked
 	$(CARGO) deny --offline check licenses bans sources
 
-# Every test, with a private PostgreSQL 15 (the back-office suite covers both backends) and a
-# private Secret Service (the desktop key store) running.
+# Every test, with a private PostgreSQL 15 (the back-office suite covers both backends), a
+# private Secret Service (the desktop key store) and a private pcscd with a virtual contactless
+# reader (NFC taps) running.
 unit:
-	scripts/with-postgres.sh scripts/with-keyring.sh \
-	  env DOORSTEP_REQUIRE_POSTGRES=1 DOORSTEP_REQUIRE_KEYRING=1 sh -c \
+	scripts/with-pcscd.sh scripts/with-postgres.sh scripts/with-keyring.sh \
+	  env DOORSTEP_REQUIRE_POSTGRES=1 DOORSTEP_REQUIRE_KEYRING=1 DOORSTEP_REQUIRE_PCSCD=1 sh -c \
 	  '$(CARGO) test --workspace && $(CARGO) test --benches -p doorstep-server -p doorstep-sync' 
 
 # The app's views, built: the Rust shell embeds them, so its tests and clippy need them too.

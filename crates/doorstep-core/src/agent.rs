@@ -268,6 +268,13 @@ impl CustomerVerified {
         &self.ticket
     }
 
+    /// Whether `response` is the very one that verified the customer: sent again because its
+    /// acknowledgement was lost (a tap cut short), it changes nothing.
+    pub fn is_same_response(&self, response: &Response) -> bool {
+        response.agent_nonce == self.answer.agent_nonce
+            && response.signature == self.answer.signature
+    }
+
     pub fn confirmation_code(&self) -> ConfirmationCode {
         self.confirmation_code
     }

@@ -102,6 +102,11 @@ impl Code {
     /// so is everything up to a `#`, so the same code works as a URL fragment.
     pub fn from_text(text: &str) -> Result<Self, Error> {
         let (kind, bytes) = decode_text(text)?;
+        Self::from_bytes(kind, bytes)
+    }
+
+    /// Parses a code's bytes whose kind the transport already says (an NFC instruction).
+    pub fn from_bytes(kind: CodeKind, bytes: Vec<u8>) -> Result<Self, Error> {
         Ok(match kind {
             CodeKind::Challenge => Code::Challenge(Challenge::decode(&bytes)?),
             CodeKind::Proof => Code::Proof(Proof::decode(&bytes)?),

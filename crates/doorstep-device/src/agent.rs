@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
 use doorstep_core::agent::{AwaitingResponse, CodesMatched, CustomerVerified};
+use doorstep_core::handshake::{Challenge, Proof, Response};
 use doorstep_core::office::OfficeReference;
 use doorstep_core::receipt::{Outcome, Receipt, UnverifiedOutcome};
 use doorstep_core::system::SystemRandomness;
@@ -68,9 +69,23 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<ProofShown, DeviceError> {
+        let challenge = Code::from_text(text)?.into_challenge()?;
+        let (proof, confirmation_code) = self.agent_answer_challenge(visit_id, challenge).await?;
+        Ok(ProofShown {
+            proof: render(&Code::Proof(proof))?,
+            confirmation_code,
+        })
+    }
+
+    /// The challenge checked against this visit, whichever way it came: the proof to give back
+    /// and the confirmation code to read aloud.
+    pub(crate) async fn agent_answer_challenge(
+        &self,
+        visit_id: &str,
+        challenge: Challenge,
+    ) -> Result<(Proof, String), DeviceError> {
         self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
-        let challenge = Code::from_text(text)?.into_challenge()?;
         let trust = self.store.trust(Policy::default()).await?;
         let now = self.now();
         let ready = self.store.ready_for(visit, &trust).await?;
@@ -85,10 +100,7 @@ impl Device {
                 now,
             )
             .await?;
-        Ok(ProofShown {
-            proof: render(&Code::Proof(proof))?,
-            confirmation_code,
-        })
+        Ok((proof, confirmation_code))
     }
 
     /// Whether the code the customer read out is the one on this screen. Same: the customer's
@@ -121,12 +133,19 @@ impl Device {
     /// The same proof with the whole ticket inside, for a customer whose phone does not hold
     /// the notice (their app said "unknown ticket").
     pub async fn agent_full_proof(&self, visit_id: &str) -> Result<CodeView, DeviceError> {
+        render(&Code::Proof(
+            self.agent_proof_with_full_ticket(visit_id).await?,
+        ))
+    }
+
+    pub(crate) async fn agent_proof_with_full_ticket(
+        &self,
+        visit_id: &str,
+    ) -> Result<Proof, DeviceError> {
         self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
         match self.store.load_session::<AgentSession>(visit).await? {
-            Some(AgentSession::AwaitingResponse(a)) => {
-                render(&Code::Proof(a.proof_with_full_ticket()))
-            }
+            Some(AgentSession::AwaitingResponse(a)) => Ok(a.proof_with_full_ticket()),
             _ => Err(no_handshake()),
         }
     }
@@ -138,9 +157,17 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<CustomerConfirmed, DeviceError> {
+        let response = Code::from_text(text)?.into_response()?;
+        self.agent_accept_response(visit_id, &response).await
+    }
+
+    pub(crate) async fn agent_accept_response(
+        &self,
+        visit_id: &str,
+        response: &Response,
+    ) -> Result<CustomerConfirmed, DeviceError> {
         self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
-        let response = Code::from_text(text)?.into_response()?;
         let matched = match self.store.load_session::<AgentSession>(visit).await? {
             Some(AgentSession::CodesMatched(m)) => *m,
             Some(AgentSession::AwaitingResponse(_)) => {
@@ -149,15 +176,13 @@ impl Device {
                     "Compare the confirmation codes aloud with the customer first.",
                 ));
             }
+            Some(AgentSession::CustomerVerified(v)) if v.is_same_response(response) => {
+                return self.customer_confirmed(&v).await;
+            }
             _ => return Err(no_handshake()),
         };
-        let verified = matched.receive_response(&response)?;
-        let customer_data = self.store.customer_data(&verified).await?;
-        let confirmed = CustomerConfirmed {
-            confirmation_code: verified.confirmation_code().to_string(),
-            customer_data,
-            checks_to_record: checks_to_record(verified.ticket().ticket().checks),
-        };
+        let verified = matched.receive_response(response)?;
+        let confirmed = self.customer_confirmed(&verified).await?;
         self.store
             .save_session(
                 visit,
@@ -166,6 +191,17 @@ impl Device {
             )
             .await?;
         Ok(confirmed)
+    }
+
+    async fn customer_confirmed(
+        &self,
+        verified: &CustomerVerified,
+    ) -> Result<CustomerConfirmed, DeviceError> {
+        Ok(CustomerConfirmed {
+            confirmation_code: verified.confirmation_code().to_string(),
+            customer_data: self.store.customer_data(verified).await?,
+            checks_to_record: checks_to_record(verified.ticket().ticket().checks),
+        })
     }
 
     /// Signs, logs and queues the visit's receipt, with the agent's note (if any) queued for the

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
 use doorstep_core::customer::{AgentVerified, AwaitingProof, CodeShown, Done};
+use doorstep_core::handshake::{Challenge, Proof, Response};
 use doorstep_core::system::SystemRandomness;
 use doorstep_core::ticket::VisitId;
 use doorstep_core::{Code, Policy, UploadKind};
@@ -89,13 +90,23 @@ impl Device {
         visit_id: &str,
         fresh: bool,
     ) -> Result<CodeView, DeviceError> {
+        render(&Code::Challenge(
+            self.customer_start_challenge(visit_id, fresh).await?,
+        ))
+    }
+
+    pub(crate) async fn customer_start_challenge(
+        &self,
+        visit_id: &str,
+        fresh: bool,
+    ) -> Result<Challenge, DeviceError> {
         let notice = self.notice(visit_id).await?;
         let visit = notice.notice.ticket().ticket().visit_id;
         if !fresh
             && let Some(CustomerSession::AwaitingProof(waiting)) =
                 self.store.load_session(visit).await?
         {
-            return render(&Code::Challenge(waiting.challenge().clone()));
+            return Ok(waiting.challenge().clone());
         }
         let now = self.now();
         let (waiting, challenge) = AwaitingProof::start(
@@ -107,7 +118,7 @@ impl Device {
         self.store
             .save_session(visit, &CustomerSession::AwaitingProof(waiting), now)
             .await?;
-        render(&Code::Challenge(challenge))
+        Ok(challenge)
     }
 
     /// The agent's proof, scanned. Every check passed: the agent is who the notice says, and
@@ -118,9 +129,17 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<AgentConfirmed, DeviceError> {
+        let proof = Code::from_text(text)?.into_proof()?;
+        self.customer_check_proof(visit_id, &proof).await
+    }
+
+    pub(crate) async fn customer_check_proof(
+        &self,
+        visit_id: &str,
+        proof: &Proof,
+    ) -> Result<AgentConfirmed, DeviceError> {
         let notice = self.notice(visit_id).await?;
         let visit = notice.notice.ticket().ticket().visit_id;
-        let proof = Code::from_text(text)?.into_proof()?;
         let waiting = match self.store.load_session(visit).await? {
             Some(CustomerSession::AwaitingProof(w)) => w,
             _ => {
@@ -132,7 +151,7 @@ impl Device {
         };
         let trust = self.store.trust(Policy::default()).await?;
         let now = self.now();
-        let verified = waiting.receive_proof(&proof, &trust, now)?;
+        let verified = waiting.receive_proof(proof, &trust, now)?;
         let terms = VisitTerms::from(verified.ticket());
         self.store
             .save_session(
@@ -188,12 +207,22 @@ impl Device {
         visit_id: &str,
         same: bool,
     ) -> Result<CodeView, DeviceError> {
+        render(&Code::Response(
+            self.customer_sign_response(visit_id, same).await?,
+        ))
+    }
+
+    /// The customer's signed response, once the codes matched; the same one again if it was
+    /// signed already.
+    pub(crate) async fn customer_sign_response(
+        &self,
+        visit_id: &str,
+        same: bool,
+    ) -> Result<Response, DeviceError> {
         let visit = parse_visit_id(visit_id)?;
         let shown = match self.store.load_session(visit).await? {
             Some(CustomerSession::CodeShown(c)) => *c,
-            Some(CustomerSession::Done(done)) => {
-                return render(&Code::Response(done.response().clone()));
-            }
+            Some(CustomerSession::Done(done)) => return Ok(done.response().clone()),
             _ => return Err(no_proof_checked()),
         };
         let now = self.now();
@@ -206,7 +235,22 @@ impl Device {
         self.store
             .save_session(visit, &CustomerSession::Done(done), now)
             .await?;
-        render(&Code::Response(response))
+        Ok(response)
+    }
+
+    /// The response the customer signed once the codes matched; an error before that.
+    pub(crate) async fn customer_signed_response(
+        &self,
+        visit_id: &str,
+    ) -> Result<Response, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
+        match self.store.load_session(visit).await? {
+            Some(CustomerSession::Done(done)) => Ok(done.response().clone()),
+            _ => Err(DeviceError::new(
+                ErrorKind::CodesNotCompared,
+                "Compare the confirmation codes aloud with the agent first.",
+            )),
+        }
     }
 
     /// Drops the handshake, queues a report naming why, and hands back the reason.
@@ -234,8 +278,16 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<KeptReceipt, DeviceError> {
-        let visit = parse_visit_id(visit_id)?;
         let encoded = Code::from_text(text)?.into_receipt()?;
+        self.customer_accept_receipt(visit_id, &encoded).await
+    }
+
+    pub(crate) async fn customer_accept_receipt(
+        &self,
+        visit_id: &str,
+        encoded: &[u8],
+    ) -> Result<KeptReceipt, DeviceError> {
+        let visit = parse_visit_id(visit_id)?;
         let done = match self.store.load_session(visit).await? {
             Some(CustomerSession::Done(d)) => d,
             _ => {
@@ -245,7 +297,7 @@ impl Device {
                 ));
             }
         };
-        let done = done.accept_agent_receipt(&encoded)?;
+        let done = done.accept_agent_receipt(encoded)?;
         let receipt = done.receipt();
         self.store.keep_receipt(&receipt, self.now()).await?;
         self.store

@@ -106,6 +106,13 @@ error_kinds! {
     AlreadyEnrolled,
     NoteTooLong,
     CodeTooLarge,
+    // A tap (NFC).
+    /// The phones parted before the exchange was over.
+    NfcLinkLost,
+    /// The agent's phone is not at this visit's door screen, or has not confirmed the code yet.
+    AgentNotReady,
+    /// What answered the tap is not a Doorstep agent's phone (or answered nonsense).
+    NotADoorstepPhone,
 }
 
 impl ErrorKind {

@@ -17,10 +17,12 @@ mod agent;
 mod customer;
 mod error;
 mod lock;
+mod tap;
 pub mod views;
 
 pub use error::{DeviceError, ErrorKind};
 pub use lock::DEFAULT_IDLE_MINUTES;
+pub use tap::{DoorCard, TapAnswered, TapEvent};
 use views::{CodeView, EnrolmentView, NewDeviceView, PinnedOrganisationView, Status, SyncView};
 
 /// The checkpoint holding the time of the last complete sync.

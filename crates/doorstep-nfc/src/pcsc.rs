@@ -46,6 +46,19 @@ impl PcscCard {
 impl Transport for PcscCard {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         let mut buffer = [0u8; pcsc::MAX_BUFFER_SIZE];
+        match self.card.transmit(command, &mut buffer) {
+            Ok(reply) => return Ok(reply.to_vec()),
+            // Another program (or an earlier hold) reset the card: reconnect once and go on.
+            Err(pcsc::Error::ResetCard) => {}
+            Err(e) => return Err(failed(e)),
+        }
+        self.card
+            .reconnect(
+                pcsc::ShareMode::Exclusive,
+                pcsc::Protocols::ANY,
+                pcsc::Disposition::LeaveCard,
+            )
+            .map_err(failed)?;
         let reply = self.card.transmit(command, &mut buffer).map_err(failed)?;
         Ok(reply.to_vec())
     }

@@ -90,6 +90,16 @@ impl Store {
         Ok(ReceiptId(id))
     }
 
+    /// The visit's last signed receipt, as the agent's phone hands it to the customer's.
+    pub async fn last_receipt_for(&self, visit_id: VisitId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT receipt FROM receipts WHERE visit_id = ? ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(visit_id.0.to_vec())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn receipt_log(&self) -> Result<Vec<ChainEntry>, StoreError> {
         let rows = sqlx::query("SELECT * FROM receipts ORDER BY seq")
             .fetch_all(&self.pool)

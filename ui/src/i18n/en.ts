@@ -257,6 +257,9 @@ export const en = {
   err_refused_by_server: "The office refused this: {message}",
   err_note_too_long: "The note is too long.",
   err_code_too_large: "This code is too large to show.",
+  err_nfc_link_lost: "The phones moved apart too soon. Hold them back to back again and keep them still.",
+  err_agent_not_ready: "The agent's phone is not ready for this step. Ask the agent to open this visit (or to confirm the code), then hold the phones together again.",
+  err_not_a_doorstep_phone: "This is not a Doorstep agent's phone, or it answered something that makes no sense. Keep the door closed and call the official number.",
   err_network: "No connection to the office. Try again later.",
   err_other: "Something went wrong: {message}",
 } as const;

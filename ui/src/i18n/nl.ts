@@ -251,6 +251,9 @@ export const nl: Catalogue = {
   err_refused_by_server: "Kantoor weigerde dit: {message}",
   err_note_too_long: "De notitie is te lang.",
   err_code_too_large: "Deze code is te groot om te tonen.",
+  err_nfc_link_lost: "De telefoons gingen te snel uit elkaar. Houd ze opnieuw rug aan rug en houd ze stil.",
+  err_agent_not_ready: "De telefoon van de medewerker is nog niet klaar voor deze stap. Vraag de medewerker dit bezoek te openen (of de code te bevestigen) en houd de telefoons dan opnieuw tegen elkaar.",
+  err_not_a_doorstep_phone: "Dit is geen Doorstep-telefoon van een medewerker, of hij gaf een antwoord dat nergens op slaat. Houd de deur dicht en bel het officiële nummer.",
   err_network: "Geen verbinding met kantoor. Probeer het later opnieuw.",
   err_other: "Er ging iets mis: {message}",
 };

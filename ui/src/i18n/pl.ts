@@ -251,6 +251,9 @@ export const pl: Catalogue = {
   err_refused_by_server: "Biuro odmówiło: {message}",
   err_note_too_long: "Notatka jest za długa.",
   err_code_too_large: "Ten kod jest za duży, aby go wyświetlić.",
+  err_nfc_link_lost: "Telefony zostały rozsunięte za wcześnie. Przyłóż je ponownie tyłem do siebie i nie ruszaj nimi.",
+  err_agent_not_ready: "Telefon pracownika nie jest gotowy na ten krok. Poproś pracownika o otwarcie tej wizyty (lub potwierdzenie kodu), a potem ponownie przyłóż telefony do siebie.",
+  err_not_a_doorstep_phone: "To nie jest telefon pracownika Doorstep albo odpowiedział czymś bez sensu. Nie otwieraj drzwi i zadzwoń pod oficjalny numer.",
   err_network: "Brak połączenia z biurem. Spróbuj później.",
   err_other: "Coś poszło nie tak: {message}",
 };

@@ -251,6 +251,9 @@ export const sv: Catalogue = {
   err_refused_by_server: "Kontoret nekade detta: {message}",
   err_note_too_long: "Anteckningen är för lång.",
   err_code_too_large: "Koden är för stor för att visas.",
+  err_nfc_link_lost: "Telefonerna flyttades isär för tidigt. Håll dem rygg mot rygg igen och håll dem stilla.",
+  err_agent_not_ready: "Medarbetarens telefon är inte redo för det här steget. Be medarbetaren att öppna besöket (eller bekräfta koden) och håll sedan telefonerna mot varandra igen.",
+  err_not_a_doorstep_phone: "Det här är inte en Doorstep-medarbetares telefon, eller så svarade den något obegripligt. Håll dörren stängd och ring det officiella numret.",
   err_network: "Ingen anslutning till kontoret. Försök igen senare.",
   err_other: "Något gick fel: {message}",
 };

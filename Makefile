@@ -43,7 +43,7 @@ supply-chain:
 unit:
 	scripts/with-pcscd.sh scripts/with-postgres.sh scripts/with-keyring.sh \
 	  env DOORSTEP_REQUIRE_POSTGRES=1 DOORSTEP_REQUIRE_KEYRING=1 DOORSTEP_REQUIRE_PCSCD=1 sh -c \
-	  '$(CARGO) test --workspace && $(CARGO) test --benches -p doorstep-server -p doorstep-sync' 
+	  '$(CARGO) test --workspace && $(CARGO) test --benches -p doorstep-server -p doorstep-sync -p doorstep-device' 
 
 # The app's views, built: the Rust shell embeds them, so its tests and clippy need them too.
 ui-dist:
@@ -94,6 +94,7 @@ fuzz:
 bench:
 	$(CARGO) bench -p doorstep-core --bench legs
 	scripts/with-postgres.sh sh -c '$(CARGO) bench -p doorstep-server --bench ingest && $(CARGO) bench -p doorstep-sync --bench sync_day' 
+	scripts/with-pcscd.sh $(CARGO) bench -p doorstep-device --bench tap
 
 # The decoders on degraded renderings, with zxing-cpp (in a virtual environment of its own,
 # pinned) on the same images as the reference.

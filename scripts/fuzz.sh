@@ -6,7 +6,7 @@ seconds=${1:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz="$root/tests/fuzz"
 seeds="$fuzz/target/seeds"
-rm -rf "$seeds" && mkdir -p "$seeds"/{text,cbor,documents,bodies,images}
+rm -rf "$seeds" && mkdir -p "$seeds"/{text,cbor,documents,bodies,images,apdus}
 
 python3 - "$root/tests/vectors/doorstep-v2.json" "$seeds" <<'PY'
 import json, sys, pathlib
@@ -31,6 +31,16 @@ bodies = {
 }
 for name, body in bodies.items():
     (out / "bodies" / name).write_text(json.dumps(body))
+# A tap as the card hears it (mode byte 0, then length-prefixed APDUs): SELECT, a chained
+# challenge, GET RESPONSE; and a card's answers as the reader hears them (mode byte 1).
+select = bytes.fromhex("00A4040009F0444F4F5253544550" + "00")
+chained = bytes.fromhex("90100000" + "04") + bytes(4)
+last = bytes.fromhex("80100000" + "02") + bytes(2) + b"\x00"
+get = bytes.fromhex("00C0000000")
+tap = b"".join(bytes([len(a)]) + a for a in (select, chained, last, get))
+(out / "apdus" / "card").write_bytes(b"\x00" + tap)
+answers = [bytes.fromhex("019000"), bytes(200) + bytes.fromhex("6120"), bytes(32) + bytes.fromhex("9000")]
+(out / "apdus" / "reader").write_bytes(b"\x01" + b"".join(bytes([len(a)]) + a for a in answers))
 (out / "bodies" / "header").write_text("v1 key=0011223344556677 time=1800000000 nonce=" + "00" * 16 + " sig=" + "11" * 64)
 PY
 # A screen with a code on it, so the image decoder starts from a real picture.
@@ -59,3 +69,4 @@ run cbor_messages cbor
 run documents documents
 run request_bodies bodies
 run image_decoder images
+run nfc_apdus apdus

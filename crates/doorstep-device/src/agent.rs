@@ -69,6 +69,8 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<ProofShown, DeviceError> {
+        self.unlocked()?;
+        parse_visit_id(visit_id)?;
         let challenge = Code::from_text(text)?.into_challenge()?;
         let (proof, confirmation_code) = self.agent_answer_challenge(visit_id, challenge).await?;
         Ok(ProofShown {
@@ -157,6 +159,8 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<CustomerConfirmed, DeviceError> {
+        self.unlocked()?;
+        parse_visit_id(visit_id)?;
         let response = Code::from_text(text)?.into_response()?;
         self.agent_accept_response(visit_id, &response).await
     }

@@ -129,6 +129,7 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<AgentConfirmed, DeviceError> {
+        self.notice(visit_id).await?;
         let proof = Code::from_text(text)?.into_proof()?;
         self.customer_check_proof(visit_id, &proof).await
     }
@@ -278,6 +279,7 @@ impl Device {
         visit_id: &str,
         text: &str,
     ) -> Result<KeptReceipt, DeviceError> {
+        parse_visit_id(visit_id)?;
         let encoded = Code::from_text(text)?.into_receipt()?;
         self.customer_accept_receipt(visit_id, &encoded).await
     }

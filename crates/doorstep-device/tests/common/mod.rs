@@ -2,6 +2,8 @@
 //! one customer and two visits, and the two phones enrolled against it.
 #![allow(dead_code)]
 
+pub mod reader;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -25,6 +25,11 @@ const COMMANDS: &[&str] = &[
     "customer_scan_receipt",
     "customer_report",
     "customer_receipts",
+    "agent_door_open",
+    "agent_door_close",
+    "customer_tap_agent",
+    "customer_tap_answer",
+    "customer_tap_receipt",
 ];
 
 fn main() {

@@ -13,7 +13,7 @@ use doorstep_device::views::{
     CustomerVisit, EnrolmentView, KeptReceipt, PinnedOrganisationView, ProofShown, Status,
     SyncView,
 };
-use doorstep_device::{DeviceError, ErrorKind, decode_image_base64};
+use doorstep_device::{DeviceError, ErrorKind, TapAnswered, decode_image_base64};
 
 use crate::AppState;
 
@@ -46,6 +46,11 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         customer_scan_receipt,
         customer_report,
         customer_receipts,
+        agent_door_open,
+        agent_door_close,
+        customer_tap_agent,
+        customer_tap_answer,
+        customer_tap_receipt,
     ]
 }
 
@@ -60,6 +65,8 @@ pub struct AppStatus {
     /// `desktop` or `mobile`: which ways of scanning the views offer.
     #[ts(type = "\"desktop\" | \"mobile\"")]
     pub platform: &'static str,
+    /// Whether the door can be done with one tap on this device.
+    pub nfc: crate::tap::NfcAbility,
 }
 
 #[tauri::command]
@@ -68,6 +75,7 @@ pub async fn status(state: Shared<'_>) -> Answer<AppStatus> {
         device: state.device.status().await?,
         key_store: state.key_store,
         platform: if cfg!(mobile) { "mobile" } else { "desktop" },
+        nfc: crate::tap::ability(),
     })
 }
 
@@ -305,4 +313,47 @@ pub async fn customer_report(
 #[tauri::command]
 pub async fn customer_receipts(state: Shared<'_>) -> Answer<Vec<KeptReceipt>> {
     state.device.customer_receipts().await
+}
+
+/// The agent's door screen of this visit is up: a reading phone may tap it.
+#[tauri::command]
+pub async fn agent_door_open(state: Shared<'_>, visit_id: String) -> Answer<()> {
+    state.device.agent_visit(&visit_id).await?;
+    state.door.lock().await.arm(&visit_id);
+    Ok(())
+}
+
+/// The door screen is gone: a tap gets nothing.
+#[tauri::command]
+pub async fn agent_door_close(state: Shared<'_>) -> Answer<()> {
+    state.door.lock().await.disarm();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn customer_tap_agent(
+    state: Shared<'_>,
+    visit_id: String,
+    fresh: bool,
+) -> Answer<AgentConfirmed> {
+    let mut card = crate::tap::hold().await?;
+    state
+        .device
+        .customer_tap_agent(&visit_id, &mut card, fresh)
+        .await
+}
+
+#[tauri::command]
+pub async fn customer_tap_answer(state: Shared<'_>, visit_id: String) -> Answer<TapAnswered> {
+    let mut card = crate::tap::hold().await?;
+    state.device.customer_tap_answer(&visit_id, &mut card).await
+}
+
+#[tauri::command]
+pub async fn customer_tap_receipt(state: Shared<'_>, visit_id: String) -> Answer<KeptReceipt> {
+    let mut card = crate::tap::hold().await?;
+    state
+        .device
+        .customer_tap_receipt(&visit_id, &mut card)
+        .await
 }

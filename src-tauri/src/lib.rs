@@ -5,15 +5,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use doorstep_core::pins::Pins;
-use doorstep_device::{Device, DeviceError, ErrorKind};
+use doorstep_device::{Device, DeviceError, DoorCard, ErrorKind};
 use doorstep_store::{FileKeyProvider, KeyProvider};
 use tauri::Manager;
 
 pub mod commands;
+pub mod tap;
 
-/// What the commands share: the device, and one sync at a time.
+/// What the commands share: the device, one sync at a time, and the agent's door card.
 pub struct AppState {
     pub device: Device,
+    pub door: tokio::sync::Mutex<DoorCard>,
     pub key_store: &'static str,
     pub sync_lock: tokio::sync::Mutex<()>,
     pub started: std::time::Instant,
@@ -93,6 +95,7 @@ pub async fn open_state(dir: &Path, pins: Pins) -> Result<AppState, DeviceError>
     device.set_lock(None);
     Ok(AppState {
         device,
+        door: tokio::sync::Mutex::new(DoorCard::new()),
         key_store,
         sync_lock: tokio::sync::Mutex::new(()),
         started: std::time::Instant::now(),
@@ -112,8 +115,13 @@ pub fn run() {
     with_commands(tauri::Builder::default())
         .setup(|app| {
             let dir = data_dir(app)?;
-            let state = tauri::async_runtime::block_on(open_state(&dir, build_pins()?))?;
-            app.manage(Arc::new(state));
+            let state = Arc::new(tauri::async_runtime::block_on(open_state(
+                &dir,
+                build_pins()?,
+            ))?);
+            #[cfg(all(desktop, debug_assertions))]
+            tap::serve_virtual_card(app.handle().clone(), state.clone());
+            app.manage(state);
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -3,13 +3,14 @@
 //! `DOORSTEP_WRITE_BINDINGS=1 cargo test -p doorstep-app --test bindings` rewrites it.
 
 use doorstep_app_lib::commands::AppStatus;
+use doorstep_app_lib::tap::NfcAbility;
 use doorstep_core::{Outcome, Role};
 use doorstep_device::views::{
     AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
     CustomerVisit, EnrolmentView, KeptReceipt, NewDeviceView, PinnedOrganisationView, ProofShown,
     Status, SyncView, VisitTerms,
 };
-use doorstep_device::{DeviceError, ErrorKind};
+use doorstep_device::{DeviceError, ErrorKind, TapAnswered, TapEvent};
 use ts_rs::{Config, TS};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
@@ -26,6 +27,7 @@ fn generated() -> String {
         PinnedOrganisationView::decl(&cfg),
         NewDeviceView::decl(&cfg),
         Status::decl(&cfg),
+        NfcAbility::decl(&cfg),
         AppStatus::decl(&cfg),
         SyncView::decl(&cfg),
         CodeView::decl(&cfg),
@@ -38,6 +40,8 @@ fn generated() -> String {
         ProofShown::decl(&cfg),
         AgentReceiptView::decl(&cfg),
         KeptReceipt::decl(&cfg),
+        TapAnswered::decl(&cfg),
+        TapEvent::decl(&cfg),
     ];
     let kinds: Vec<String> = ErrorKind::ALL
         .iter()

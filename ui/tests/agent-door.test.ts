@@ -31,7 +31,7 @@ describe("the agent at the door", () => {
           recorded.push(args);
           return { visitId: terms.visitId, outcome: "verified", checksDone: ["device_key", "card_handover"], time: 1, code: code("DS2K:RECEIPT") };
         case "status":
-          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
+          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", nfc: { reader: false, card: false }, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
       }
       throw new Error(`unexpected ${cmd}`);
     });
@@ -88,7 +88,7 @@ describe("the agent at the door", () => {
           compared.push(args);
           throw { kind: "codes_differ", message: "codes differ", transient: false };
         case "status":
-          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
+          return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", nfc: { reader: false, card: false }, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
       }
       throw new Error(`unexpected ${cmd}`);
     });
@@ -173,5 +173,5 @@ describe("the agent at the door", () => {
 
 const agentStatus = {
   enrolment: { role: "agent" as const, organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
-  pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file" as const, platform: "desktop" as const, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
+  pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file" as const, platform: "desktop" as const, nfc: { reader: false, card: false }, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
 };

@@ -31,7 +31,7 @@ function backend(proof: (text: string) => unknown): Calls {
         if ((args as { text: string }).text !== "DS2K:RECEIPT") throw { kind: "receipt_mismatch", message: "not ours", transient: false };
         return null;
       case "status":
-        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
+        return { enrolment: null, pendingUploads: 1, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", nfc: { reader: false, card: false }, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false };
     }
     throw new Error(`unexpected ${cmd}`);
   });
@@ -118,7 +118,7 @@ describe("the customer at the door", () => {
     backend(() => null);
     app.status = {
       enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
-      pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: true, organisations: [], heldUntil: null, newDevice: null, locked: false,
+      pendingUploads: 2, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", nfc: { reader: false, card: false }, development: true, organisations: [], heldUntil: null, newDevice: null, locked: false,
     };
     app.online = false;
     try {
@@ -143,7 +143,7 @@ describe("the customer at the door", () => {
     // The number comes from the pinned organisation the phone enrolled with.
     app.status = {
       enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
-      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
+      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", nfc: { reader: false, card: false }, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
     };
     onTestFinished(() => {
       app.status = null;
@@ -201,7 +201,7 @@ describe("the customer at the door", () => {
     backend(() => null);
     app.status = {
       enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
-      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
+      pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", nfc: { reader: false, card: false }, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
     };
     onTestFinished(() => {
       app.status = null;

@@ -29,7 +29,7 @@ function backend(now: (typeof customerVisit)[]): Calls {
 function enrolled() {
   app.status = {
     enrolment: { role: "customer", organisation: "Northbank Cards", serverUrl: "https://n.example", officialPhone: "+31 20 555 0100", enrolledAt: 1 },
-    pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "mobile", development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
+    pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "mobile", nfc: { reader: false, card: false }, development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
   };
   onTestFinished(() => {
     app.status = null;

@@ -12,7 +12,7 @@ const status = (role: "agent" | "customer" | null, locked = false): AppStatus =>
   rejectedUploads: 0,
   lastSync: null,
   keyStore: "file",
-  platform: "mobile",
+  platform: "mobile", nfc: { reader: false, card: false },
   development: false,
   organisations: [],
   heldUntil: null,

@@ -19,7 +19,7 @@ function status(organisations: (typeof northbank)[]) {
     rejectedUploads: 0,
     lastSync: null,
     keyStore: "file" as const,
-    platform: "desktop" as const,
+    platform: "desktop" as const, nfc: { reader: false, card: false },
   };
 }
 

@@ -13,7 +13,7 @@ describe("scanning", () => {
       throw new Error(`unexpected ${cmd}`);
     });
     app.status = {
-      enrolment: null, pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "mobile",
+      enrolment: null, pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "mobile", nfc: { reader: false, card: false },
       development: false, organisations: [], heldUntil: null, newDevice: null, locked: false,
     };
     onTestFinished(() => {

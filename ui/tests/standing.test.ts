@@ -8,7 +8,7 @@ const enrolment = { role: "customer", organisation: "Northbank Cards", serverUrl
 function withStatus(extra: Record<string, unknown>) {
   mockIPC((cmd) => {
     if (cmd === "status")
-      return { development: true, organisations: [], enrolment, heldUntil: null, newDevice: null, pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", ...extra };
+      return { development: true, organisations: [], enrolment, heldUntil: null, newDevice: null, pendingUploads: 0, rejectedUploads: 0, lastSync: null, keyStore: "file", platform: "desktop", nfc: { reader: false, card: false }, ...extra };
     if (cmd === "sync") return { stored: 0, rejected: 0, pending: 0, visits: 0, notices: 0, clockOffset: 0 };
     if (cmd === "customer_visits") return [];
     if (cmd === "first_screen_shown") return 0;

@@ -174,7 +174,7 @@ impl Device {
     pub async fn customer_tap_agent(
         &self,
         visit_id: &str,
-        transport: &mut dyn Transport,
+        transport: &mut (dyn Transport + Send),
         fresh: bool,
     ) -> Result<AgentConfirmed, DeviceError> {
         let mut reader = Reader::new(transport);
@@ -199,7 +199,7 @@ impl Device {
     pub async fn customer_tap_answer(
         &self,
         visit_id: &str,
-        transport: &mut dyn Transport,
+        transport: &mut (dyn Transport + Send),
     ) -> Result<TapAnswered, DeviceError> {
         let response = self.customer_signed_response(visit_id).await?;
         let mut reader = Reader::new(transport);
@@ -223,7 +223,7 @@ impl Device {
     pub async fn customer_tap_receipt(
         &self,
         visit_id: &str,
-        transport: &mut dyn Transport,
+        transport: &mut (dyn Transport + Send),
     ) -> Result<KeptReceipt, DeviceError> {
         self.customer_signed_response(visit_id).await?;
         let mut reader = Reader::new(transport);

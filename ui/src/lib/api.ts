@@ -70,4 +70,12 @@ export const api = {
   customerReport: (visitId: string | null, reason: Rust.ErrorKind | null, note: string) =>
     invoke<null>("customer_report", { visitId, reason, note }),
   customerReceipts: () => invoke<Rust.KeptReceipt[]>("customer_receipts"),
+  // One tap: the agent's door card is armed while the door screen is up; the customer's phone
+  // reads it, hold by hold.
+  agentDoorOpen: (visitId: string) => invoke<null>("agent_door_open", { visitId }),
+  agentDoorClose: () => invoke<null>("agent_door_close"),
+  customerTapAgent: (visitId: string, fresh: boolean) =>
+    invoke<Rust.AgentConfirmed>("customer_tap_agent", { visitId, fresh }),
+  customerTapAnswer: (visitId: string) => invoke<Rust.TapAnswered>("customer_tap_answer", { visitId }),
+  customerTapReceipt: (visitId: string) => invoke<Rust.KeptReceipt>("customer_tap_receipt", { visitId }),
 };

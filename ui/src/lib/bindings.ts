@@ -51,6 +51,16 @@ heldUntil: number | null,
  */
 newDevice: NewDevice | null, pendingUploads: number, rejectedUploads: number, lastSync: number | null, };
 
+export type NfcAbility = { 
+/**
+ * The customer can hold this device to the agent's.
+ */
+reader: boolean, 
+/**
+ * The agent's door screen answers a reading phone.
+ */
+card: boolean, };
+
 export type AppStatus = { 
 /**
  * `system` (the OS key store holds the data key) or `file`.
@@ -60,6 +70,10 @@ keyStore: "system" | "file",
  * `desktop` or `mobile`: which ways of scanning the views offer.
  */
 platform: "desktop" | "mobile", 
+/**
+ * Whether the door can be done with one tap on this device.
+ */
+nfc: NfcAbility, 
 /**
  * The build trusts a development configuration (loopback back-offices): every screen says so.
  */
@@ -145,6 +159,10 @@ fieldsSeen: Array<string>,
  * What the agent's signed receipt says was checked at the door (empty until scanned).
  */
 checksDone: Array<string>, };
+
+export type TapAnswered = { receipt: KeptReceipt | null, };
+
+export type TapEvent = { "step": "proofGiven", confirmationCode: string, } | { "step": "customerConfirmed", confirmed: CustomerConfirmed, } | { "step": "receiptGiven" } | { "step": "refused", error: DeviceError, };
 
 /** Every error kind the app's Rust side can report. */
 export const ERROR_KINDS: readonly ErrorKind[] = [

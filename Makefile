@@ -58,15 +58,16 @@ ui-check:
 app:
 	ui/node_modules/.bin/tauri build --debug --no-bundle
 
-# Two instances of the real app in WebKit under Xvfb against a real back-office.
+# Two instances of the real app in WebKit under Xvfb against a real back-office, and a tap
+# between them through a private pcscd.
 e2e: app
 	$(CARGO) build -q -p doorstep-server
-	scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
+	scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # Every main screen at 360×640 in English and Dutch, into docs/screens.
 screens: app
 	$(CARGO) build -q -p doorstep-server
-	SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
+	SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # The app as shipped (dist profile): binary size and cold start to the first screen under Xvfb.
 measure-app:

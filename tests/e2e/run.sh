@@ -2,7 +2,8 @@
 # The app end to end: a real back-office (SQLite) with an agent, a customer and two visits;
 # two instances of the app, each with its own data directory and driver; then
 # visit.test.mjs. Expects a display (xvfb-run) and a session bus with a Secret Service
-# (scripts/with-keyring.sh); `make e2e` provides both. SCREENS_DIR=dir keeps screenshots.
+# (scripts/with-keyring.sh), and for the tap a private pcscd (scripts/with-pcscd.sh); `make e2e`
+# provides all three. SCREENS_DIR=dir keeps screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 APP=${APP:-$PWD/target/debug/doorstep-app}
@@ -54,12 +55,21 @@ customer_code=$("$SERVER_BIN" enrol-code --org "$ORG" --role customer --for C-10
 pids+=($!)
 wait_port "$port"
 
+# Under scripts/with-pcscd.sh the agent's app serves its door card behind the virtual reader
+# and the customer's app reads through it: one tap, through a real PC/SC stack.
+nfc_env() {
+  case "$1" in
+    agent) echo "-u DOORSTEP_PCSC_READER" ;;
+    customer) echo "-u DOORSTEP_VPCD" ;;
+  esac
+}
 drivers=()
 for who in agent customer; do
   mkdir -p "$work/$who-phone"
   p=$(free_port); n=$(free_port)
-  DOORSTEP_DATA_DIR="$work/$who-phone" DOORSTEP_DEVELOPMENT_PINS="$work/pins.json" tauri-driver --port "$p" --native-port "$n" \
-    >"$work/$who-driver.log" 2>&1 &
+  # shellcheck disable=SC2046
+  env $(nfc_env "$who") DOORSTEP_DATA_DIR="$work/$who-phone" DOORSTEP_DEVELOPMENT_PINS="$work/pins.json" \
+    tauri-driver --port "$p" --native-port "$n" >"$work/$who-driver.log" 2>&1 &
   pids+=($!)
   wait_port "$p"
   drivers+=("http://127.0.0.1:$p")
@@ -68,7 +78,7 @@ done
 status=0
 APP="$APP" SERVER_BIN="$SERVER_BIN" SERVER_URL="$url" CUSTOMER_CODE="$customer_code" \
   AGENT_INVITE_PNG="$work/agent-invite.png" ROGUE_INVITE_PNG="$work/rogue-invite.png" AGENT_DRIVER="${drivers[0]}" \
-  CUSTOMER_DRIVER="${drivers[1]}" SCREENS_DIR="${SCREENS_DIR:-}" E2E_FAILURES_DIR="${E2E_FAILURES_DIR:-}" \
+  CUSTOMER_DRIVER="${drivers[1]}" NFC_E2E="${DOORSTEP_VPCD:+1}" SCREENS_DIR="${SCREENS_DIR:-}" E2E_FAILURES_DIR="${E2E_FAILURES_DIR:-}" \
   node --test --test-reporter=spec tests/e2e/visit.test.mjs || status=$?
 if [ "$status" != 0 ]; then
   for log in "$work"/*.log; do echo "== $log"; tail -20 "$log"; done

@@ -396,3 +396,58 @@ test("plan B: the customer calls the official number, the office gives a referen
     [["V-1", "suspicious"], ["V-1", "verified"], ["V-3", "verified_by_office"]],
   );
 });
+
+test(
+  "one tap: the customer holds their phone to the agent's, through a real PC/SC reader",
+  { skip: !env.NFC_E2E && "no pcscd with a virtual reader (make e2e runs one)" },
+  async () => {
+    const at = new Date(Date.now() - 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    server("visit", "--org", "Northbank Cards", "add", "--ref", "V-4", "--agent", "A-0117", "--customer", "C-1001",
+      "--start", at, "--minutes", "120", "--purpose", "identity_check", "--checks", "identity_document",
+      "--fields", "full_name");
+    await customer.click(".back");
+    await sync(customer);
+    await sync(agent);
+    const notice = await customer.waitFor('[data-testid="notice"]', { text: "Check your identity for your account" });
+    const visitId = await customer.attribute(notice, "data-visit-id");
+    await agent.click(`[data-testid="visit"][data-visit-id="${visitId}"]`);
+    await agent.click('[data-testid="start-door"]');
+    await agent.waitFor('[data-testid="tap-ready"]', { text: "hold their phone to yours" });
+
+    // First hold: the agent's phone is checked as a scanned proof is; the same questions follow.
+    await toTheDoor(visitId);
+    await screens(customer, "21-customer-tap", { locales: ["en", "nl", "sv", "pl"] });
+    await customer.click('[data-testid="tap-agent"]');
+    await customer.click('[data-testid="person-yes"]');
+    const customerCode = await customer.text(await customer.waitFor('[data-testid="confirmation"]'));
+    const agentCode = await agent.text(await agent.waitFor('[data-testid="confirmation"]'));
+    assert.match(agentCode, /^\d{3} \d{3}$/);
+    assert.equal(agentCode, customerCode);
+    await screens(agent, "22-agent-tap-compare");
+    await agent.click('[data-testid="same"]');
+    await customer.click('[data-testid="same"]');
+
+    // Second hold: the answer; the agent's screen opens what the visit may show.
+    await customer.click('[data-testid="tap-answer"]');
+    const data = await agent.text(await agent.waitFor('[data-testid="customer-data"]'));
+    assert.match(data, /Jan Jansen/);
+    assert.doesNotMatch(data, /4242|1970|Kerkstraat/, "only what this visit's ticket allows");
+    await agent.click('[data-testid="outcome-verified"]');
+    await agent.click('[data-testid="check-identity_document"]');
+    await agent.click('[data-testid="save-outcome"]');
+    await agent.waitFor('[data-testid="receipt"]');
+
+    // A last hold brings the agent's receipt.
+    await customer.click('[data-testid="tap-receipt"]');
+    await customer.waitFor('[data-testid="receipt-kept"]');
+    const green = await customer.waitFor('[data-testid="result"][data-result="verified"]');
+    assert.match(await customer.text(green), /Sanne de Vries, on behalf of Northbank Cards/);
+    await agent.waitFor('[data-testid="receipt-taken"]');
+    await screens(agent, "23-agent-tap-receipt");
+    await agent.click('[data-testid="done"]');
+    await sync(agent);
+    await agent.waitFor('[data-testid="pending"]', { text: "Everything sent" });
+    const exported = JSON.parse(server("export", "--org", "Northbank Cards", "--format", "json"));
+    assert.ok(exported.some((r) => r.visit_ref === "V-4" && r.outcome === "verified"));
+  },
+);

@@ -471,8 +471,16 @@ async fn every_tampering_is_refused_as_the_qr_path_refuses_it() {
         .agent_record_outcome(&d.visit, Outcome::Verified, &[], "")
         .await
         .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = seen.clone();
     let mut relay = Relay::new(hold(&d.reader), move |leg, m| {
-        if leg == Leg::Receipt { flip_last(m) } else { m }
+        if leg == Leg::Receipt {
+            let m = flip_last(m);
+            *kept.lock().unwrap() = m.clone();
+            m
+        } else {
+            m
+        }
     });
     let refused = d
         .customer
@@ -481,6 +489,13 @@ async fn every_tampering_is_refused_as_the_qr_path_refuses_it() {
         .unwrap_err();
     assert_eq!(refused.kind, ErrorKind::BadReceiptSignature);
     drop(relay);
+    let as_qr = codec::encode_text(CodeKind::Receipt, &seen.lock().unwrap());
+    let scanned = d
+        .customer
+        .customer_scan_receipt(&d.visit, &as_qr)
+        .await
+        .unwrap_err();
+    assert_eq!(scanned.kind, ErrorKind::BadReceiptSignature);
 
     // Once the door screen is gone, the agent's phone answers nothing.
     d.at_reader.disarm();

@@ -5,7 +5,7 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
 .PHONY: setup run test fmt-check clippy supply-chain unit wasm vectors fuzz bench-smoke bench survey \
-	ui-dist ui-check app e2e screens check-mobile measure-app
+	ui-dist ui-check app e2e screens check-mobile lint-mobile measure-app
 
 setup:
 	scripts/setup.sh
@@ -22,7 +22,7 @@ run:
 	$(MAKE) app
 	DEMO_DIR=$(DEMO_DIR) DEMO_LISTEN=$(DEMO_LISTEN) scripts/run-demo.sh
 
-test: setup ui-dist fmt-check clippy supply-chain ui-check unit wasm vectors bench-smoke fuzz e2e
+test: setup ui-dist fmt-check clippy supply-chain ui-check unit wasm vectors bench-smoke fuzz lint-mobile e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -74,9 +74,15 @@ measure-app:
 	ui/node_modules/.bin/tauri build --no-bundle -- --profile dist
 	xvfb-run -a scripts/measure-app.sh
 
-# The app type-checked for Android and iOS (no SDKs here: a check, never a build to ship).
-check-mobile:
+# The app type-checked for Android and iOS (no SDKs here: a check, never a build to ship),
+# with the app's own plugin.
+check-mobile: lint-mobile
 	scripts/check-mobile.sh
+
+# The store lanes parse (ruby -c) and the mobile workflow passes actionlint. The projects' own
+# consistency (AID, permissions, entitlements, signing) is in the unit tests.
+lint-mobile:
+	scripts/lint-mobile.sh
 
 # The protocol core must build for the web page's WebAssembly (without the std-only tables).
 wasm:

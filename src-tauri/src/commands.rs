@@ -317,26 +317,35 @@ pub async fn customer_receipts(state: Shared<'_>) -> Answer<Vec<KeptReceipt>> {
 
 /// The agent's door screen of this visit is up: a reading phone may tap it.
 #[tauri::command]
-pub async fn agent_door_open(state: Shared<'_>, visit_id: String) -> Answer<()> {
+pub async fn agent_door_open<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: Shared<'_>,
+    visit_id: String,
+) -> Answer<()> {
     state.device.agent_visit(&visit_id).await?;
     state.door.lock().await.arm(&visit_id);
-    Ok(())
+    crate::tap::door_card_on(&app, state.inner().clone())
 }
 
 /// The door screen is gone: a tap gets nothing.
 #[tauri::command]
-pub async fn agent_door_close(state: Shared<'_>) -> Answer<()> {
+pub async fn agent_door_close<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: Shared<'_>,
+) -> Answer<()> {
     state.door.lock().await.disarm();
+    crate::tap::door_card_off(&app);
     Ok(())
 }
 
 #[tauri::command]
-pub async fn customer_tap_agent(
+pub async fn customer_tap_agent<R: Runtime>(
+    app: tauri::AppHandle<R>,
     state: Shared<'_>,
     visit_id: String,
     fresh: bool,
 ) -> Answer<AgentConfirmed> {
-    let mut card = crate::tap::hold().await?;
+    let mut card = crate::tap::hold(&app).await?;
     state
         .device
         .customer_tap_agent(&visit_id, &mut card, fresh)
@@ -344,14 +353,22 @@ pub async fn customer_tap_agent(
 }
 
 #[tauri::command]
-pub async fn customer_tap_answer(state: Shared<'_>, visit_id: String) -> Answer<TapAnswered> {
-    let mut card = crate::tap::hold().await?;
+pub async fn customer_tap_answer<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: Shared<'_>,
+    visit_id: String,
+) -> Answer<TapAnswered> {
+    let mut card = crate::tap::hold(&app).await?;
     state.device.customer_tap_answer(&visit_id, &mut card).await
 }
 
 #[tauri::command]
-pub async fn customer_tap_receipt(state: Shared<'_>, visit_id: String) -> Answer<KeptReceipt> {
-    let mut card = crate::tap::hold().await?;
+pub async fn customer_tap_receipt<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: Shared<'_>,
+    visit_id: String,
+) -> Answer<KeptReceipt> {
+    let mut card = crate::tap::hold(&app).await?;
     state
         .device
         .customer_tap_receipt(&visit_id, &mut card)

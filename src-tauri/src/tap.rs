@@ -6,9 +6,9 @@
 //!   behind vsmartcard's virtual reader in pcscd, so another app reading through PC/SC taps it.
 //! - Customer, desktop: a contactless reader through PC/SC (`DOORSTEP_PCSC_READER`, or the
 //!   first reader with a card in its field).
-//! - Phones: card emulation and reader mode come from the app's NFC plugin (mobile/).
+//! - Phones: card emulation (Android) and the reader (Android, iOS) come from the app's plugin
+//!   (`mobile/tauri-plugin-doorstep`).
 
-#[cfg(all(desktop, debug_assertions))]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ use crate::AppState;
 pub const DOOR_TAP_EVENT: &str = "door-tap";
 
 /// How long the customer's phone waits for the agent's phone to come into the field.
+#[cfg(desktop)]
 const WAIT_FOR_CARD: Duration = Duration::from_secs(20);
 
 /// What this device can do over NFC, for the views to offer it or not.
@@ -38,8 +39,12 @@ pub struct NfcAbility {
 
 pub fn ability() -> NfcAbility {
     NfcAbility {
-        reader: cfg!(desktop) && reader_name().is_some(),
-        card: cfg!(all(desktop, debug_assertions)) && std::env::var_os("DOORSTEP_VPCD").is_some(),
+        // Phones: every supported phone reads (the plugin says so if NFC is off, at the tap).
+        reader: cfg!(mobile) || reader_name().is_some(),
+        // Android emulates the card; iPhones use QR codes; desktops only in development.
+        card: cfg!(target_os = "android")
+            || (cfg!(all(desktop, debug_assertions))
+                && std::env::var_os("DOORSTEP_VPCD").is_some()),
     }
 }
 
@@ -70,6 +75,7 @@ fn reader_name() -> Option<String> {
     None
 }
 
+#[cfg(desktop)]
 fn no_reader() -> DeviceError {
     DeviceError::new(
         ErrorKind::NfcLinkLost,
@@ -79,7 +85,9 @@ fn no_reader() -> DeviceError {
 
 /// Waits (without holding a thread) for the agent's phone in the reader's field.
 #[cfg(desktop)]
-pub async fn hold() -> Result<doorstep_nfc::pcsc::PcscCard, DeviceError> {
+pub async fn hold<R: Runtime>(
+    _app: &tauri::AppHandle<R>,
+) -> Result<doorstep_nfc::pcsc::PcscCard, DeviceError> {
     let reader = reader_name().ok_or_else(no_reader)?;
     let deadline = tokio::time::Instant::now() + WAIT_FOR_CARD;
     loop {
@@ -97,20 +105,86 @@ pub async fn hold() -> Result<doorstep_nfc::pcsc::PcscCard, DeviceError> {
     }
 }
 
-/// On phones the reader comes with the NFC plugin; until then there is none.
+/// The phone's reader (Android reader mode, iOS Core NFC) through the app's plugin: waits for
+/// the agent's phone, then carries APDUs; the session ends when this is dropped.
 #[cfg(mobile)]
-pub async fn hold() -> Result<NoReader, DeviceError> {
-    Err(no_reader())
+pub struct PluginReader<R: Runtime> {
+    app: tauri::AppHandle<R>,
 }
 
 #[cfg(mobile)]
-pub enum NoReader {}
+impl<R: Runtime> doorstep_nfc::Transport for PluginReader<R> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, doorstep_nfc::TransportError> {
+        use tauri_plugin_doorstep::DoorstepExt;
+        self.app
+            .doorstep()
+            .reader_transceive(command)
+            .map_err(|e| doorstep_nfc::TransportError(e.to_string()))
+    }
+}
 
 #[cfg(mobile)]
-impl doorstep_nfc::Transport for NoReader {
-    fn transmit(&mut self, _: &[u8]) -> Result<Vec<u8>, doorstep_nfc::TransportError> {
-        match *self {}
+impl<R: Runtime> Drop for PluginReader<R> {
+    fn drop(&mut self) {
+        use tauri_plugin_doorstep::DoorstepExt;
+        let _ = self.app.doorstep().reader_stop();
     }
+}
+
+#[cfg(mobile)]
+pub async fn hold<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<PluginReader<R>, DeviceError> {
+    use tauri_plugin_doorstep::DoorstepExt;
+    let handle = app.clone();
+    tauri::async_runtime::spawn_blocking(move || handle.doorstep().reader_start())
+        .await
+        .map_err(|e| DeviceError::new(ErrorKind::NfcLinkLost, e.to_string()))?
+        .map_err(|e| DeviceError {
+            kind: ErrorKind::NfcLinkLost,
+            message: e.to_string(),
+            transient: true,
+        })?;
+    Ok(PluginReader { app: app.clone() })
+}
+
+/// The door screen is up: on Android the plugin's card service hands each APDU here and the
+/// answer goes back through it. Elsewhere there is no card to enable (desktops in development
+/// serve it behind vpcd for the whole run).
+pub fn door_card_on<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    state: Arc<AppState>,
+) -> Result<(), DeviceError> {
+    #[cfg(target_os = "android")]
+    {
+        use tauri_plugin_doorstep::{DoorstepExt, Incoming};
+        let handle = app.clone();
+        app.doorstep()
+            .card_enable(move |incoming| {
+                let (handle, state) = (handle.clone(), state.clone());
+                tauri::async_runtime::spawn(async move {
+                    match incoming {
+                        Incoming::Apdu(command) => {
+                            let reply = apdu(&handle, &state, &command).await;
+                            let _ = handle.doorstep().card_respond(&reply);
+                        }
+                        Incoming::FieldOff => state.door.lock().await.field_off(),
+                    }
+                });
+            })
+            .map_err(|e| DeviceError::new(ErrorKind::NfcLinkLost, e.to_string()))?;
+    }
+    #[cfg(not(target_os = "android"))]
+    let _ = (app, state);
+    Ok(())
+}
+
+pub fn door_card_off<R: Runtime>(app: &tauri::AppHandle<R>) {
+    #[cfg(target_os = "android")]
+    {
+        use tauri_plugin_doorstep::DoorstepExt;
+        let _ = app.doorstep().card_disable();
+    }
+    #[cfg(not(target_os = "android"))]
+    let _ = app;
 }
 
 /// The desktop's stand-in for a phone's card emulation: the door card behind vpcd, served

@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use doorstep_core::pins::Pins;
-use doorstep_device::{Device, DeviceError, DoorCard, ErrorKind};
+use doorstep_device::{Device, DeviceError, DoorCard, ErrorKind, KeyHome};
 use doorstep_store::{FileKeyProvider, KeyProvider};
 use tauri::Manager;
 
 pub mod commands;
+#[cfg(mobile)]
+mod hardware_key;
 pub mod tap;
 
 /// What the commands share: the device, one sync at a time, and the agent's door card.
@@ -85,10 +87,19 @@ pub fn build_pins() -> Result<Pins, DeviceError> {
     parse_pins(SHIPPED_PINS, false)
 }
 
-pub async fn open_state(dir: &Path, pins: Pins) -> Result<AppState, DeviceError> {
+/// Opens the device with its signing key where `home` says: the store on desktops, the
+/// phone's secure hardware in phone builds.
+pub async fn open_state(dir: &Path, pins: Pins, home: KeyHome) -> Result<AppState, DeviceError> {
     let (keys, key_store) = key_provider(dir);
     #[allow(unused_mut)] // changed on desktop only
-    let mut device = Device::open(dir, &*keys, doorstep_core::system::system_clock(), pins).await?;
+    let mut device = Device::open_with(
+        dir,
+        &*keys,
+        doorstep_core::system::system_clock(),
+        pins,
+        home,
+    )
+    .await?;
     // Phones lock the agent role behind the platform's prompt (the `unlock` command); a
     // desktop has no such prompt and hosts only the demo and the tests.
     #[cfg(desktop)]
@@ -116,9 +127,17 @@ pub fn run() {
     with_commands(tauri::Builder::default())
         .setup(|app| {
             let dir = data_dir(app)?;
+            // Phones sign only with their hardware key; the store never holds one.
+            #[cfg(mobile)]
+            let home = KeyHome::Signer(Arc::new(
+                hardware_key::PluginKey::open(app.handle()).map_err(DeviceError::from)?,
+            ));
+            #[cfg(desktop)]
+            let home = KeyHome::Store;
             let state = Arc::new(tauri::async_runtime::block_on(open_state(
                 &dir,
                 build_pins()?,
+                home,
             ))?);
             #[cfg(all(desktop, debug_assertions))]
             tap::serve_virtual_card(app.handle().clone(), state.clone());

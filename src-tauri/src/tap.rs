@@ -10,6 +10,7 @@
 //!   (`mobile/tauri-plugin-doorstep`).
 
 use std::sync::Arc;
+#[cfg(desktop)]
 use std::time::Duration;
 
 use serde::Serialize;

@@ -21,8 +21,12 @@ fn app() -> App {
     unsafe { std::env::set_var("DOORSTEP_KEY_STORE", "file") };
     let dir = tempfile::tempdir().unwrap();
     let pins = doorstep_app_lib::parse_pins(doorstep_app_lib::SHIPPED_PINS, false).unwrap();
-    let state =
-        tauri::async_runtime::block_on(doorstep_app_lib::open_state(dir.path(), pins)).unwrap();
+    let state = tauri::async_runtime::block_on(doorstep_app_lib::open_state(
+        dir.path(),
+        pins,
+        doorstep_device::KeyHome::Store,
+    ))
+    .unwrap();
     let app = doorstep_app_lib::with_commands(mock_builder())
         .manage(Arc::new(state))
         // The real context: the capability files decide what the window may call.

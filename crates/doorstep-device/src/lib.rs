@@ -11,16 +11,18 @@ use doorstep_core::pins::{PinnedOrganisation, Pins};
 use doorstep_core::system::{Clock, SystemRandomness};
 use doorstep_core::{Code, SoftwareKey};
 use doorstep_store::{KeyProvider, Store, StoreError};
-use doorstep_sync::{Client, Progress, Syncer};
+use doorstep_sync::{Client, DeviceSigner, Progress, Syncer};
 
 mod agent;
 mod customer;
 mod error;
+mod hardware;
 mod lock;
 mod tap;
 pub mod views;
 
 pub use error::{DeviceError, ErrorKind};
+pub use hardware::{KeyHome, public_key_from_platform, signature_from_platform};
 pub use lock::DEFAULT_IDLE_MINUTES;
 pub use tap::{DoorCard, TapAnswered, TapEvent};
 use views::{CodeView, EnrolmentView, NewDeviceView, PinnedOrganisationView, Status, SyncView};
@@ -30,7 +32,7 @@ pub const LAST_SYNC: &str = doorstep_sync::LAST_SYNC_CHECKPOINT;
 
 pub struct Device {
     store: Store,
-    key: Arc<SoftwareKey>,
+    key: Arc<dyn DeviceSigner>,
     clock: Clock,
     /// The organisations this build trusts; enrolment goes only to these.
     pins: Pins,
@@ -47,6 +49,18 @@ impl Device {
         clock: Clock,
         pins: Pins,
     ) -> Result<Self, DeviceError> {
+        Self::open_with(dir, keys, clock, pins, KeyHome::Store).await
+    }
+
+    /// As [`Device::open`], with the signing key where `home` says: a phone build passes its
+    /// secure hardware, and the store then holds no private key.
+    pub async fn open_with(
+        dir: &Path,
+        keys: &dyn KeyProvider,
+        clock: Clock,
+        pins: Pins,
+        home: KeyHome,
+    ) -> Result<Self, DeviceError> {
         let pins = pins.checked()?;
         std::fs::create_dir_all(dir).map_err(|e| {
             DeviceError::new(
@@ -55,18 +69,21 @@ impl Device {
             )
         })?;
         let store = Store::open(&dir.join("device.db"), keys).await?;
-        let key = match store.device_secret().await? {
-            Some(secret) => SoftwareKey::from_bytes(&secret)
-                .map_err(|_| StoreError::Damaged("device_secret: not a P-256 key".into()))?,
-            None => {
-                let key = SoftwareKey::generate(&mut SystemRandomness);
-                store.put_device_secret(&key.to_bytes()).await?;
-                key
-            }
+        let key: Arc<dyn DeviceSigner> = match home {
+            KeyHome::Signer(signer) => signer,
+            KeyHome::Store => Arc::new(match store.device_secret().await? {
+                Some(secret) => SoftwareKey::from_bytes(&secret)
+                    .map_err(|_| StoreError::Damaged("device_secret: not a P-256 key".into()))?,
+                None => {
+                    let key = SoftwareKey::generate(&mut SystemRandomness);
+                    store.put_device_secret(&key.to_bytes()).await?;
+                    key
+                }
+            }),
         };
         let device = Self {
             store,
-            key: Arc::new(key),
+            key,
             clock,
             pins,
             lock: lock::AppLock::new(Some(DEFAULT_IDLE_MINUTES)),
@@ -111,7 +128,7 @@ impl Device {
 
     /// Every signature the device key makes at the door goes through here.
     fn sign(&self, message: &[u8]) -> Result<doorstep_core::Signature, DeviceError> {
-        Ok(self.key.sign(message))
+        Ok(self.key.sign(message)?)
     }
 
     pub async fn status(&self) -> Result<Status, DeviceError> {

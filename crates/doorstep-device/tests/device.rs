@@ -789,3 +789,96 @@ async fn plan_b_only_the_office_s_own_reference_makes_a_visit_verified_by_the_of
             .unwrap_err();
     assert_eq!(cancelled.kind(), "invalid");
 }
+
+/// Stands in for Android Keystore or the Secure Enclave: the private key is out of the store's
+/// reach, the public key comes as SubjectPublicKeyInfo, and signatures come as DER with a high
+/// `s` half the time, as hardware gives them.
+struct HardwareLike {
+    key: p256::ecdsa::SigningKey,
+    signed: std::sync::atomic::AtomicUsize,
+}
+
+impl doorstep_sync::DeviceSigner for HardwareLike {
+    fn public_key(&self) -> doorstep_core::PublicKey {
+        let point = self.key.verifying_key().to_sec1_point(false);
+        let spki = [
+            &[
+                0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+                0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+            ][..],
+            point.as_bytes(),
+        ]
+        .concat();
+        doorstep_device::public_key_from_platform(&spki).unwrap()
+    }
+
+    fn sign(&self, bytes: &[u8]) -> Result<doorstep_core::Signature, doorstep_sync::SyncError> {
+        use p256::ecdsa::signature::Signer;
+        let low: p256::ecdsa::Signature = self.key.sign(bytes);
+        let n = self
+            .signed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let given = if n.is_multiple_of(2) {
+            let (r, s) = low.split_scalars();
+            p256::ecdsa::Signature::from_scalars(r, -*s).unwrap()
+        } else {
+            low
+        };
+        doorstep_device::signature_from_platform(
+            &self.public_key(),
+            bytes,
+            given.to_der().as_bytes(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn with_its_key_in_hardware_a_phone_enrols_and_verifies_and_its_folder_holds_no_key() {
+    let w = world().await;
+    let (agent_dir, customer_dir) = (w.root.join("agent"), w.root.join("customer"));
+    let hardware = std::sync::Arc::new(HardwareLike {
+        key: p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap(),
+        signed: Default::default(),
+    });
+    let customer = w.open_with_key(&customer_dir, hardware.clone()).await;
+    customer.enrol(&w.codes.1, None).await.unwrap();
+    // The agent's package names the customer's enrolled key; the notices follow it.
+    let agent = w.open(&agent_dir).await;
+    agent.enrol(&w.codes.0, None).await.unwrap();
+    agent.sync(&mut |_| {}).await.unwrap();
+    customer.sync(&mut |_| {}).await.unwrap();
+
+    let visit = customer.customer_visits().await.unwrap()[0]
+        .terms
+        .visit_id
+        .clone();
+    let challenge = customer.customer_challenge(&visit, false).await.unwrap();
+    let proof = agent
+        .agent_scan_challenge(&visit, &challenge.text)
+        .await
+        .unwrap();
+    customer
+        .customer_scan_proof(&visit, &proof.proof.text)
+        .await
+        .unwrap();
+    customer
+        .customer_person_at_door(&visit, true)
+        .await
+        .unwrap();
+    let response = customer.customer_compare_code(&visit, true).await.unwrap();
+    agent.agent_compare_code(&visit, true).await.unwrap();
+    // The customer's answer, signed by the hardware key, checks out on the agent's phone.
+    let confirmed = agent
+        .agent_scan_response(&visit, &response.text)
+        .await
+        .unwrap();
+    assert_eq!(confirmed.customer_data["full_name"], "Jan Jansen");
+    assert!(
+        hardware.signed.load(std::sync::atomic::Ordering::Relaxed) >= 3,
+        "enrolment, sync and the answer were signed by the hardware"
+    );
+
+    // Nothing in the customer's folder can sign: no private key was ever stored there.
+    assert_eq!(customer.store().device_secret().await.unwrap(), None);
+    assert!(agent.store().device_secret().await.unwrap().is_some());
+}

@@ -102,6 +102,25 @@ impl World {
         device
     }
 
+    /// A device whose key is held outside its store, as a phone's secure hardware holds it.
+    pub async fn open_with_key(
+        &self,
+        dir: &Path,
+        key: std::sync::Arc<dyn doorstep_sync::DeviceSigner>,
+    ) -> Device {
+        let device = Device::open_with(
+            dir,
+            &FileKeyProvider::new(dir.join("data.key")),
+            doorstep_core::system::system_clock(),
+            self.pins(),
+            doorstep_device::KeyHome::Signer(key),
+        )
+        .await
+        .unwrap();
+        device.unlock();
+        device
+    }
+
     pub async fn open_locked(&self, dir: &Path) -> Device {
         self.open_at(dir, doorstep_core::system::system_clock())
             .await

@@ -4,6 +4,7 @@
 //! code and the same tests run on both.
 
 pub mod admin;
+pub mod attestation;
 pub mod db;
 pub mod http;
 pub mod ingest;

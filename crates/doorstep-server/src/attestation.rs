@@ -115,9 +115,7 @@ pub fn verify_android_chain(
     let leaf = certs[0].tbs_certificate();
     let spki = leaf.subject_public_key_info();
     let point = spki.subject_public_key.raw_bytes();
-    if spki.algorithm.oid != EC_PUBLIC_KEY
-        || PublicKey::from_sec1(point) != Ok(*key)
-    {
+    if spki.algorithm.oid != EC_PUBLIC_KEY || PublicKey::from_sec1(point) != Ok(*key) {
         return Err(AttestationError::WrongKey);
     }
     let description = leaf

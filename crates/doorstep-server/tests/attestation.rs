@@ -156,14 +156,20 @@ fn chain_with(level: u8, challenge: &[u8], leaf_signer: Option<&SigningKey>) -> 
 #[test]
 fn a_strongbox_key_attested_over_this_enrolment_verifies() {
     let c = chain_with(2, CHALLENGE, None);
-    let verified =
-        verify_android_chain(&c.chain, &[c.root.clone()], &c.device_key, CHALLENGE, NOW).unwrap();
+    let verified = verify_android_chain(
+        &c.chain,
+        std::slice::from_ref(&c.root),
+        &c.device_key,
+        CHALLENGE,
+        NOW,
+    )
+    .unwrap();
     assert_eq!(verified.security_level, SecurityLevel::StrongBox);
     assert_eq!(verified.attestation_version, 200);
     // Sent without its root, the chain still leads to the configured one.
     let verified = verify_android_chain(
         &c.chain[..2],
-        &[c.root.clone()],
+        std::slice::from_ref(&c.root),
         &c.device_key,
         CHALLENGE,
         NOW,
@@ -174,7 +180,7 @@ fn a_strongbox_key_attested_over_this_enrolment_verifies() {
     assert_eq!(
         verify_android_chain(
             &tee.chain,
-            &[tee.root.clone()],
+            std::slice::from_ref(&tee.root),
             &tee.device_key,
             CHALLENGE,
             NOW

@@ -60,6 +60,36 @@ pub struct EnrolRequest {
     pub code: String,
     /// The device's public key, 33-byte compressed SEC1.
     pub public_key: Bytes,
+    /// What the platform offers to attest that the key lives in secure hardware, made over
+    /// [`attestation_challenge`] of this code. Absent for software keys (desktops, tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<KeyAttestation>,
+}
+
+/// A hardware key's attestation, as the phone's platform made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAttestation {
+    /// Android key attestation: the certificate chain, leaf first (DER).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub android_chain: Vec<Bytes>,
+    /// iOS App Attest: the attested key's identifier and the attestation object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_attest: Option<AppAttest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppAttest {
+    pub key_id: String,
+    pub object: Bytes,
+}
+
+/// The challenge a hardware key is attested over when it enrols with `code`: fresh (the code
+/// is used once) and bound to this enrolment, so an attestation cannot be replayed for
+/// another.
+pub fn attestation_challenge(code: &doorstep_core::enrolment::EnrolmentCode) -> [u8; 32] {
+    doorstep_core::keys::sha256(&[b"doorstep key attestation v1", &code.0])
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -84,6 +84,9 @@ error_kinds! {
     DeviceRevoked,
     /// The back-office found this phone's receipt log altered since it last anchored it.
     ReceiptLogRewritten,
+    /// The back-office enrols only phones whose key it can check is in secure hardware, and
+    /// this one's could not be shown to be.
+    KeyNotAttested,
     /// Any other refusal; the message names the back-office's reason.
     RefusedByServer,
     // The app's own steps.
@@ -247,6 +250,7 @@ fn refusal(server_kind: &str) -> ErrorKind {
         "key_already_enrolled" => ErrorKind::KeyAlreadyEnrolled,
         "revoked_device" => ErrorKind::DeviceRevoked,
         "receipt_log_rewritten" => ErrorKind::ReceiptLogRewritten,
+        "attestation_refused" | "attestation_required" => ErrorKind::KeyNotAttested,
         _ => ErrorKind::RefusedByServer,
     }
 }
@@ -342,6 +346,8 @@ mod tests {
             .kind
         };
         assert_eq!(refused("enrolment_code_used"), ErrorKind::EnrolmentCodeUsed);
+        assert_eq!(refused("attestation_refused"), ErrorKind::KeyNotAttested);
+        assert_eq!(refused("attestation_required"), ErrorKind::KeyNotAttested);
         assert_eq!(refused("revoked_device"), ErrorKind::DeviceRevoked);
         assert_eq!(refused("something_new"), ErrorKind::RefusedByServer);
     }

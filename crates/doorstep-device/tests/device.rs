@@ -796,6 +796,9 @@ async fn plan_b_only_the_office_s_own_reference_makes_a_visit_verified_by_the_of
 struct HardwareLike {
     key: p256::ecdsa::SigningKey,
     signed: std::sync::atomic::AtomicUsize,
+    /// The attestation's security level (2 StrongBox), and a challenge it was made over instead
+    /// of the one asked for (a replayed attestation).
+    attested: Option<(u8, Option<Vec<u8>>)>,
 }
 
 impl doorstep_sync::DeviceSigner for HardwareLike {
@@ -830,6 +833,26 @@ impl doorstep_sync::DeviceSigner for HardwareLike {
             given.to_der().as_bytes(),
         )
     }
+
+    fn attest(
+        &self,
+        challenge: &[u8],
+    ) -> Result<Option<doorstep_api::wire::KeyAttestation>, doorstep_sync::SyncError> {
+        let Some((level, replayed)) = &self.attested else {
+            return Ok(None);
+        };
+        let over = replayed.as_deref().unwrap_or(challenge);
+        let chain =
+            doorstep_server::testing::android_attestation::chain_for(&self.key, *level, over, None);
+        Ok(Some(doorstep_api::wire::KeyAttestation {
+            android_chain: chain
+                .chain
+                .into_iter()
+                .map(doorstep_api::wire::Bytes)
+                .collect(),
+            app_attest: None,
+        }))
+    }
 }
 
 #[tokio::test]
@@ -839,6 +862,7 @@ async fn with_its_key_in_hardware_a_phone_enrols_and_verifies_and_its_folder_hol
     let hardware = std::sync::Arc::new(HardwareLike {
         key: p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap(),
         signed: Default::default(),
+        attested: None,
     });
     let customer = w.open_with_key(&customer_dir, hardware.clone()).await;
     customer.enrol(&w.codes.1, None).await.unwrap();
@@ -881,4 +905,54 @@ async fn with_its_key_in_hardware_a_phone_enrols_and_verifies_and_its_folder_hol
     // Nothing in the customer's folder can sign: no private key was ever stored there.
     assert_eq!(customer.store().device_secret().await.unwrap(), None);
     assert!(agent.store().device_secret().await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn where_attestation_is_required_only_a_key_attested_over_its_own_enrolment_enrols() {
+    use doorstep_server::attestation::AttestationPolicy;
+    use doorstep_server::testing::android_attestation::chain_with;
+    let root = chain_with(2, b"", None).root;
+    let w = common::world_attesting(AttestationPolicy {
+        android_roots: vec![root],
+        required: true,
+    })
+    .await;
+    let hardware = |seed: u8, attested| {
+        std::sync::Arc::new(HardwareLike {
+            key: p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap(),
+            signed: Default::default(),
+            attested,
+        })
+    };
+
+    // A software key (a copied desktop build, an emulator) is refused.
+    let software = w.open(&w.root.join("software")).await;
+    let refused = software.enrol(&w.codes.1, None).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::KeyNotAttested, "{refused:?}");
+    assert!(refused.message.contains("attest"), "{}", refused.message);
+    software.close().await;
+
+    // A genuine chain, but made over another enrolment's challenge: replayed, refused.
+    let replayed = w
+        .open_with_key(
+            &w.root.join("replayed"),
+            hardware(5, Some((2, Some(b"an earlier enrolment".to_vec())))),
+        )
+        .await;
+    let refused = replayed.enrol(&w.codes.1, None).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::KeyNotAttested, "{refused:?}");
+    assert!(
+        refused.message.contains("another enrolment"),
+        "{}",
+        refused.message
+    );
+
+    // A key made in a TEE, attested over this very code: enrolled, and the office sees it.
+    let phone = w
+        .open_with_key(&w.root.join("phone"), hardware(6, Some((1, None))))
+        .await;
+    phone.enrol(&w.codes.1, None).await.unwrap();
+    let devices = w.db.devices(&w.org).await.unwrap();
+    assert_eq!(devices.len(), 1, "the refused ones left nothing behind");
+    assert_eq!(devices[0].attestation.as_deref(), Some("android tee"));
 }

@@ -5,7 +5,11 @@
 //!
 //! Pure functions over bytes and a time; nothing is fetched (no revocation list: not yet).
 
+use doorstep_api::wire;
 use doorstep_core::PublicKey;
+use doorstep_core::enrolment::EnrolmentCode;
+
+use crate::ServerError;
 use x509_cert::Certificate;
 use x509_cert::der::asn1::{AnyRef, ObjectIdentifier};
 use x509_cert::der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
@@ -191,4 +195,87 @@ fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     UnparsedPublicKey::new(algorithm, spki.subject_public_key.raw_bytes())
         .verify(&tbs, cert.signature().raw_bytes())
         .is_ok()
+}
+
+/// The certificates of a PEM bundle, as DER; each must parse as a certificate.
+pub fn certificates_from_pem(text: &str) -> Result<Vec<Vec<u8>>, ServerError> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    let mut body: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        match (line, &mut body) {
+            ("-----BEGIN CERTIFICATE-----", None) => body = Some(String::new()),
+            ("-----END CERTIFICATE-----", Some(b64)) => {
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|e| ServerError::Invalid(format!("attestation roots: {e}")))?;
+                Certificate::from_der(&der).map_err(|e| {
+                    ServerError::Invalid(format!("attestation roots: not a certificate: {e}"))
+                })?;
+                out.push(der);
+                body = None;
+            }
+            (line, Some(b64)) => b64.push_str(line),
+            _ => {}
+        }
+    }
+    if out.is_empty() || body.is_some() {
+        return Err(ServerError::Invalid(
+            "attestation roots: no complete PEM certificate in the file".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// How this back-office judges the attestations phones send when they enrol.
+#[derive(Debug, Clone, Default)]
+pub struct AttestationPolicy {
+    /// Android attestation roots (DER) a chain must lead to; none configured, chains are kept
+    /// as unverified.
+    pub android_roots: Vec<Vec<u8>>,
+    /// Refuse every enrolment without a verified hardware attestation.
+    pub required: bool,
+}
+
+impl AttestationPolicy {
+    /// What to record of the attestation sent with an enrolment (`None`: none was sent), or
+    /// why the enrolment is refused.
+    pub fn judge(
+        &self,
+        attestation: Option<&wire::KeyAttestation>,
+        key: &PublicKey,
+        code: &EnrolmentCode,
+        now: u64,
+    ) -> Result<Option<String>, ServerError> {
+        let challenge = wire::attestation_challenge(code);
+        let recorded = match attestation {
+            Some(a) if !a.android_chain.is_empty() => {
+                if self.android_roots.is_empty() {
+                    Recorded::Unverified("android, not verified: no root configured")
+                } else {
+                    let chain: Vec<Vec<u8>> = a.android_chain.iter().map(|c| c.0.clone()).collect();
+                    let verified =
+                        verify_android_chain(&chain, &self.android_roots, key, &challenge, now)?;
+                    Recorded::Verified(format!("android {}", verified.security_level.name()))
+                }
+            }
+            // Verifying App Attest objects is not yet done: recorded, never trusted.
+            Some(a) if a.app_attest.is_some() => {
+                Recorded::Unverified("apple app attest, not verified")
+            }
+            _ => Recorded::Nothing,
+        };
+        match recorded {
+            Recorded::Verified(text) => Ok(Some(text)),
+            _ if self.required => Err(ServerError::AttestationRequired),
+            Recorded::Unverified(text) => Ok(Some(text.to_string())),
+            Recorded::Nothing => Ok(None),
+        }
+    }
+}
+
+enum Recorded {
+    Verified(String),
+    Unverified(&'static str),
+    Nothing,
 }

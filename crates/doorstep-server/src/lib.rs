@@ -61,6 +61,10 @@ pub enum ServerError {
     EnrolmentCodeExpired,
     #[error("this device key is already enrolled")]
     KeyAlreadyEnrolled,
+    #[error("the device key's attestation was refused: {0}")]
+    AttestationRefused(#[from] attestation::AttestationError),
+    #[error("this back-office enrols only devices whose key is attested in secure hardware")]
+    AttestationRequired,
     #[error("at most {max} uploads per batch")]
     BatchTooLarge { max: usize },
     #[error("only a device enrolled as {} may do this", .0.as_str())]
@@ -104,6 +108,8 @@ impl ServerError {
             ServerError::EnrolmentCodeUsed => "enrolment_code_used",
             ServerError::EnrolmentCodeExpired => "enrolment_code_expired",
             ServerError::KeyAlreadyEnrolled => "key_already_enrolled",
+            ServerError::AttestationRefused(_) => "attestation_refused",
+            ServerError::AttestationRequired => "attestation_required",
             ServerError::BatchTooLarge { .. } => "batch_too_large",
             ServerError::WrongRole(_) => "wrong_role",
             ServerError::SigningKey { .. } => "signing_key_unavailable",

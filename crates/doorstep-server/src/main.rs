@@ -149,6 +149,13 @@ enum Command {
         /// Signed requests one device may make per minute before `429 rate_limited`.
         #[arg(long, env = "DOORSTEP_REQUESTS_PER_MINUTE", default_value_t = doorstep_server::db::requests::DEFAULT_REQUESTS_PER_MINUTE)]
         requests_per_minute: u32,
+        /// PEM file of the Android key attestation roots a phone's key chain must lead to
+        /// (Google's hardware attestation roots, for real phones).
+        #[arg(long, env = "DOORSTEP_ANDROID_ATTESTATION_ROOTS")]
+        android_attestation_roots: Option<PathBuf>,
+        /// Enrol only devices whose key is attested in secure hardware.
+        #[arg(long, env = "DOORSTEP_REQUIRE_ATTESTATION")]
+        require_attestation: bool,
     },
 }
 
@@ -399,7 +406,22 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         Command::Serve {
             listen,
             requests_per_minute,
-        } => admin::serve(&db, cli.key_dir.clone(), listen, requests_per_minute).await?,
+            android_attestation_roots,
+            require_attestation,
+        } => {
+            let policy = admin::attestation_policy(
+                android_attestation_roots.as_deref(),
+                require_attestation,
+            )?;
+            admin::serve(
+                &db,
+                cli.key_dir.clone(),
+                listen,
+                requests_per_minute,
+                policy,
+            )
+            .await?
+        }
     }
     db.close().await;
     Ok(())

@@ -1,157 +1,14 @@
-//! Android key attestation chains, built the way Android Keystore builds them (a root, an
-//! intermediate, and a leaf certifying the key with the KeyDescription extension), then checked
-//! as an enrolment checks them; and each way a chain can lie, refused. A real device's chain is
-//! not available on the machines this runs on: these are made here, with fixed keys.
+//! Android key attestation chains checked as an enrolment checks them: one recorded from a
+//! phone (`recorded/`), and chains built the way Android Keystore builds them
+//! (`testing::android_attestation`) for this enrolment's own challenge; each way a chain can
+//! lie, refused.
 
 use doorstep_core::PublicKey;
 use doorstep_server::attestation::{AttestationError, SecurityLevel, verify_android_chain};
+use doorstep_server::testing::android_attestation::{CHALLENGE, Cert, certificate, chain_with};
 use p256::ecdsa::SigningKey;
-use p256::ecdsa::signature::Signer;
 
 const NOW: u64 = 1_800_000_000; // 2027-01-15
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match content.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-fn oid(encoded: &[u8]) -> Vec<u8> {
-    tlv(0x06, encoded)
-}
-
-const ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
-const KEY_DESCRIPTION: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x01, 0x11];
-const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
-const SPKI_P256_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-];
-
-fn name(cn: &str) -> Vec<u8> {
-    seq(&[tlv(
-        0x31,
-        &seq(&[oid(COMMON_NAME), tlv(0x0c, cn.as_bytes())]),
-    )])
-}
-
-fn spki(key: &SigningKey) -> Vec<u8> {
-    [
-        &SPKI_P256_PREFIX[..],
-        key.verifying_key().to_sec1_point(false).as_bytes(),
-    ]
-    .concat()
-}
-
-/// KeyDescription: version, security level, KeyMint version and level, challenge, unique id,
-/// and the two (here empty) authorization lists.
-fn key_description(level: u8, challenge: &[u8]) -> Vec<u8> {
-    seq(&[
-        tlv(0x02, &[0x00, 200]),
-        tlv(0x0a, &[level]),
-        tlv(0x02, &[0x00, 200]),
-        tlv(0x0a, &[level]),
-        tlv(0x04, challenge),
-        tlv(0x04, &[]),
-        seq(&[]),
-        seq(&[]),
-    ])
-}
-
-struct Cert<'a> {
-    serial: u8,
-    issuer: &'a str,
-    subject: &'a str,
-    key: &'a SigningKey,
-    signer: &'a SigningKey,
-    valid: (&'a str, &'a str),
-    extension: Option<Vec<u8>>,
-}
-
-fn certificate(c: Cert) -> Vec<u8> {
-    let algorithm = seq(&[oid(ECDSA_SHA256)]);
-    let mut tbs = vec![
-        tlv(0xa0, &tlv(0x02, &[2])),
-        tlv(0x02, &[c.serial]),
-        algorithm.clone(),
-        name(c.issuer),
-        seq(&[
-            tlv(0x17, c.valid.0.as_bytes()),
-            tlv(0x17, c.valid.1.as_bytes()),
-        ]),
-        name(c.subject),
-        spki(c.key),
-    ];
-    if let Some(value) = c.extension {
-        tbs.push(tlv(
-            0xa3,
-            &seq(&[seq(&[oid(KEY_DESCRIPTION), tlv(0x04, &value)])]),
-        ));
-    }
-    let tbs = seq(&tbs);
-    let signature: p256::ecdsa::Signature = c.signer.sign(&tbs);
-    let bits = [&[0u8][..], signature.to_der().as_bytes()].concat();
-    seq(&[tbs, algorithm, tlv(0x03, &bits)])
-}
-
-struct Chain {
-    root: Vec<u8>,
-    chain: Vec<Vec<u8>>,
-    device_key: PublicKey,
-}
-
-const CHALLENGE: &[u8] = b"this enrolment's challenge";
-
-fn chain_with(level: u8, challenge: &[u8], leaf_signer: Option<&SigningKey>) -> Chain {
-    let root_key = SigningKey::from_slice(&[1; 32]).unwrap();
-    let intermediate_key = SigningKey::from_slice(&[2; 32]).unwrap();
-    let device_key = SigningKey::from_slice(&[3; 32]).unwrap();
-    let years = ("260101000000Z", "460101000000Z");
-    let root = certificate(Cert {
-        serial: 1,
-        issuer: "Test attestation root",
-        subject: "Test attestation root",
-        key: &root_key,
-        signer: &root_key,
-        valid: years,
-        extension: None,
-    });
-    let intermediate = certificate(Cert {
-        serial: 2,
-        issuer: "Test attestation root",
-        subject: "Test attestation intermediate",
-        key: &intermediate_key,
-        signer: &root_key,
-        valid: years,
-        extension: None,
-    });
-    let leaf = certificate(Cert {
-        serial: 3,
-        issuer: "Test attestation intermediate",
-        subject: "Android Keystore Key",
-        key: &device_key,
-        signer: leaf_signer.unwrap_or(&intermediate_key),
-        valid: ("700101000000Z", "480101000000Z"),
-        extension: Some(key_description(level, challenge)),
-    });
-    Chain {
-        root: root.clone(),
-        chain: vec![leaf, intermediate, root],
-        device_key: PublicKey::from_sec1(
-            device_key.verifying_key().to_sec1_point(false).as_bytes(),
-        )
-        .unwrap(),
-    }
-}
 
 #[test]
 fn a_strongbox_key_attested_over_this_enrolment_verifies() {
@@ -296,4 +153,132 @@ fn every_lie_in_a_chain_is_refused_with_its_reason() {
         ),
         AttestationError::Malformed(0)
     );
+}
+
+/// A chain a phone's KeyMint 2 TEE made (remotely provisioned intermediates, February 2023),
+/// ending at Google's hardware attestation root, attested over the bytes `challenge`.
+const RECORDED_CHAIN: &str = include_str!("recorded/android_tee_chain.pem");
+/// 2023-03-01, inside the short-lived intermediates' validity.
+const RECORDED_AT: u64 = 1_677_628_800;
+
+fn recorded() -> (Vec<Vec<u8>>, PublicKey) {
+    use x509_cert::der::Decode as _;
+    let chain = doorstep_server::attestation::certificates_from_pem(RECORDED_CHAIN).unwrap();
+    let leaf = x509_cert::Certificate::from_der(&chain[0]).unwrap();
+    let point = leaf
+        .tbs_certificate()
+        .subject_public_key_info()
+        .subject_public_key
+        .raw_bytes()
+        .to_vec();
+    (chain, PublicKey::from_sec1(&point).unwrap())
+}
+
+#[test]
+fn a_chain_recorded_from_a_phone_verifies_against_google_s_root_and_nothing_else() {
+    let (chain, key) = recorded();
+    assert_eq!(chain.len(), 5);
+    let google_root = chain[4].clone();
+    let verified = verify_android_chain(
+        &chain,
+        std::slice::from_ref(&google_root),
+        &key,
+        b"challenge",
+        RECORDED_AT,
+    )
+    .unwrap();
+    assert_eq!(verified.security_level, SecurityLevel::TrustedEnvironment);
+    assert_eq!(verified.attestation_version, 200);
+    // As phones send it, without the root: still leads to the configured root.
+    let sent = &chain[..4];
+    verify_android_chain(
+        sent,
+        std::slice::from_ref(&google_root),
+        &key,
+        b"challenge",
+        RECORDED_AT,
+    )
+    .unwrap();
+
+    let refused = |chain: &[Vec<u8>], roots: &[Vec<u8>], key: &PublicKey, challenge: &[u8], at| {
+        verify_android_chain(chain, roots, key, challenge, at).unwrap_err()
+    };
+    // Replayed for another enrolment; claimed for another key; checked against a root this
+    // back-office was not given; presented after its intermediates expired.
+    assert_eq!(
+        refused(
+            sent,
+            std::slice::from_ref(&google_root),
+            &key,
+            b"another",
+            RECORDED_AT
+        ),
+        AttestationError::WrongChallenge
+    );
+    let other_key = chain_with(2, CHALLENGE, None).device_key;
+    assert_eq!(
+        refused(
+            sent,
+            std::slice::from_ref(&google_root),
+            &other_key,
+            b"challenge",
+            RECORDED_AT
+        ),
+        AttestationError::WrongKey
+    );
+    let some_root = chain_with(2, CHALLENGE, None).root;
+    assert_eq!(
+        refused(sent, &[some_root], &key, b"challenge", RECORDED_AT),
+        AttestationError::UntrustedRoot
+    );
+    assert_eq!(
+        refused(
+            sent,
+            std::slice::from_ref(&google_root),
+            &key,
+            b"challenge",
+            NOW
+        ),
+        AttestationError::OutsideValidity(1)
+    );
+    // One bit of the leaf's key description changed (its challenge), the signature no longer
+    // holds.
+    let mut tampered = sent.to_vec();
+    let at = tampered[0]
+        .windows(9)
+        .position(|w| w == b"challenge")
+        .unwrap();
+    tampered[0][at] ^= 0x20;
+    assert_eq!(
+        refused(&tampered, &[google_root], &key, b"Challenge", RECORDED_AT),
+        AttestationError::BadSignature(0)
+    );
+}
+
+#[test]
+fn serve_takes_its_roots_from_a_pem_file_and_will_not_require_what_it_cannot_verify() {
+    use doorstep_server::admin::attestation_policy;
+    let dir = tempfile::tempdir().unwrap();
+    let roots = dir.path().join("roots.pem");
+    let (chain, _) = recorded();
+    let last = RECORDED_CHAIN.rfind("-----BEGIN").unwrap();
+    std::fs::write(&roots, &RECORDED_CHAIN[last..]).unwrap();
+    let policy = attestation_policy(Some(&roots), true).unwrap();
+    assert_eq!(policy.android_roots, vec![chain[4].clone()]);
+    assert!(policy.required);
+
+    assert!(
+        attestation_policy(None, false)
+            .unwrap()
+            .android_roots
+            .is_empty()
+    );
+    let err = attestation_policy(None, true).unwrap_err();
+    assert!(
+        err.to_string().contains("--android-attestation-roots"),
+        "{err}"
+    );
+    std::fs::write(&roots, "not a certificate").unwrap();
+    assert!(attestation_policy(Some(&roots), false).is_err());
+    assert!(attestation_policy(Some(&dir.path().join("missing.pem")), false).is_err());
 }

@@ -37,20 +37,20 @@ async fn an_enrolment_code_enrols_one_device_once_before_it_expires() {
         // Expired first (a later attempt at the right time still works: nothing was used up).
         let late = NOW + ENROLMENT_CODE_LIFETIME;
         assert!(matches!(
-            w.db.enrol_device(&code, key("a"), late).await,
+            w.db.enrol_device(&code, key("a"), None, late).await,
             Err(ServerError::EnrolmentCodeExpired)
         ));
-        let (device, org) = w.db.enrol_device(&code, key("a"), NOW).await.unwrap();
+        let (device, org) = w.db.enrol_device(&code, key("a"), None, NOW).await.unwrap();
         assert_eq!(
             (device.role, org.name.as_str()),
             (Role::Customer, "Northbank")
         );
         assert!(matches!(
-            w.db.enrol_device(&code, key("b"), NOW).await,
+            w.db.enrol_device(&code, key("b"), None, NOW).await,
             Err(ServerError::EnrolmentCodeUsed)
         ));
         assert!(matches!(
-            w.db.enrol_device(&EnrolmentCode([7; 10]), key("c"), NOW)
+            w.db.enrol_device(&EnrolmentCode([7; 10]), key("c"), None, NOW)
                 .await,
             Err(ServerError::UnknownEnrolmentCode)
         ));
@@ -88,7 +88,8 @@ async fn an_enrolment_code_enrols_one_device_once_before_it_expires() {
                 .await
                 .unwrap();
         assert!(matches!(
-            w.db.enrol_device(&again.invite.code, key("a"), NOW).await,
+            w.db.enrol_device(&again.invite.code, key("a"), None, NOW)
+                .await,
             Err(ServerError::KeyAlreadyEnrolled)
         ));
         // A revoked agent gets no new code.
@@ -488,8 +489,13 @@ async fn cancelling_a_visit_and_revoking_a_device_or_customer_fill_the_denylist(
         w.db.revoke_customer(&w.org, "C-1", NOW + 4).await.unwrap();
         let spare = SoftwareKey::generate(&mut SeededRandomness::new("spare"));
         assert!(matches!(
-            w.db.enrol_device(&issued_before.invite.code, spare.public_key(), NOW + 4)
-                .await,
+            w.db.enrol_device(
+                &issued_before.invite.code,
+                spare.public_key(),
+                None,
+                NOW + 4
+            )
+            .await,
             Err(ServerError::CustomerRevoked(_))
         ));
         let list =

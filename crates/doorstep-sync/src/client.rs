@@ -16,6 +16,13 @@ use crate::SyncError;
 pub trait DeviceSigner: Send + Sync {
     fn public_key(&self) -> PublicKey;
     fn sign(&self, bytes: &[u8]) -> Result<Signature, SyncError>;
+
+    /// Called once, just before the device enrols: a hardware key is (re)made here so that
+    /// the platform attests it over `challenge`, and the attestation goes with the enrolment.
+    /// A software key has none to give.
+    fn attest(&self, _challenge: &[u8]) -> Result<Option<wire::KeyAttestation>, SyncError> {
+        Ok(None)
+    }
 }
 
 impl DeviceSigner for SoftwareKey {
@@ -159,12 +166,14 @@ impl Client {
     pub async fn enrol(
         &self,
         typed_code: &str,
+        attestation: Option<wire::KeyAttestation>,
         signer: &dyn DeviceSigner,
         now: u64,
     ) -> Result<wire::EnrolResponse, SyncError> {
         let request = wire::EnrolRequest {
             code: typed_code.into(),
             public_key: wire::Bytes(signer.public_key().as_bytes().to_vec()),
+            attestation,
         };
         self.post(paths::ENROL, &request, signer, now).await
     }

@@ -183,7 +183,13 @@ pub async fn enrol(
     now: u64,
 ) -> Result<Enrolment, SyncError> {
     let client = Client::new(&pin.back_office)?;
-    let answer = client.enrol(typed_code, signer, now).await?;
+    // A code that does not parse is refused by the back-office with its reason; it has no
+    // challenge to attest over.
+    let attestation = match doorstep_core::enrolment::EnrolmentCode::from_typed(typed_code) {
+        Ok(code) => signer.attest(&doorstep_api::wire::attestation_challenge(&code))?,
+        Err(_) => None,
+    };
+    let answer = client.enrol(typed_code, attestation, signer, now).await?;
     let answered_keys = answer
         .organisation_keys
         .iter()

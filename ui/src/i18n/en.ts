@@ -249,6 +249,7 @@ export const en = {
   err_key_unavailable: "This phone's secure key store is not available. Unlock the phone and try again.",
   err_receipt_log_broken: "The receipt history on this phone was altered. Contact your organisation.",
   err_receipt_log_rewritten: "This phone's record of visits was changed after the office saw it. Call the office before your next visit.",
+  err_key_not_attested: "This phone's key could not be shown to be in its secure hardware, so the office will not enrol it. Ask your planner which phones it accepts.",
   err_storage: "This phone's storage could not be read or written.",
   err_offline: "No connection to the office. Try again later.",
   err_server_unavailable: "The office is not available right now. Try again later.",

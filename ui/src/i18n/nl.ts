@@ -243,6 +243,7 @@ export const nl: Catalogue = {
   err_key_unavailable: "De beveiligde sleutelopslag van deze telefoon is niet beschikbaar. Ontgrendel de telefoon en probeer het opnieuw.",
   err_receipt_log_broken: "De bewijzen op deze telefoon zijn gewijzigd. Neem contact op met uw organisatie.",
   err_receipt_log_rewritten: "De lijst met bezoeken op deze telefoon is gewijzigd nadat het kantoor die zag. Bel het kantoor vóór uw volgende bezoek.",
+  err_key_not_attested: "Het kantoor kon niet nagaan dat de sleutel van deze telefoon in de beveiligde hardware zit en schrijft de telefoon daarom niet in. Vraag uw planner welke telefoons worden geaccepteerd.",
   err_storage: "De opslag van deze telefoon kon niet worden gelezen of beschreven.",
   err_offline: "Geen verbinding met kantoor. Probeer het later opnieuw.",
   err_server_unavailable: "Kantoor is nu niet bereikbaar. Probeer het later opnieuw.",

@@ -243,6 +243,7 @@ export const pl: Catalogue = {
   err_key_unavailable: "Bezpieczny magazyn kluczy telefonu jest niedostępny. Odblokuj telefon i spróbuj ponownie.",
   err_receipt_log_broken: "Historia potwierdzeń w tym telefonie została zmieniona. Skontaktuj się ze swoją organizacją.",
   err_receipt_log_rewritten: "Zapis wizyt w tym telefonie został zmieniony po tym, jak biuro go otrzymało. Zadzwoń do biura przed następną wizytą.",
+  err_key_not_attested: "Nie udało się wykazać, że klucz tego telefonu jest w jego bezpiecznym sprzęcie, więc biuro go nie zarejestruje. Zapytaj planistę, jakie telefony są akceptowane.",
   err_storage: "Nie udało się odczytać ani zapisać pamięci telefonu.",
   err_offline: "Brak połączenia z biurem. Spróbuj ponownie później.",
   err_server_unavailable: "Biuro jest teraz niedostępne. Spróbuj ponownie później.",

@@ -243,6 +243,7 @@ export const sv: Catalogue = {
   err_key_unavailable: "Telefonens säkra nyckellager är inte tillgängligt. Lås upp telefonen och försök igen.",
   err_receipt_log_broken: "Kvittohistoriken på telefonen har ändrats. Kontakta din organisation.",
   err_receipt_log_rewritten: "Besökslistan på den här telefonen har ändrats efter att kontoret såg den. Ring kontoret före nästa besök.",
+  err_key_not_attested: "Det gick inte att visa att telefonens nyckel finns i dess säkra hårdvara, så kontoret registrerar den inte. Fråga din planerare vilka telefoner som godtas.",
   err_storage: "Telefonens lagring kunde inte läsas eller skrivas.",
   err_offline: "Ingen anslutning till kontoret. Försök igen senare.",
   err_server_unavailable: "Kontoret är inte tillgängligt just nu. Försök igen senare.",

@@ -30,6 +30,11 @@ pub struct World {
 }
 
 pub async fn world() -> World {
+    world_attesting(Default::default()).await
+}
+
+/// The same world, its back-office judging enrolling keys' attestations by `policy`.
+pub async fn world_attesting(policy: doorstep_server::attestation::AttestationPolicy) -> World {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let office = Backoffice::create(
@@ -56,7 +61,7 @@ pub async fn world() -> World {
         };
         office.add_visit(&visit, now()).await.unwrap();
     }
-    let served = office.serve().await.unwrap();
+    let served = office.serve_attesting(policy).await.unwrap();
     let mut codes = Vec::new();
     for (role, subject) in [(Role::Agent, "A-1"), (Role::Customer, "C-1")] {
         codes.push(

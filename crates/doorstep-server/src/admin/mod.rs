@@ -103,12 +103,13 @@ pub async fn device_list(db: &Db, org: &Organisation) -> Result<(), ServerError>
             (None, None) => "active".into(),
         };
         println!(
-            "{}  {:<8} {:<12} key {}  enrolled {}  {status}",
+            "{}  {:<8} {:<12} key {}  enrolled {}  {status}  key attested: {}",
             d.id,
             d.role.as_str(),
             d.subject_ref,
             d.key_id,
-            when::format(d.enrolled_at)
+            when::format(d.enrolled_at),
+            d.attestation.as_deref().unwrap_or("no (software key)")
         );
     }
     Ok(())
@@ -311,15 +312,42 @@ pub async fn purge(db: &Db, org: &Organisation) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// The attestation policy `serve` applies, from its options.
+pub fn attestation_policy(
+    roots: Option<&std::path::Path>,
+    required: bool,
+) -> Result<crate::attestation::AttestationPolicy, ServerError> {
+    let android_roots = match roots {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ServerError::io(format!("cannot read {}", path.display()), e))?;
+            crate::attestation::certificates_from_pem(&text)?
+        }
+        None => Vec::new(),
+    };
+    // Nothing could be verified, so every enrolment would be refused.
+    if required && android_roots.is_empty() {
+        return Err(ServerError::Invalid(
+            "--require-attestation needs --android-attestation-roots".into(),
+        ));
+    }
+    Ok(crate::attestation::AttestationPolicy {
+        android_roots,
+        required,
+    })
+}
+
 /// Serves the API until Ctrl-C.
 pub async fn serve(
     db: &Db,
     key_dir: PathBuf,
     listen: SocketAddr,
     requests_per_minute: u32,
+    attestation: crate::attestation::AttestationPolicy,
 ) -> Result<(), ServerError> {
     let mut state = AppState::new(db.clone(), KeyRing::new(key_dir), system_clock());
     state.requests_per_minute = requests_per_minute;
+    state.attestation = std::sync::Arc::new(attestation);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| ServerError::io(format!("cannot listen on {listen}"), e))?;

@@ -131,6 +131,7 @@ impl Db {
         &self,
         code: &EnrolmentCode,
         public_key: PublicKey,
+        attestation: Option<&str>,
         now: u64,
     ) -> Result<(Device, Organisation), ServerError> {
         let mut tx = self.pool.begin().await?;
@@ -195,8 +196,8 @@ impl Db {
         };
         let id = Uuid::now_v7();
         let inserted = sqlx::query(
-            "INSERT INTO devices (id, organisation_id, role, subject_id, key_id, public_key, enrolled_at, held_until)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO devices (id, organisation_id, role, subject_id, key_id, public_key, enrolled_at, held_until, attestation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(id.as_bytes().to_vec())
         .bind(organisation_id.as_bytes().to_vec())
@@ -206,6 +207,7 @@ impl Db {
         .bind(public_key.as_bytes().to_vec())
         .bind(rows::signed(now))
         .bind(held_until.map(rows::signed))
+        .bind(attestation)
         .execute(&mut *tx)
         .await;
         match inserted {

@@ -22,6 +22,8 @@ pub struct DeviceListing {
     pub revoked_at: Option<u64>,
     /// Enrolled for someone who already had a device: receives nothing until then.
     pub held_until: Option<u64>,
+    /// What the key's attestation showed at enrolment; `None`: none was sent.
+    pub attestation: Option<String>,
 }
 
 /// A cancelled visit's tickets stay on the denylist this long after the visit's window ended,
@@ -140,7 +142,7 @@ impl Db {
     /// Every device of the organisation, newest first.
     pub async fn devices(&self, org: &Organisation) -> Result<Vec<DeviceListing>, ServerError> {
         let rows = sqlx::query(
-            "SELECT d.id, d.role, d.key_id, d.enrolled_at, d.revoked_at, d.held_until,
+            "SELECT d.id, d.role, d.key_id, d.enrolled_at, d.revoked_at, d.held_until, d.attestation,
                     COALESCE(a.staff_ref, c.customer_ref) AS subject_ref
              FROM devices d
              LEFT JOIN agents a ON a.id = d.subject_id
@@ -167,6 +169,7 @@ impl Db {
                     held_until: r
                         .try_get::<Option<i64>, _>("held_until")?
                         .map(|t| u64::try_from(t).unwrap_or(0)),
+                    attestation: r.try_get("attestation")?,
                 })
             })
             .collect()

@@ -76,7 +76,11 @@ impl From<ServerError> for ApiError {
             }
             E::EnrolmentCodeExpired => StatusCode::GONE,
             E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            E::WrongRole(_) | E::AgentRevoked(_) | E::CustomerRevoked(_) => StatusCode::FORBIDDEN,
+            E::WrongRole(_)
+            | E::AgentRevoked(_)
+            | E::CustomerRevoked(_)
+            | E::AttestationRefused(_)
+            | E::AttestationRequired => StatusCode::FORBIDDEN,
             E::Invalid(_) => StatusCode::BAD_REQUEST,
             E::Database(_) | E::Migration(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

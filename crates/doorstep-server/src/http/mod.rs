@@ -28,6 +28,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Signed requests one device may make per minute before `429 rate_limited`.
     pub requests_per_minute: u32,
+    /// How the hardware-key attestations sent at enrolment are judged.
+    pub attestation: std::sync::Arc<crate::attestation::AttestationPolicy>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             keys,
             clock,
             requests_per_minute: crate::db::requests::DEFAULT_REQUESTS_PER_MINUTE,
+            attestation: Default::default(),
         }
     }
 

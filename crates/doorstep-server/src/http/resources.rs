@@ -35,8 +35,20 @@ pub(super) async fn enrol(
     signed
         .verify(&state, Some(DeviceStatus::Active(key)))
         .await?;
-    let (device, org) = state.db.enrol_device(&code, key, state.now()).await?;
-    tracing::info!(device = %device.id, role = device.role.as_str(), "device enrolled");
+    let now = state.now();
+    let attestation = state
+        .attestation
+        .judge(request.attestation.as_ref(), &key, &code, now)?;
+    let (device, org) = state
+        .db
+        .enrol_device(&code, key, attestation.as_deref(), now)
+        .await?;
+    tracing::info!(
+        device = %device.id,
+        role = device.role.as_str(),
+        attestation = attestation.as_deref().unwrap_or("none"),
+        "device enrolled"
+    );
     Ok(Json(wire::EnrolResponse {
         device_id: device.id,
         role: device.role,

@@ -62,7 +62,7 @@ pub async fn enrol(
         .unwrap();
     let typed = EnrolmentCode::from_typed(&code.invite.code.to_typed()).unwrap();
     let (device, _) = db
-        .enrol_device(&typed, key.public_key(), NOW)
+        .enrol_device(&typed, key.public_key(), None, NOW)
         .await
         .unwrap();
     (key, device)

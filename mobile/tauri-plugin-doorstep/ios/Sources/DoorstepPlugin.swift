@@ -143,6 +143,12 @@ class DoorstepPlugin: Plugin, NFCTagReaderSessionDelegate {
         kSecAttrAccessControl as String: access,
       ],
     ]
+    // One key per alias: an earlier one (made at first start) goes before the new one is made.
+    SecItemDelete(
+      [
+        kSecClass as String: kSecClassKey,
+        kSecAttrApplicationTag as String: tagData(args.alias),
+      ] as CFDictionary)
     var error: Unmanaged<CFError>?
     guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error),
       let publicKey = publicKeyData(key)

@@ -6,6 +6,8 @@
 //! start one). With `DOORSTEP_REQUIRE_POSTGRES=1` a missing server fails the test instead of
 //! silently testing one backend.
 
+pub mod android_attestation;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -211,8 +213,30 @@ impl Backoffice {
 
     /// As [`Backoffice::serve`], another server on the same database, with its own rate limit.
     pub async fn serve_limited(&self, requests_per_minute: u32) -> std::io::Result<Served> {
+        self.serve_with(requests_per_minute, Default::default())
+            .await
+    }
+
+    /// As [`Backoffice::serve`], judging enrolling keys' attestations by `attestation`.
+    pub async fn serve_attesting(
+        &self,
+        attestation: crate::attestation::AttestationPolicy,
+    ) -> std::io::Result<Served> {
+        self.serve_with(
+            crate::db::requests::DEFAULT_REQUESTS_PER_MINUTE,
+            attestation,
+        )
+        .await
+    }
+
+    async fn serve_with(
+        &self,
+        requests_per_minute: u32,
+        attestation: crate::attestation::AttestationPolicy,
+    ) -> std::io::Result<Served> {
         let mut state = AppState::new(self.db.clone(), self.keys.clone(), self.clock.clock());
         state.requests_per_minute = requests_per_minute;
+        state.attestation = Arc::new(attestation);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {

@@ -8,15 +8,29 @@ need_apt=()
 for tool in gcc:gcc pkg-config:pkg-config python3:python3; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
-# The desktop app (Tauri 2 on WebKitGTK), its WebDriver and a virtual display for its tests.
+# The desktop app (Tauri 2 on WebKitGTK, PC/SC for a USB reader), its WebDriver, a virtual
+# display for its tests, and the private PC/SC daemon with a virtual reader the NFC tests use.
 for pkg in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev \
-  libsoup-3.0-dev libxdo-dev libssl-dev webkit2gtk-driver xvfb xauth file; do
+  libsoup-3.0-dev libxdo-dev libssl-dev webkit2gtk-driver xvfb xauth file \
+  pcscd libpcsclite-dev vsmartcard-vpcd iproute2; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+# The services the tests start privately (scripts/with-*.sh). Installed here because those
+# scripts may run inside the PC/SC daemon's network namespace, where no mirror is reachable.
+need_services=()
+for pkg in postgresql-15 gnome-keyring dbus dbus-daemon; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_services+=("$pkg")
+done
+if [ ${#need_services[@]} -gt 0 ]; then
+  echo "setup: installing ${need_services[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_services[@]}"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod attestation;
+pub mod console;
 pub mod db;
 pub mod http;
 pub mod ingest;
@@ -12,6 +13,7 @@ pub mod issuance;
 pub mod keys;
 pub mod log_anchor;
 pub mod planning;
+pub mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -65,6 +67,16 @@ pub enum ServerError {
     AttestationRefused(#[from] attestation::AttestationError),
     #[error("this back-office enrols only devices whose key is attested in secure hardware")]
     AttestationRequired,
+    #[error("the username or the password is wrong")]
+    LoginRefused,
+    #[error("too many failed logins; try again in {retry_after} s")]
+    LoginThrottled { retry_after: u64 },
+    #[error("not signed in, or the session has ended; sign in again")]
+    NotSignedIn,
+    #[error("your role ({}) may not do this", .0.as_str())]
+    NotAllowed(staff::StaffRole),
+    #[error("this change did not come from the console's own page")]
+    CsrfRejected,
     #[error("at most {max} uploads per batch")]
     BatchTooLarge { max: usize },
     #[error("only a device enrolled as {} may do this", .0.as_str())]
@@ -110,6 +122,11 @@ impl ServerError {
             ServerError::KeyAlreadyEnrolled => "key_already_enrolled",
             ServerError::AttestationRefused(_) => "attestation_refused",
             ServerError::AttestationRequired => "attestation_required",
+            ServerError::LoginRefused => "login_refused",
+            ServerError::LoginThrottled { .. } => "login_throttled",
+            ServerError::NotSignedIn => "not_signed_in",
+            ServerError::NotAllowed(_) => "not_allowed",
+            ServerError::CsrfRejected => "csrf_rejected",
             ServerError::BatchTooLarge { .. } => "batch_too_large",
             ServerError::WrongRole(_) => "wrong_role",
             ServerError::SigningKey { .. } => "signing_key_unavailable",

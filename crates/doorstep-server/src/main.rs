@@ -89,6 +89,13 @@ enum Command {
         #[command(subcommand)]
         action: AgentAction,
     },
+    /// Manage the console's staff accounts (admin, planner, operator, auditor).
+    Staff {
+        #[command(flatten)]
+        org: Org,
+        #[command(subcommand)]
+        action: StaffAction,
+    },
     /// Manage the organisation's customers.
     Customer {
         #[command(flatten)]
@@ -189,6 +196,48 @@ enum AgentAction {
         #[arg(long)]
         staff_ref: String,
     },
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Add an account. Its password is read from standard input with `--password-stdin`,
+    /// else made up and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: StaffRoleArg,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List,
+    /// Disable an account and end its sessions.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StaffRoleArg {
+    Admin,
+    Planner,
+    Operator,
+    Auditor,
+}
+
+impl From<StaffRoleArg> for doorstep_server::staff::StaffRole {
+    fn from(r: StaffRoleArg) -> Self {
+        use doorstep_server::staff::StaffRole;
+        match r {
+            StaffRoleArg::Admin => StaffRole::Admin,
+            StaffRoleArg::Planner => StaffRole::Planner,
+            StaffRoleArg::Operator => StaffRole::Operator,
+            StaffRoleArg::Auditor => StaffRole::Auditor,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -327,6 +376,24 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 AgentAction::List => admin::agent_list(&db, &org).await?,
                 AgentAction::Revoke { staff_ref } => {
                     admin::agent_revoke(&db, &org, &staff_ref).await?
+                }
+            }
+        }
+        Command::Staff { org: o, action } => {
+            let org = org(o).await?;
+            match action {
+                StaffAction::Add {
+                    username,
+                    name,
+                    role,
+                    password_stdin,
+                } => {
+                    admin::staff_add(&db, &org, &username, &name, role.into(), password_stdin)
+                        .await?
+                }
+                StaffAction::List => admin::staff_list(&db, &org).await?,
+                StaffAction::Disable { username } => {
+                    admin::staff_disable(&db, &org, &username).await?
                 }
             }
         }

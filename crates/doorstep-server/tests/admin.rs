@@ -266,3 +266,119 @@ async fn the_command_line_initialises_and_manages_agents() {
         assert!(!ok && out.contains("no organisation named"), "{out}");
     }
 }
+
+#[tokio::test]
+async fn staff_are_added_listed_and_disabled_from_the_command_line_with_passwords_only_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in fresh_database_urls(dir.path()).await {
+        let keys = tempfile::tempdir().unwrap();
+        let run = |args: &[&str], stdin: &str| {
+            use std::io::Write as _;
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-server"))
+                .args(["--database-url", &url, "--key-dir"])
+                .arg(keys.path())
+                .args(args)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(stdin.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        };
+        let init = [
+            "init",
+            "--name",
+            "Northbank",
+            "--official-phone",
+            "+31 20 555 0100",
+        ];
+        assert!(run(&init, "").0);
+        let staff = |rest: &[&str]| {
+            [&["staff", "--org", "Northbank"][..], rest]
+                .concat()
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let args = staff(&[
+            "add",
+            "--username",
+            "ada",
+            "--name",
+            "Ada",
+            "--role",
+            "admin",
+        ]);
+        let (ok, out) = run(&args.iter().map(String::as_str).collect::<Vec<_>>(), "");
+        assert!(ok, "{out}");
+        let printed = out.rsplit("password: ").next().unwrap().trim().to_string();
+        assert_eq!(printed.len(), 23, "four groups of five: {out}");
+
+        let args = staff(&[
+            "add",
+            "--username",
+            "piet",
+            "--name",
+            "Piet",
+            "--role",
+            "planner",
+            "--password-stdin",
+        ]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, out) = run(&args, "short\n");
+        assert!(!ok && out.contains("at least 12 characters"), "{out}");
+        let (ok, out) = run(&args, "planner pass phrase\n");
+        assert!(ok && !out.contains("planner pass phrase"), "{out}");
+        let (ok, out) = run(&args, "planner pass phrase\n");
+        assert!(!ok && out.contains("is taken"), "{out}");
+
+        let db = Db::open(&url).await.unwrap();
+        let (piet, hash) = db.staff_for_login("piet").await.unwrap().unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(doorstep_server::staff::password_matches(
+            "planner pass phrase",
+            Some(&hash)
+        ));
+        let (_, ada_hash) = db.staff_for_login("ada").await.unwrap().unwrap();
+        assert!(doorstep_server::staff::password_matches(
+            &printed,
+            Some(&ada_hash)
+        ));
+
+        let list = staff(&["list"]);
+        let (ok, out) = run(&list.iter().map(String::as_str).collect::<Vec<_>>(), "");
+        assert!(
+            ok && out.contains("ada") && out.contains("planner"),
+            "{out}"
+        );
+        let disable = staff(&["disable", "--username", "piet"]);
+        let (ok, out) = run(&disable.iter().map(String::as_str).collect::<Vec<_>>(), "");
+        assert!(ok, "{out}");
+        assert!(db.staff_for_login("piet").await.unwrap().is_none());
+        let org = db.organisation("Northbank").await.unwrap();
+        let actions: Vec<String> = db
+            .audit_log(org.id, None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{} {}", e.action, e.subject))
+            .collect();
+        assert_eq!(
+            actions,
+            ["staff_disabled piet", "staff_added piet", "staff_added ada"]
+        );
+        assert_eq!(piet.role, doorstep_server::staff::StaffRole::Planner);
+        db.close().await;
+    }
+}

@@ -206,6 +206,102 @@ pub async fn agent_revoke(db: &Db, org: &Organisation, staff_ref: &str) -> Resul
     Ok(())
 }
 
+/// A console account. Without `password_stdin` a password is made up and printed once; only
+/// its Argon2id hash is kept.
+pub async fn staff_add(
+    db: &Db,
+    org: &Organisation,
+    username: &str,
+    name: &str,
+    role: crate::staff::StaffRole,
+    password_stdin: bool,
+) -> Result<(), ServerError> {
+    let salt = crate::console::random()?;
+    let (password, made_up) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| ServerError::io("cannot read the password", e))?;
+        (line.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else {
+        (made_up_password()?, true)
+    };
+    let hash = crate::staff::hash_password(&password, salt)?;
+    let added = db
+        .add_staff(
+            org,
+            crate::db::staff::NewStaff {
+                username,
+                display_name: name,
+                role,
+                password_hash: &hash,
+            },
+            doorstep_core::system::unix_now(),
+        )
+        .await?;
+    db.audit(
+        org.id,
+        None,
+        "staff_added",
+        &added.username,
+        added.role.as_str(),
+        doorstep_core::system::unix_now(),
+    )
+    .await?;
+    if made_up {
+        println!(
+            "staff {} ({}) added; password: {password}",
+            added.username,
+            added.role.as_str()
+        );
+    } else {
+        println!("staff {} ({}) added", added.username, added.role.as_str());
+    }
+    Ok(())
+}
+
+/// Four groups of five letters and digits without look-alikes: about 100 bits, easy to type.
+fn made_up_password() -> Result<String, ServerError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let bytes: [u8; 20] = crate::console::random()?;
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    Ok(chars
+        .chunks(5)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
+pub async fn staff_list(db: &Db, org: &Organisation) -> Result<(), ServerError> {
+    for s in db.list_staff(org).await? {
+        let status = if s.disabled_at.is_some() {
+            "disabled"
+        } else {
+            "active"
+        };
+        println!(
+            "{:<24} {:<9} {:<9} {}",
+            s.username,
+            s.role.as_str(),
+            status,
+            s.display_name
+        );
+    }
+    Ok(())
+}
+
+pub async fn staff_disable(db: &Db, org: &Organisation, username: &str) -> Result<(), ServerError> {
+    let now = doorstep_core::system::unix_now();
+    let staff = db.disable_staff(org, username, now).await?;
+    db.audit(org.id, None, "staff_disabled", &staff.username, "", now)
+        .await?;
+    println!("staff {} disabled; their sessions ended", staff.username);
+    Ok(())
+}
+
 pub async fn customer_add(
     db: &Db,
     org: &Organisation,
@@ -358,10 +454,13 @@ pub async fn serve(
         "doorstep-server listening on http://{bound} (API description at http://{bound}{})",
         doorstep_api::wire::paths::OPENAPI
     );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            tokio::signal::ctrl_c().await.ok();
-        })
-        .await
-        .map_err(|e| ServerError::io("the server stopped", e))
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        tokio::signal::ctrl_c().await.ok();
+    })
+    .await
+    .map_err(|e| ServerError::io("the server stopped", e))
 }

@@ -23,6 +23,7 @@ pub mod results;
 pub mod revocation;
 pub mod rotation;
 pub(crate) mod rows;
+pub mod staff;
 pub mod tickets;
 pub mod visits;
 

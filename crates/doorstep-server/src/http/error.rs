@@ -39,6 +39,18 @@ impl ApiError {
         }
     }
 
+    /// `429`: too many failed logins for this name or from this address.
+    pub(crate) fn rate_limited_login(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "login_throttled",
+                format!("too many failed logins; try again in {retry_after} s"),
+            )
+        }
+    }
+
     pub(crate) fn bad_request(kind: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, kind, message)
     }
@@ -80,7 +92,11 @@ impl From<ServerError> for ApiError {
             | E::AgentRevoked(_)
             | E::CustomerRevoked(_)
             | E::AttestationRefused(_)
-            | E::AttestationRequired => StatusCode::FORBIDDEN,
+            | E::AttestationRequired
+            | E::NotAllowed(_)
+            | E::CsrfRejected => StatusCode::FORBIDDEN,
+            E::LoginRefused | E::NotSignedIn => StatusCode::UNAUTHORIZED,
+            E::LoginThrottled { retry_after } => return ApiError::rate_limited_login(*retry_after),
             E::Invalid(_) => StatusCode::BAD_REQUEST,
             E::Database(_) | E::Migration(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -2,6 +2,7 @@
 //! [`SignedRequest`]), delegate to the database and the rules, and translate; they decide
 //! nothing themselves. Every error is JSON with a stable kind ([`ApiError`]).
 
+mod console;
 mod error;
 mod resources;
 mod signed;
@@ -12,6 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use doorstep_api::wire::{self, paths};
 
+pub use console::CSRF_HEADER;
 pub use doorstep_core::system::{Clock, system_clock};
 pub use error::ApiError;
 pub use signed::{SignedDevice, SignedRequest};
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::CUSTOMER_NOTICES, get(resources::customer_notices))
         .route(paths::UPLOADS, post(resources::uploads))
         .route(paths::DENYLIST, get(resources::denylist))
+        .merge(console::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

@@ -229,6 +229,29 @@ impl Backoffice {
         .await
     }
 
+    /// A console account with `password` (at least 12 characters).
+    pub async fn add_staff(
+        &self,
+        username: &str,
+        role: crate::staff::StaffRole,
+        password: &str,
+    ) -> crate::db::staff::Staff {
+        let hash = crate::staff::hash_password(password, [username.len() as u8; 16]).unwrap();
+        self.db
+            .add_staff(
+                &self.org,
+                crate::db::staff::NewStaff {
+                    username,
+                    display_name: username,
+                    role,
+                    password_hash: &hash,
+                },
+                (self.clock.clock())(),
+            )
+            .await
+            .unwrap()
+    }
+
     async fn serve_with(
         &self,
         requests_per_minute: u32,
@@ -241,7 +264,12 @@ impl Backoffice {
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             // Ends only when the test aborts it (on drop).
-            axum::serve(listener, router(state)).await.ok();
+            axum::serve(
+                listener,
+                router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .ok();
         });
         Ok(Served {
             addr,

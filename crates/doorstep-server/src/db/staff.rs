@@ -1,0 +1,353 @@
+//! Staff accounts, console sessions, failed logins and the audit log. Sessions and failures
+//! live here rather than in one process's memory, so several `serve` processes share them.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use super::organisations::Organisation;
+use super::rows;
+use crate::staff::{
+    LOGIN_WINDOW_SECONDS, RecentFailures, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SessionToken,
+    StaffRole,
+};
+use crate::{Db, ServerError};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Staff {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: StaffRole,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+pub struct NewStaff<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: StaffRole,
+    /// Argon2id PHC string (`staff::hash_password`).
+    pub password_hash: &'a str,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: i64,
+    pub staff_username: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+const STAFF_COLUMNS: &str =
+    "s.id, s.organisation_id, s.username, s.display_name, s.role, s.created_at, s.disabled_at";
+
+fn staff_from_row(r: &AnyRow) -> Result<Staff, ServerError> {
+    let role: String = r.try_get("role")?;
+    Ok(Staff {
+        id: rows::uuid(r, "id")?,
+        organisation_id: rows::uuid(r, "organisation_id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        role: StaffRole::parse(&role).ok_or_else(|| ServerError::Damaged("staff role".into()))?,
+        created_at: r.try_get("created_at")?,
+        disabled_at: r.try_get("disabled_at")?,
+    })
+}
+
+/// Usernames are compared as typed, without case.
+pub fn normalise_username(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+impl Db {
+    pub async fn add_staff(
+        &self,
+        org: &Organisation,
+        new: NewStaff<'_>,
+        now: u64,
+    ) -> Result<Staff, ServerError> {
+        let username = normalise_username(new.username);
+        if username.is_empty()
+            || username.len() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(ServerError::Invalid(
+                "a username has 1 to 64 letters, digits or . _ - @".into(),
+            ));
+        }
+        let display_name = new.display_name.trim();
+        if display_name.is_empty() || display_name.chars().count() > 100 {
+            return Err(ServerError::Invalid(
+                "a staff member's name has 1 to 100 characters".into(),
+            ));
+        }
+        let id = Uuid::now_v7();
+        let inserted = sqlx::query(
+            "INSERT INTO staff (id, organisation_id, username, display_name, role, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.as_bytes().to_vec())
+        .bind(org.id.as_bytes().to_vec())
+        .bind(&username)
+        .bind(display_name)
+        .bind(new.role.as_str())
+        .bind(new.password_hash)
+        .bind(rows::signed(now))
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(ServerError::Invalid(format!(
+                    "the username {username:?} is taken"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Staff {
+            id,
+            organisation_id: org.id,
+            username,
+            display_name: display_name.to_string(),
+            role: new.role,
+            created_at: rows::signed(now),
+            disabled_at: None,
+        })
+    }
+
+    pub async fn list_staff(&self, org: &Organisation) -> Result<Vec<Staff>, ServerError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS} FROM staff s WHERE s.organisation_id = $1 ORDER BY s.username"
+        )))
+        .bind(org.id.as_bytes().to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(staff_from_row).collect()
+    }
+
+    /// The account and its password hash, if the username exists and is not disabled.
+    pub async fn staff_for_login(
+        &self,
+        username: &str,
+    ) -> Result<Option<(Staff, String)>, ServerError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS}, s.password_hash FROM staff s
+             WHERE s.username = $1 AND s.disabled_at IS NULL"
+        )))
+        .bind(normalise_username(username))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((staff_from_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    /// Disables an account and ends its sessions at once.
+    pub async fn disable_staff(
+        &self,
+        org: &Organisation,
+        username: &str,
+        now: u64,
+    ) -> Result<Staff, ServerError> {
+        let username = normalise_username(username);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS} FROM staff s WHERE s.organisation_id = $1 AND s.username = $2"
+        )))
+        .bind(org.id.as_bytes().to_vec())
+        .bind(&username)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ServerError::Invalid(format!("no staff member {username:?}")))?;
+        let mut staff = staff_from_row(&row)?;
+        sqlx::query("UPDATE staff SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+            .bind(rows::signed(now))
+            .bind(staff.id.as_bytes().to_vec())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+            .bind(staff.id.as_bytes().to_vec())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        staff.disabled_at.get_or_insert(rows::signed(now));
+        Ok(staff)
+    }
+
+    pub async fn start_session(
+        &self,
+        staff: &Staff,
+        token: &SessionToken,
+        now: u64,
+    ) -> Result<(), ServerError> {
+        sqlx::query(
+            "INSERT INTO staff_sessions (token_hash, staff_id, created_at, last_seen, expires_at)
+             VALUES ($1, $2, $3, $3, $4)",
+        )
+        .bind(token.stored_hash().to_vec())
+        .bind(staff.id.as_bytes().to_vec())
+        .bind(rows::signed(now))
+        .bind(rows::signed(now + SESSION_MAX_SECONDS))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The staff member a live session belongs to, and the session kept alive; `None` for an
+    /// unknown, idle, expired or disabled one.
+    pub async fn session_staff(
+        &self,
+        token: &SessionToken,
+        now: u64,
+    ) -> Result<Option<Staff>, ServerError> {
+        let hash = token.stored_hash().to_vec();
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS}, x.last_seen, x.expires_at FROM staff_sessions x
+             JOIN staff s ON s.id = x.staff_id
+             WHERE x.token_hash = $1 AND s.disabled_at IS NULL"
+        )))
+        .bind(&hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let last_seen = rows::unsigned(&row, "last_seen")?;
+        let expires_at = rows::unsigned(&row, "expires_at")?;
+        if now >= expires_at || now >= last_seen + SESSION_IDLE_SECONDS {
+            self.end_session(token).await?;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE staff_sessions SET last_seen = $1 WHERE token_hash = $2")
+            .bind(rows::signed(now))
+            .bind(&hash)
+            .execute(&self.pool)
+            .await?;
+        staff_from_row(&row).map(Some)
+    }
+
+    pub async fn end_session(&self, token: &SessionToken) -> Result<(), ServerError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+            .bind(token.stored_hash().to_vec())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn recent_login_failures(
+        &self,
+        username: &str,
+        address: &str,
+        now: u64,
+    ) -> Result<RecentFailures, ServerError> {
+        let since = rows::signed(now.saturating_sub(LOGIN_WINDOW_SECONDS));
+        sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+            .bind(since)
+            .execute(&self.pool)
+            .await?;
+        let count = |column: &'static str, value: String| {
+            let sql = format!(
+                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE {column} = $1 AND at > $2"
+            );
+            async move {
+                let r = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(value)
+                    .bind(since)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let n: i64 = r.try_get("n")?;
+                let oldest: Option<i64> = r.try_get("oldest")?;
+                Ok::<_, ServerError>((
+                    u32::try_from(n).unwrap_or(u32::MAX),
+                    oldest.and_then(|t| u64::try_from(t).ok()),
+                ))
+            }
+        };
+        let (for_username, oldest_for_username) =
+            count("username", normalise_username(username)).await?;
+        let (from_address, oldest_from_address) = count("address", address.to_string()).await?;
+        Ok(RecentFailures {
+            for_username,
+            oldest_for_username,
+            from_address,
+            oldest_from_address,
+        })
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        address: &str,
+        now: u64,
+    ) -> Result<(), ServerError> {
+        sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
+            .bind(normalise_username(username))
+            .bind(address)
+            .bind(rows::signed(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends to the organisation's audit log; nothing ever changes or removes a line.
+    pub async fn audit(
+        &self,
+        organisation_id: Uuid,
+        by: Option<&Staff>,
+        action: &str,
+        subject: &str,
+        detail: &str,
+        now: u64,
+    ) -> Result<(), ServerError> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, organisation_id, at, staff_id, staff_username, action, subject, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(Uuid::now_v7().as_bytes().to_vec())
+        .bind(organisation_id.as_bytes().to_vec())
+        .bind(rows::signed(now))
+        .bind(by.map(|s| s.id.as_bytes().to_vec()))
+        .bind(by.map_or("(system)", |s| s.username.as_str()))
+        .bind(action)
+        .bind(subject)
+        .bind(detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest `limit` lines before `before` (an entry's id), newest first.
+    pub async fn audit_log(
+        &self,
+        organisation_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, ServerError> {
+        let before = before.unwrap_or(Uuid::max()).as_bytes().to_vec();
+        let rows = sqlx::query(
+            "SELECT id, at, staff_username, action, subject, detail FROM audit_log
+             WHERE organisation_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(organisation_id.as_bytes().to_vec())
+        .bind(before)
+        .bind(i64::from(limit.min(500)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: rows::uuid(r, "id")?,
+                    at: r.try_get("at")?,
+                    staff_username: r.try_get("staff_username")?,
+                    action: r.try_get("action")?,
+                    subject: r.try_get("subject")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,378 @@
+//! The console's sign-in, roles, CSRF and audit log, over HTTP against a served back-office on
+//! each backend. Cookies are handled by hand here, as a browser would, to check what is set.
+
+use doorstep_server::http::CSRF_HEADER;
+use doorstep_server::staff::{SESSION_IDLE_SECONDS, StaffRole};
+use doorstep_server::testing::{Backoffice, Served, fresh_database_urls, organisation};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, ORIGIN, RETRY_AFTER, SET_COOKIE};
+use serde_json::{Value, json};
+
+const ADMIN_PASSWORD: &str = "admin pass phrase";
+const PLANNER_PASSWORD: &str = "planner pass phrase";
+
+async fn backoffices(dir: &tempfile::TempDir) -> Vec<(Backoffice, Served)> {
+    let mut out = Vec::new();
+    for url in fresh_database_urls(dir.path()).await {
+        let office = Backoffice::create(
+            &url,
+            &dir.path().join(uuid::Uuid::now_v7().to_string()),
+            &organisation("Northbank Cards"),
+        )
+        .await
+        .unwrap();
+        office
+            .add_staff("ada", StaffRole::Admin, ADMIN_PASSWORD)
+            .await;
+        office
+            .add_staff("piet", StaffRole::Planner, PLANNER_PASSWORD)
+            .await;
+        let served = office.serve().await.unwrap();
+        out.push((office, served));
+    }
+    out
+}
+
+/// A signed-in browser: the session cookie and the CSRF token the page holds.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+async fn sign_in_raw(
+    served: &Served,
+    username: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/console/api/session", served.url))
+        .json(&json!({ "username": username, "password": password }));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn sign_in(served: &Served, username: &str, password: &str) -> Browser {
+    let response = sign_in_raw(served, username, password, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    let body: Value = response.json().await.unwrap();
+    Browser {
+        http: reqwest::Client::new(),
+        base: served.url.clone(),
+        cookie: set.split(';').next().unwrap().to_string(),
+        csrf: body["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+impl Browser {
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(CSRF_HEADER, &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn new_operator() -> Value {
+    json!({
+        "username": "olga",
+        "display_name": "Olga Operator",
+        "role": "operator",
+        "password": "operator pass phrase",
+    })
+}
+
+#[tokio::test]
+async fn each_role_reaches_only_its_own_pages_and_every_action_is_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        let response = sign_in_raw(&served, "piet", PLANNER_PASSWORD, None).await;
+        let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+        for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+            assert!(set_cookie.contains(attribute), "{set_cookie}");
+        }
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        let (status, me) = planner.get("/console/api/session").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["staff"]["role"], "planner");
+        assert_eq!(me["organisation"], "Northbank Cards");
+
+        // A planner cannot reach the admin's pages, nor the auditor's.
+        let (status, body) = planner.get("/console/api/staff").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(body["error"], "not_allowed");
+        let (status, _) = planner.post("/console/api/staff", new_operator()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = planner.get("/console/api/audit").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let admin = sign_in(&served, "ADA ", ADMIN_PASSWORD).await;
+        let (status, added) = admin.post("/console/api/staff", new_operator()).await;
+        assert_eq!(status, StatusCode::OK, "{added}");
+        assert_eq!(added["role"], "operator");
+        let (status, listed) = admin.get("/console/api/staff").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed.as_array().unwrap().len(), 3);
+        // The new account signs in with the password it was given.
+        sign_in(&served, "olga", "operator pass phrase").await;
+
+        let (status, log) = admin.get("/console/api/audit").await;
+        assert_eq!(status, StatusCode::OK);
+        let lines: Vec<(String, String, String)> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["staff_username"].as_str().unwrap().into(),
+                    e["action"].as_str().unwrap().into(),
+                    e["subject"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("olga", "sign_in", "olga"),
+            ("ada", "staff_added", "olga"),
+            ("ada", "sign_in", "ada"),
+            ("piet", "sign_in", "piet"),
+            ("piet", "sign_in", "piet"),
+        ];
+        assert_eq!(
+            lines,
+            expected
+                .iter()
+                .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+                .collect::<Vec<_>>()
+        );
+        drop(office);
+    }
+}
+
+#[tokio::test]
+async fn a_change_without_the_session_s_token_or_from_another_site_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        let admin = sign_in(&served, "ada", ADMIN_PASSWORD).await;
+        let attempt = |csrf: Option<&str>, origin: Option<&str>| {
+            let mut request = admin
+                .http
+                .post(format!("{}/console/api/staff", served.url))
+                .header(COOKIE, &admin.cookie)
+                .json(&new_operator());
+            if let Some(csrf) = csrf {
+                request = request.header(CSRF_HEADER, csrf);
+            }
+            if let Some(origin) = origin {
+                request = request.header(ORIGIN, origin);
+            }
+            request.send()
+        };
+        // A forged form or fetch from another site carries the cookie but not the token.
+        for (csrf, origin) in [
+            (None, None),
+            (Some("0".repeat(64)), None),
+            (
+                Some(admin.csrf.clone()),
+                Some("https://evil.example".to_string()),
+            ),
+        ] {
+            let response = attempt(csrf.as_deref(), origin.as_deref()).await.unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "csrf_rejected");
+        }
+        // A sign-in posted from another site is refused too (login CSRF).
+        let response = reqwest::Client::new()
+            .post(format!("{}/console/api/session", served.url))
+            .header(ORIGIN, "https://evil.example")
+            .json(&json!({ "username": "ada", "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        // From the console's own page it goes through, once.
+        let own_origin = format!("http://{}", served.addr);
+        let response = attempt(Some(&admin.csrf), Some(&own_origin)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(office.db.list_staff(&office.org).await.unwrap().len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_planted_ended_or_idle_session_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        // Session fixation: a cookie chosen by someone else before sign-in is not adopted.
+        let planted = format!("doorstep_console={}", "ab".repeat(32));
+        let response = sign_in_raw(&served, "ada", ADMIN_PASSWORD, Some(&planted)).await;
+        let set = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+        assert!(!set.contains(&"ab".repeat(32)), "{set}");
+        let planted_browser = Browser {
+            http: reqwest::Client::new(),
+            base: served.url.clone(),
+            cookie: planted.clone(),
+            csrf: String::new(),
+        };
+        assert_eq!(
+            planted_browser.get("/console/api/session").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Signing in again ends the session the browser came with.
+        let first = sign_in(&served, "ada", ADMIN_PASSWORD).await;
+        let second = sign_in_raw(&served, "ada", ADMIN_PASSWORD, Some(&first.cookie)).await;
+        assert_eq!(second.status(), StatusCode::OK);
+        assert_eq!(
+            first.get("/console/api/session").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Signed out: the cookie is cleared and its session is gone on the server too.
+        let browser = sign_in(&served, "ada", ADMIN_PASSWORD).await;
+        let response = browser
+            .http
+            .delete(format!("{}/console/api/session", served.url))
+            .header(COOKIE, &browser.cookie)
+            .header(CSRF_HEADER, &browser.csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert!(
+            response.headers()[SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        assert_eq!(
+            browser.get("/console/api/session").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Idle too long.
+        let idle = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        office.clock.shift(SESSION_IDLE_SECONDS as i64 + 1);
+        assert_eq!(
+            idle.get("/console/api/session").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // A disabled account's open session ends at once.
+        let piet = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        office
+            .db
+            .disable_staff(&office.org, "piet", 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            piet.get("/console/api/session").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            sign_in_raw(&served, "piet", PLANNER_PASSWORD, None)
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_throttle_and_a_wrong_name_reads_as_a_wrong_password() {
+    let dir = tempfile::tempdir().unwrap();
+    for (_office, served) in backoffices(&dir).await {
+        let wrong_name = sign_in_raw(&served, "nobody", "whatever pass phrase", None).await;
+        let wrong_password = sign_in_raw(&served, "ada", "whatever pass phrase", None).await;
+        assert_eq!(wrong_name.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+        let (a, b): (Value, Value) = (
+            wrong_name.json().await.unwrap(),
+            wrong_password.json().await.unwrap(),
+        );
+        assert_eq!(a, b, "the answer does not tell which names exist");
+
+        // Five wrong passwords for one name: even the right one waits now.
+        for _ in 0..4 {
+            sign_in_raw(&served, "ada", "whatever pass phrase", None).await;
+        }
+        let throttled = sign_in_raw(&served, "ada", ADMIN_PASSWORD, None).await;
+        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = throttled.headers()[RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&wait), "{wait}");
+        let body: Value = throttled.json().await.unwrap();
+        assert_eq!(body["error"], "login_throttled");
+        // Other names still sign in from elsewhere... and from here, until twenty failures
+        // from this address, whatever names they tried.
+        sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        for n in 0..14 {
+            let r = sign_in_raw(&served, &format!("guess{n}"), "whatever pass phrase", None).await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {n}");
+        }
+        let sprayed = sign_in_raw(&served, "piet", PLANNER_PASSWORD, None).await;
+        assert_eq!(sprayed.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_cannot_be_changed_or_emptied_in_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in fresh_database_urls(dir.path()).await {
+        let office = Backoffice::create(&url, &dir.path().join("keys"), &organisation("Org"))
+            .await
+            .unwrap();
+        office
+            .db
+            .audit(office.org.id, None, "staff_added", "ada", "admin", 1)
+            .await
+            .unwrap();
+        sqlx::any::install_default_drivers();
+        let raw_url = match url.strip_prefix("sqlite:") {
+            Some(path) => format!("sqlite://{path}"),
+            None => url.clone(),
+        };
+        let pool = sqlx::AnyPool::connect(&raw_url).await.unwrap();
+        for sql in [
+            "UPDATE audit_log SET action = 'nothing'",
+            "DELETE FROM audit_log",
+        ] {
+            let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        if url.starts_with("postgres") {
+            let err = sqlx::query("TRUNCATE audit_log")
+                .execute(&pool)
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+        let log = office.db.audit_log(office.org.id, None, 10).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].action, "staff_added");
+    }
+}

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::db::staff::{AuditEntry, NewStaff, Staff};
+use crate::db::staff::{AuditEntry, NewStaff, Staff, VisitLine};
 use crate::staff::{self, Action, SessionToken, StaffRole};
 use crate::{Db, ServerError};
 
@@ -130,4 +130,25 @@ pub async fn audit_log(
 ) -> Result<Vec<AuditEntry>, ServerError> {
     who.require(Action::ReadAudit)?;
     db.audit_log(who.staff.organisation_id, before, limit).await
+}
+
+/// The longest span one listing of visits covers.
+pub const MAX_VISIT_SPAN: u64 = 31 * 86_400;
+
+/// Visits overlapping `[from, to)`: the day view, refreshed as results come in.
+pub async fn visits(
+    db: &Db,
+    who: &SignedIn,
+    from: u64,
+    to: u64,
+    agent_ref: Option<&str>,
+) -> Result<Vec<VisitLine>, ServerError> {
+    who.require(Action::ViewVisits)?;
+    if to <= from || to - from > MAX_VISIT_SPAN {
+        return Err(ServerError::Invalid(
+            "a listing covers a span of up to 31 days, its end after its start".into(),
+        ));
+    }
+    db.visit_lines(who.staff.organisation_id, from, to, agent_ref)
+        .await
 }

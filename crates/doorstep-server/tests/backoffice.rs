@@ -771,3 +771,90 @@ async fn a_verified_receipt_is_stored_only_with_the_customers_answer_and_allowed
         assert_eq!(exported[0].outcome, "verified");
     }
 }
+
+#[tokio::test]
+async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
+    use doorstep_server::console::{self, SignedIn};
+    use doorstep_server::db::staff::NewStaff;
+    use doorstep_server::staff::{SessionToken, StaffRole};
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let signed_in = |username: &'static str, role| {
+            let db = w.db.clone();
+            let org = w.org.clone();
+            async move {
+                let staff = db
+                    .add_staff(
+                        &org,
+                        NewStaff {
+                            username,
+                            display_name: username,
+                            role,
+                            password_hash: "unused",
+                        },
+                        NOW,
+                    )
+                    .await
+                    .unwrap();
+                SignedIn {
+                    staff,
+                    token: SessionToken([1; 32]),
+                }
+            }
+        };
+        let operator = signed_in("olga", StaffRole::Operator).await;
+        let day = (NOW, NOW + 86_400);
+        let lines = console::visits(&w.db, &operator, day.0, day.1, None)
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            (
+                lines[0].visit_ref.as_str(),
+                lines[0].agent_ref.as_str(),
+                lines[0].customer_ref.as_str(),
+                lines[0].state.as_str()
+            ),
+            ("V-1", "A-1", "C-1", "scheduled")
+        );
+        // Another day, another agent: nothing.
+        assert!(
+            console::visits(&w.db, &operator, day.1, day.1 + 86_400, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            console::visits(&w.db, &operator, day.0, day.1, Some("A-2"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            console::visits(&w.db, &operator, day.0, day.0 + 40 * 86_400, None).await,
+            Err(ServerError::Invalid(_))
+        ));
+
+        // The agent's phone syncs a result: the view shows it.
+        let ticket = w.ticket().await;
+        let receipt = w.receipt(&ticket, UnverifiedOutcome::Suspicious, NOW + 3700);
+        ingest(
+            &w.db,
+            &w.agent_device,
+            &[upload(UploadKind::Receipt, receipt)],
+            &w.signer,
+            NOW + 3800,
+        )
+        .await
+        .unwrap();
+        let lines = console::visits(&w.db, &operator, day.0, day.1, Some("A-1"))
+            .await
+            .unwrap();
+        assert_eq!(lines[0].state, "suspicious");
+        w.db.cancel_visit(&w.org, "V-1", NOW + 3900).await.unwrap();
+        let lines = console::visits(&w.db, &operator, day.0, day.1, None)
+            .await
+            .unwrap();
+        assert_eq!(lines[0].state, "cancelled");
+    }
+}

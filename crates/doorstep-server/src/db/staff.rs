@@ -351,3 +351,79 @@ impl Db {
             .collect()
     }
 }
+
+/// A visit as the console's day view lists it: who, when, and how it stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VisitLine {
+    pub visit_ref: String,
+    pub agent_ref: String,
+    pub agent_name: String,
+    pub customer_ref: String,
+    pub window_start: i64,
+    pub window_minutes: i64,
+    pub purpose: String,
+    /// `scheduled`, `cancelled`, or the outcome of the latest receipt received.
+    pub state: String,
+    /// Reports (a customer's or an agent's) received about this visit.
+    pub reports: i64,
+}
+
+/// At most this many visits in one listing; the console pages beyond it.
+pub const MAX_VISIT_LINES: u32 = 2000;
+
+impl Db {
+    /// The organisation's visits whose window overlaps `[from, to)`, optionally one agent's.
+    pub async fn visit_lines(
+        &self,
+        organisation_id: Uuid,
+        from: u64,
+        to: u64,
+        agent_ref: Option<&str>,
+    ) -> Result<Vec<VisitLine>, ServerError> {
+        let rows = sqlx::query(
+            "SELECT v.visit_ref, a.staff_ref, a.display_name, c.customer_ref, v.window_start,
+                    v.window_minutes, v.purpose, v.cancelled_at,
+                    (SELECT r.outcome FROM results r WHERE r.visit_id = v.id AND r.kind = 'receipt'
+                     ORDER BY r.received_at DESC LIMIT 1) AS outcome,
+                    (SELECT COUNT(*) FROM results r WHERE r.visit_id = v.id AND r.kind = 'report')
+                     AS reports
+             FROM visits v
+             JOIN agents a ON a.id = v.agent_id
+             JOIN customers c ON c.id = v.customer_id
+             WHERE v.organisation_id = $1 AND v.window_start < $3
+               AND v.window_start + v.window_minutes * 60 > $2
+               AND ($4 = '' OR a.staff_ref = $4)
+             ORDER BY v.window_start, v.visit_ref
+             LIMIT $5",
+        )
+        .bind(organisation_id.as_bytes().to_vec())
+        .bind(rows::signed(from))
+        .bind(rows::signed(to))
+        .bind(agent_ref.unwrap_or(""))
+        .bind(i64::from(MAX_VISIT_LINES))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let cancelled: Option<i64> = r.try_get("cancelled_at")?;
+                let outcome: Option<String> = r.try_get("outcome")?;
+                let state = match (cancelled, outcome) {
+                    (Some(_), _) => "cancelled".to_string(),
+                    (None, Some(outcome)) => outcome,
+                    (None, None) => "scheduled".to_string(),
+                };
+                Ok(VisitLine {
+                    visit_ref: r.try_get("visit_ref")?,
+                    agent_ref: r.try_get("staff_ref")?,
+                    agent_name: r.try_get("display_name")?,
+                    customer_ref: r.try_get("customer_ref")?,
+                    window_start: r.try_get("window_start")?,
+                    window_minutes: r.try_get("window_minutes")?,
+                    purpose: r.try_get("purpose")?,
+                    state,
+                    reports: r.try_get("reports")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState};
 use crate::ServerError;
 use crate::console::{self, SignedIn};
-use crate::db::staff::{AuditEntry, Staff};
+use crate::db::staff::{AuditEntry, Staff, VisitLine};
 use crate::staff::{SESSION_COOKIE, SESSION_MAX_SECONDS, SessionToken, StaffRole};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/api/staff", get(list_staff).post(add_staff))
         .route("/console/api/audit", get(audit_log))
+        .route("/console/api/visits", get(visits))
 }
 
 fn session_token(headers: &HeaderMap) -> Option<SessionToken> {
@@ -228,5 +229,24 @@ async fn audit_log(
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     Ok(Json(
         console::audit_log(&state.db, &who, page.before, page.limit.unwrap_or(100)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VisitSpan {
+    from: u64,
+    to: u64,
+    agent: Option<String>,
+}
+
+async fn visits(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Query(span): Query<VisitSpan>,
+) -> Result<Json<Vec<VisitLine>>, ApiError> {
+    let agent = span.agent.as_deref().filter(|a| !a.is_empty());
+    Ok(Json(
+        console::visits(&state.db, &who, span.from, span.to, agent).await?,
     ))
 }

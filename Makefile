@@ -5,7 +5,8 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
 .PHONY: setup run test fmt-check clippy supply-chain unit wasm vectors fuzz bench-smoke bench survey \
-	ui-dist ui-check app e2e screens check-mobile lint-mobile measure-app
+	ui-dist ui-check app e2e screens check-mobile lint-mobile measure-app console-dist console-e2e \
+	console-screens
 
 setup:
 	scripts/setup.sh
@@ -18,11 +19,12 @@ DEMO_LISTEN ?= 127.0.0.1:8080
 run:
 	WITH_FUZZ=0 scripts/setup.sh
 	npm --prefix ui run build
+	npm --prefix web/console run build
 	$(CARGO) build -q -p doorstep-cli -p doorstep-server
 	$(MAKE) app
 	DEMO_DIR=$(DEMO_DIR) DEMO_LISTEN=$(DEMO_LISTEN) scripts/run-demo.sh
 
-test: setup ui-dist fmt-check clippy supply-chain ui-check unit wasm vectors bench-smoke fuzz lint-mobile e2e
+test: setup ui-dist console-dist fmt-check clippy supply-chain ui-check unit wasm vectors bench-smoke fuzz lint-mobile console-e2e e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -49,10 +51,26 @@ unit:
 ui-dist:
 	npm --prefix ui run build
 
-# The views' type check (svelte-check, strict) and their tests (Vitest with mocked IPC).
+# The back-office console, built: doorstep-server embeds it, so its build needs it first.
+console-dist:
+	npm --prefix web/console run build
+
+# The views' type check (svelte-check, strict) and their tests (Vitest with mocked IPC); the
+# console's type check.
 ui-check:
 	npm --prefix ui run check
 	NO_COLOR=1 npm --prefix ui test
+	npm --prefix web/console run check
+
+# The console in Debian's Chromium (playwright-core) against a real doorstep-server.
+console-e2e: console-dist
+	$(CARGO) build -q -p doorstep-server
+	npm --prefix web/console test
+
+# The console's screens, into docs/screens/console.
+console-screens: console-dist
+	$(CARGO) build -q -p doorstep-server
+	SCREENS_DIR=$(CURDIR)/docs/screens/console npm --prefix web/console test
 
 # The desktop app as the CLI builds it (views embedded, debug profile).
 app:

@@ -9,10 +9,11 @@ for tool in gcc:gcc pkg-config:pkg-config python3:python3; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
 # The desktop app (Tauri 2 on WebKitGTK, PC/SC for a USB reader), its WebDriver, a virtual
-# display for its tests, and the private PC/SC daemon with a virtual reader the NFC tests use.
+# display for its tests, the private PC/SC daemon with a virtual reader the NFC tests use, and
+# Chromium for the console's browser tests.
 for pkg in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev \
   libsoup-3.0-dev libxdo-dev libssl-dev webkit2gtk-driver xvfb xauth file \
-  pcscd libpcsclite-dev vsmartcard-vpcd iproute2; do
+  pcscd libpcsclite-dev vsmartcard-vpcd iproute2 chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -59,4 +60,10 @@ fi
 ui=$(dirname "$0")/../ui
 if [ ! -f "$ui/node_modules/.package-lock.json" ] || [ "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]; then
   npm --prefix "$ui" ci --no-audit --no-fund
+fi
+
+# The console's packages (and the browser tests' playwright-core and axe-core), as locked.
+console=$(dirname "$0")/../web/console
+if [ ! -f "$console/node_modules/.package-lock.json" ] || [ "$console/package-lock.json" -nt "$console/node_modules/.package-lock.json" ]; then
+  npm --prefix "$console" ci --no-audit --no-fund
 fi

@@ -263,6 +263,7 @@ pub struct UploadResults {
 
 /// Every error the API returns: a stable kind for programs and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorBody {
     pub error: String,
     pub message: String,

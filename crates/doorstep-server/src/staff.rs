@@ -12,6 +12,7 @@ use crate::ServerError;
 /// One role per account. Devices have their own roles (`doorstep_core::Role`); these are people
 /// at the office.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum StaffRole {
     /// Staff accounts, organisation settings and keys; everything the others do.

@@ -813,9 +813,10 @@ async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
                 lines[0].visit_ref.as_str(),
                 lines[0].agent_ref.as_str(),
                 lines[0].customer_ref.as_str(),
-                lines[0].state.as_str()
+                lines[0].cancelled,
+                lines[0].outcome
             ),
-            ("V-1", "A-1", "C-1", "scheduled")
+            ("V-1", "A-1", "C-1", false, None)
         );
         // Another day, another agent: nothing.
         assert!(
@@ -850,11 +851,11 @@ async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
         let lines = console::visits(&w.db, &operator, day.0, day.1, Some("A-1"))
             .await
             .unwrap();
-        assert_eq!(lines[0].state, "suspicious");
+        assert_eq!(lines[0].outcome, Some(doorstep_core::Outcome::Suspicious));
         w.db.cancel_visit(&w.org, "V-1", NOW + 3900).await.unwrap();
         let lines = console::visits(&w.db, &operator, day.0, day.1, None)
             .await
             .unwrap();
-        assert_eq!(lines[0].state, "cancelled");
+        assert!(lines[0].cancelled);
     }
 }

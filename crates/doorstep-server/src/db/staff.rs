@@ -34,7 +34,9 @@ pub struct NewStaff<'a> {
 
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditEntry {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub id: Uuid,
     pub at: i64,
     pub staff_username: String,
@@ -354,6 +356,7 @@ impl Db {
 
 /// A visit as the console's day view lists it: who, when, and how it stands.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VisitLine {
     pub visit_ref: String,
     pub agent_ref: String,
@@ -362,8 +365,9 @@ pub struct VisitLine {
     pub window_start: i64,
     pub window_minutes: i64,
     pub purpose: String,
-    /// `scheduled`, `cancelled`, or the outcome of the latest receipt received.
-    pub state: String,
+    pub cancelled: bool,
+    /// The outcome of the latest receipt received; none yet while the visit is scheduled.
+    pub outcome: Option<doorstep_core::Outcome>,
     /// Reports (a customer's or an agent's) received about this visit.
     pub reports: i64,
 }
@@ -406,12 +410,13 @@ impl Db {
         rows.iter()
             .map(|r| {
                 let cancelled: Option<i64> = r.try_get("cancelled_at")?;
-                let outcome: Option<String> = r.try_get("outcome")?;
-                let state = match (cancelled, outcome) {
-                    (Some(_), _) => "cancelled".to_string(),
-                    (None, Some(outcome)) => outcome,
-                    (None, None) => "scheduled".to_string(),
-                };
+                let outcome = r
+                    .try_get::<Option<String>, _>("outcome")?
+                    .map(|name| {
+                        serde_json::from_value(serde_json::Value::String(name))
+                            .map_err(|_| ServerError::Damaged("result outcome".into()))
+                    })
+                    .transpose()?;
                 Ok(VisitLine {
                     visit_ref: r.try_get("visit_ref")?,
                     agent_ref: r.try_get("staff_ref")?,
@@ -420,7 +425,8 @@ impl Db {
                     window_start: r.try_get("window_start")?,
                     window_minutes: r.try_get("window_minutes")?,
                     purpose: r.try_get("purpose")?,
-                    state,
+                    cancelled: cancelled.is_some(),
+                    outcome,
                     reports: r.try_get("reports")?,
                 })
             })

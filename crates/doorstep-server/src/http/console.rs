@@ -83,6 +83,7 @@ impl FromRequestParts<AppState> for SignedIn {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionView {
     pub staff: StaffView,
     pub organisation: String,
@@ -91,6 +92,7 @@ pub struct SessionView {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StaffView {
     pub username: String,
     pub display_name: String,

@@ -2,7 +2,8 @@
 //! [`SignedRequest`]), delegate to the database and the rules, and translate; they decide
 //! nothing themselves. Every error is JSON with a stable kind ([`ApiError`]).
 
-mod console;
+pub mod console;
+mod console_page;
 mod error;
 mod resources;
 mod signed;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::UPLOADS, post(resources::uploads))
         .route(paths::DENYLIST, get(resources::denylist))
         .merge(console::routes())
+        .merge(console_page::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

@@ -79,7 +79,7 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longer inputs are refused before hashing, so a login cannot be made expensive.
 pub const MAX_PASSWORD_BYTES: usize = 256;
 
-/// Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 20 ms here.
+/// Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("constant Argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)

@@ -62,10 +62,12 @@ ui-check:
 	NO_COLOR=1 npm --prefix ui test
 	npm --prefix web/console run check
 
-# The console in Debian's Chromium (playwright-core) against a real doorstep-server.
+# The console in Debian's Chromium (playwright-core) against a real doorstep-server, on SQLite
+# and on PostgreSQL.
 console-e2e: console-dist
 	$(CARGO) build -q -p doorstep-server
 	npm --prefix web/console test
+	scripts/with-postgres.sh env CONSOLE_DATABASE=postgres npm --prefix web/console test
 
 # The console's screens, into docs/screens/console.
 console-screens: console-dist

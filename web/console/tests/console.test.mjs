@@ -1,5 +1,6 @@
 // The console in a real Chromium (Debian's, driven by playwright-core) against a real
-// doorstep-server on a fresh SQLite file: signing in, the day's visits updating as the
+// doorstep-server on a fresh SQLite file, or with CONSOLE_DATABASE=postgres on a fresh database
+// of the PostgreSQL scripts/with-postgres.sh runs: signing in, the day's visits updating as the
 // back-office changes, roles, both languages, and axe-core finding no WCAG 2.2 AA violation.
 // SERVER_BIN names the server (default: the workspace's debug build); SCREENS_DIR keeps
 // screenshots.
@@ -24,9 +25,20 @@ const ADMIN_PASSWORD = "admin pass phrase";
 const PLANNER_PASSWORD = "planner pass phrase";
 
 const work = mkdtempSync(join(tmpdir(), "doorstep-console-"));
+
+function databaseUrl() {
+  if (process.env.CONSOLE_DATABASE !== "postgres") return `sqlite:${join(work, "backoffice.db")}`;
+  const base = process.env.DOORSTEP_TEST_POSTGRES_URL;
+  assert.ok(base, "CONSOLE_DATABASE=postgres runs under scripts/with-postgres.sh");
+  const name = `console_${process.pid}`;
+  const host = new URL(base).searchParams.get("host");
+  execFileSync("psql", ["-h", host, "-U", "doorstep", "-d", "doorstep", "-qc", `CREATE DATABASE ${name}`]);
+  return base.replace("localhost/doorstep?", `localhost/${name}?`);
+}
+
 const env = {
   ...process.env,
-  DOORSTEP_DATABASE_URL: `sqlite:${join(work, "backoffice.db")}`,
+  DOORSTEP_DATABASE_URL: databaseUrl(),
   DOORSTEP_KEY_DIR: join(work, "keys"),
 };
 mkdirSync(env.DOORSTEP_KEY_DIR);

@@ -149,6 +149,104 @@ pub async fn visits(
             "a listing covers a span of up to 31 days, its end after its start".into(),
         ));
     }
-    db.visit_lines(who.staff.organisation_id, from, to, agent_ref)
+    db.visit_lines(who.staff.organisation_id, from, to, agent_ref, None)
         .await
+}
+
+/// What the operator on the official line sees about one customer: their visits from a day
+/// ago to a week ahead, and which of them has an agent booked at their door right now.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LineLookup {
+    pub customer_ref: String,
+    pub visits: Vec<VisitLine>,
+    /// The visits whose window is now, not cancelled: a caller with someone at the door is
+    /// told who should be there, or that nobody should.
+    pub booked_now: Vec<String>,
+}
+
+pub async fn line_lookup(
+    db: &Db,
+    who: &SignedIn,
+    customer_ref: &str,
+    now: u64,
+) -> Result<LineLookup, ServerError> {
+    who.require(Action::AnswerOfficialLine)?;
+    let customer_ref = customer_ref.trim();
+    let visits = db
+        .visit_lines(
+            who.staff.organisation_id,
+            now.saturating_sub(86_400),
+            now + 7 * 86_400,
+            None,
+            Some(customer_ref),
+        )
+        .await?;
+    let skew = doorstep_core::Policy::default().clock_skew;
+    let booked_now = visits
+        .iter()
+        .filter(|v| {
+            let start = u64::try_from(v.window_start).unwrap_or(0);
+            let end = start + u64::try_from(v.window_minutes).unwrap_or(0) * 60;
+            !v.cancelled && doorstep_core::ticket::window_includes(start, end, now, skew)
+        })
+        .map(|v| v.visit_ref.clone())
+        .collect();
+    db.audit(
+        who.staff.organisation_id,
+        Some(&who.staff),
+        "line_lookup",
+        customer_ref,
+        "",
+        now,
+    )
+    .await?;
+    Ok(LineLookup {
+        customer_ref: customer_ref.to_string(),
+        visits,
+        booked_now,
+    })
+}
+
+/// The reference an operator reads to the customer once they have confirmed the visit at the
+/// door on the official line (plan B, `db::office`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PhoneConfirmation {
+    pub visit_ref: String,
+    pub agent_name: String,
+    pub agent_ref: String,
+    pub window_start: u64,
+    pub window_minutes: u32,
+    pub reference: String,
+}
+
+pub async fn confirm_by_phone(
+    db: &Db,
+    who: &SignedIn,
+    visit_ref: &str,
+    now: u64,
+) -> Result<PhoneConfirmation, ServerError> {
+    who.require(Action::AnswerOfficialLine)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let confirmed = db
+        .confirm_visit_by_phone(&org, visit_ref, &who.staff.username, now)
+        .await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "visit_confirmed_by_phone",
+        visit_ref,
+        &confirmed.agent_staff_ref,
+        now,
+    )
+    .await?;
+    Ok(PhoneConfirmation {
+        visit_ref: confirmed.visit_ref,
+        agent_name: confirmed.agent_name,
+        agent_ref: confirmed.agent_staff_ref,
+        window_start: confirmed.window_start,
+        window_minutes: confirmed.window_minutes,
+        reference: confirmed.reference.to_string(),
+    })
 }

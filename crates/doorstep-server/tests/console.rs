@@ -376,3 +376,81 @@ async fn the_audit_log_cannot_be_changed_or_emptied_in_the_database() {
         assert_eq!(log[0].action, "staff_added");
     }
 }
+
+#[tokio::test]
+async fn the_operator_tells_a_caller_who_is_booked_at_their_door_and_confirms_it_by_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        let now = doorstep_core::system::unix_now();
+        office.add_agent("A-1", b"photo").await.unwrap();
+        let data = doorstep_server::testing::customer_data();
+        office.add_customer("C-1", &data).await.unwrap();
+        office.add_customer("C-2", &data).await.unwrap();
+        let at = |r: &str, c: &str, start| doorstep_server::testing::visit(r, "A-1", c, start);
+        office
+            .add_visit(&at("V-NOW", "C-1", now - 300), now - 600)
+            .await
+            .unwrap();
+        office
+            .add_visit(&at("V-LATER", "C-1", now + 86_400), now)
+            .await
+            .unwrap();
+        office
+            .add_visit(&at("V-OTHER", "C-2", now - 300), now - 600)
+            .await
+            .unwrap();
+        office
+            .add_staff("olga", StaffRole::Operator, "operator pass phrase")
+            .await;
+        let operator = sign_in(&served, "olga", "operator pass phrase").await;
+
+        let (status, found) = operator.get("/console/api/line?customer=C-1").await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let refs: Vec<&str> = found["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["visit_ref"].as_str().unwrap())
+            .collect();
+        assert_eq!(refs, ["V-NOW", "V-LATER"], "only this customer's");
+        assert_eq!(found["booked_now"], json!(["V-NOW"]));
+        let (_, nobody) = operator.get("/console/api/line?customer=C-9").await;
+        assert_eq!(nobody["booked_now"], json!([]));
+
+        // Plan B: confirmed by phone, a reference to read out; only for the visit of now.
+        let (status, confirmed) = operator
+            .post("/console/api/visits/V-NOW/confirm-by-phone", json!(null))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{confirmed}");
+        assert_eq!(confirmed["agent_ref"], "A-1");
+        let reference = confirmed["reference"].as_str().unwrap().replace(' ', "");
+        assert_eq!(reference.len(), 8);
+        assert!(reference.chars().all(|c| c.is_ascii_digit()));
+        let (status, later) = operator
+            .post("/console/api/visits/V-LATER/confirm-by-phone", json!(null))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{later}");
+
+        // A planner does not answer the official line.
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        assert_eq!(
+            planner.get("/console/api/line?customer=C-1").await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            planner
+                .post("/console/api/visits/V-NOW/confirm-by-phone", json!(null))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        let log = office.db.audit_log(office.org.id, None, 20).await.unwrap();
+        assert!(log.iter().any(|e| e.action == "visit_confirmed_by_phone"
+            && e.subject == "V-NOW"
+            && e.staff_username == "olga"));
+        assert!(
+            log.iter()
+                .any(|e| e.action == "line_lookup" && e.subject == "C-1")
+        );
+    }
+}

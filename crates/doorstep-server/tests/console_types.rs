@@ -5,6 +5,7 @@
 
 use doorstep_api::wire::ErrorBody;
 use doorstep_core::Outcome;
+use doorstep_server::console::{LineLookup, PhoneConfirmation};
 use doorstep_server::db::staff::{AuditEntry, VisitLine};
 use doorstep_server::http::console::{SessionView, StaffView};
 use doorstep_server::staff::StaffRole;
@@ -25,6 +26,8 @@ fn generated() -> String {
         SessionView::decl(&cfg),
         AuditEntry::decl(&cfg),
         VisitLine::decl(&cfg),
+        LineLookup::decl(&cfg),
+        PhoneConfirmation::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/doorstep-server/tests/console_types.rs; do not edit.\n\

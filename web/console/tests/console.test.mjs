@@ -23,6 +23,7 @@ const AXE = readFileSync(join(here, "../node_modules/axe-core/axe.min.js"), "utf
 const ORG = "Northbank Cards";
 const ADMIN_PASSWORD = "admin pass phrase";
 const PLANNER_PASSWORD = "planner pass phrase";
+const OPERATOR_PASSWORD = "operator on the line";
 
 const work = mkdtempSync(join(tmpdir(), "doorstep-console-"));
 
@@ -75,6 +76,7 @@ before(async () => {
   server(["init", "--name", ORG, "--official-phone", "+31 20 555 0100"]);
   const org = ["--org", ORG];
   server(["staff", ...org, "add", "--username", "ada", "--name", "Ada Admin", "--role", "admin", "--password-stdin"], `${ADMIN_PASSWORD}\n`);
+  server(["staff", ...org, "add", "--username", "otto", "--name", "Otto Operator", "--role", "operator", "--password-stdin"], `${OPERATOR_PASSWORD}\n`);
   server(["staff", ...org, "add", "--username", "piet", "--name", "Piet Planner", "--role", "planner", "--password-stdin"], `${PLANNER_PASSWORD}\n`);
   const photo = join(work, "photo.jpg");
   writeFileSync(photo, "jpeg bytes");
@@ -85,6 +87,9 @@ before(async () => {
   server(["customer", ...org, "add", "--ref", "C-1002", "--data", "full_name=Eva de Wit"]);
   server(["visit", ...org, "add", "--ref", "V-1", "--agent", "A-0117", "--customer", "C-1001", "--start", soonPlus(0), "--purpose", "new_card"]);
   server(["visit", ...org, "add", "--ref", "V-2", "--agent", "A-0204", "--customer", "C-1002", "--start", soonPlus(10), "--purpose", "card_reader"]);
+  // Someone is at C-1001's door right now (the official line's case).
+  const fiveMinutesAgo = new Date(Date.now() - 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  server(["visit", ...org, "add", "--ref", "V-3", "--agent", "A-0204", "--customer", "C-1001", "--start", fiveMinutesAgo, "--purpose", "collect_card"]);
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   serving = spawn(SERVER_BIN, ["serve", "--listen", `127.0.0.1:${port}`], { env, stdio: "ignore" });
@@ -177,7 +182,7 @@ test("an admin signs in, sees the day's visits change without a reload, and the 
   await page.getByRole("heading", { name: "Audit log" }).waitFor();
   const actions = await page.locator("tbody tr td:nth-child(3)").allTextContents();
   assert.equal(actions[0], "sign_in", actions.join());
-  assert.equal(actions.filter((a) => a === "staff_added").length, 2, actions.join());
+  assert.equal(actions.filter((a) => a === "staff_added").length, 3, actions.join());
   assert.deepEqual(await axeViolations(page), []);
   await screen(page, "03-audit");
 
@@ -215,5 +220,32 @@ test("the console speaks Dutch", async () => {
   assert.equal(await page.evaluate(() => document.documentElement.lang), "nl");
   assert.deepEqual(await axeViolations(page), []);
   await screen(page, "05-today-nl");
+  await context.close();
+});
+
+test("the operator tells a caller who is booked at their door, and confirms the visit by phone", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/console/`);
+  await page.getByLabel("Username").fill("otto");
+  await page.getByLabel("Password").fill(OPERATOR_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Official line" }).click();
+  assert.equal(await page.getByRole("link", { name: "Audit log" }).count(), 0);
+
+  await page.getByLabel("Customer reference").fill("C-1002");
+  await page.getByRole("button", { name: "Look up" }).click();
+  await page.getByText("No agent of ours is booked at this customer's door now.").waitFor();
+
+  await page.getByLabel("Customer reference").fill("C-1001");
+  await page.getByRole("button", { name: "Look up" }).click();
+  await page.getByText("An agent is booked at this customer's door now:").waitFor();
+  await page.getByText("Joost Bakker").first().waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await page.getByRole("button", { name: "Confirm by phone" }).click();
+  const digits = await page.locator(".reference .digits").textContent();
+  assert.match(digits, /^\d{4} \d{4}$/);
+  assert.deepEqual(await axeViolations(page), []);
+  await screen(page, "06-official-line");
   await context.close();
 });

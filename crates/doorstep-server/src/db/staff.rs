@@ -376,13 +376,15 @@ pub struct VisitLine {
 pub const MAX_VISIT_LINES: u32 = 2000;
 
 impl Db {
-    /// The organisation's visits whose window overlaps `[from, to)`, optionally one agent's.
+    /// The organisation's visits whose window overlaps `[from, to)`, optionally only one
+    /// agent's or one customer's.
     pub async fn visit_lines(
         &self,
         organisation_id: Uuid,
         from: u64,
         to: u64,
         agent_ref: Option<&str>,
+        customer_ref: Option<&str>,
     ) -> Result<Vec<VisitLine>, ServerError> {
         let rows = sqlx::query(
             "SELECT v.visit_ref, a.staff_ref, a.display_name, c.customer_ref, v.window_start,
@@ -397,6 +399,7 @@ impl Db {
              WHERE v.organisation_id = $1 AND v.window_start < $3
                AND v.window_start + v.window_minutes * 60 > $2
                AND ($4 = '' OR a.staff_ref = $4)
+               AND ($6 = '' OR c.customer_ref = $6)
              ORDER BY v.window_start, v.visit_ref
              LIMIT $5",
         )
@@ -405,6 +408,7 @@ impl Db {
         .bind(rows::signed(to))
         .bind(agent_ref.unwrap_or(""))
         .bind(i64::from(MAX_VISIT_LINES))
+        .bind(customer_ref.unwrap_or(""))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

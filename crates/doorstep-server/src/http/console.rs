@@ -31,6 +31,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/api/staff", get(list_staff).post(add_staff))
         .route("/console/api/audit", get(audit_log))
         .route("/console/api/visits", get(visits))
+        .route("/console/api/line", get(line_lookup))
+        .route(
+            "/console/api/visits/{visit_ref}/confirm-by-phone",
+            axum::routing::post(confirm_by_phone),
+        )
 }
 
 fn session_token(headers: &HeaderMap) -> Option<SessionToken> {
@@ -250,5 +255,31 @@ async fn visits(
     let agent = span.agent.as_deref().filter(|a| !a.is_empty());
     Ok(Json(
         console::visits(&state.db, &who, span.from, span.to, agent).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineQuery {
+    customer: String,
+}
+
+async fn line_lookup(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Query(query): Query<LineQuery>,
+) -> Result<Json<console::LineLookup>, ApiError> {
+    Ok(Json(
+        console::line_lookup(&state.db, &who, &query.customer, state.now()).await?,
+    ))
+}
+
+async fn confirm_by_phone(
+    State(state): State<AppState>,
+    who: SignedIn,
+    axum::extract::Path(visit_ref): axum::extract::Path<String>,
+) -> Result<Json<console::PhoneConfirmation>, ApiError> {
+    Ok(Json(
+        console::confirm_by_phone(&state.db, &who, &visit_ref, state.now()).await?,
     ))
 }

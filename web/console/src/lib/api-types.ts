@@ -26,3 +26,12 @@ outcome: Outcome | null,
  * Reports (a customer's or an agent's) received about this visit.
  */
 reports: number, };
+
+export type LineLookup = { customer_ref: string, visits: Array<VisitLine>, 
+/**
+ * The visits whose window is now, not cancelled: a caller with someone at the door is
+ * told who should be there, or that nobody should.
+ */
+booked_now: Array<string>, };
+
+export type PhoneConfirmation = { visit_ref: string, agent_name: string, agent_ref: string, window_start: number, window_minutes: number, reference: string, };

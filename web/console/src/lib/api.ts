@@ -1,7 +1,16 @@
 // The console's calls to its back-office. The session cookie is http-only: the page never
 // sees it; it holds only the CSRF token the server gave at sign-in and sends it with changes.
 
-import type { AuditEntry, ErrorBody, SessionView, StaffRole, StaffView, VisitLine } from "./api-types";
+import type {
+  AuditEntry,
+  ErrorBody,
+  LineLookup,
+  PhoneConfirmation,
+  SessionView,
+  StaffRole,
+  StaffView,
+  VisitLine,
+} from "./api-types";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -90,4 +99,12 @@ export function addStaff(add: {
   password: string;
 }): Promise<StaffView> {
   return call<StaffView>("POST", "staff", add);
+}
+
+export function lineLookup(customer: string): Promise<LineLookup> {
+  return call<LineLookup>("GET", `line?${new URLSearchParams({ customer })}`);
+}
+
+export function confirmByPhone(visitRef: string): Promise<PhoneConfirmation> {
+  return call<PhoneConfirmation>("POST", `visits/${encodeURIComponent(visitRef)}/confirm-by-phone`);
 }

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::db::staff::{AuditEntry, NewStaff, Staff, VisitLine};
+use crate::db::staff::{AuditEntry, NewStaff, ReportLine, ReportState, Staff, VisitLine};
 use crate::staff::{self, Action, SessionToken, StaffRole};
 use crate::{Db, ServerError};
 
@@ -249,4 +249,37 @@ pub async fn confirm_by_phone(
         window_minutes: confirmed.window_minutes,
         reference: confirmed.reference.to_string(),
     })
+}
+
+/// The queue of reports phones sent (a customer's about a visitor, an agent's about a visit).
+pub async fn reports(db: &Db, who: &SignedIn) -> Result<Vec<ReportLine>, ServerError> {
+    who.require(Action::AnswerOfficialLine)?;
+    db.report_lines(who.staff.organisation_id).await
+}
+
+pub async fn handle_report(
+    db: &Db,
+    who: &SignedIn,
+    id: Uuid,
+    state: ReportState,
+    now: u64,
+) -> Result<(), ServerError> {
+    who.require(Action::AnswerOfficialLine)?;
+    db.set_report_state(
+        who.staff.organisation_id,
+        id,
+        state,
+        &who.staff.username,
+        now,
+    )
+    .await?;
+    db.audit(
+        who.staff.organisation_id,
+        Some(&who.staff),
+        "report_handled",
+        &id.to_string(),
+        state.as_str(),
+        now,
+    )
+    .await
 }

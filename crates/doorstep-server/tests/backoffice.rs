@@ -859,3 +859,112 @@ async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
         assert!(lines[0].cancelled);
     }
 }
+
+#[tokio::test]
+async fn reports_queue_for_the_official_line_and_move_from_new_to_called_back_to_closed() {
+    use doorstep_server::console::{self, SignedIn};
+    use doorstep_server::db::staff::{NewStaff, ReportState};
+    use doorstep_server::staff::{SessionToken, StaffRole};
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let staff = |username: &'static str, role| {
+            let db = w.db.clone();
+            let org = w.org.clone();
+            async move {
+                let staff = db
+                    .add_staff(
+                        &org,
+                        NewStaff {
+                            username,
+                            display_name: username,
+                            role,
+                            password_hash: "unused",
+                        },
+                        NOW,
+                    )
+                    .await
+                    .unwrap();
+                SignedIn {
+                    staff,
+                    token: SessionToken([2; 32]),
+                }
+            }
+        };
+        let operator = staff("olga", StaffRole::Operator).await;
+        let planner = staff("piet", StaffRole::Planner).await;
+        let report = serde_json::to_vec(&doorstep_api::wire::Report {
+            visit_id: None,
+            reason: Some("bad_proof_signature".into()),
+            note: "A man in a grey coat, would not wait for the call".into(),
+            time: NOW + 100,
+        })
+        .unwrap();
+        ingest(
+            &w.db,
+            &w.customer_device,
+            &[upload(UploadKind::Report, report)],
+            &w.signer,
+            NOW + 120,
+        )
+        .await
+        .unwrap();
+
+        let queue = console::reports(&w.db, &operator).await.unwrap();
+        assert_eq!(queue.len(), 1);
+        let r = &queue[0];
+        assert_eq!(
+            (
+                r.from_role,
+                r.from_ref.as_str(),
+                r.reason.as_deref(),
+                r.state
+            ),
+            (
+                Role::Customer,
+                "C-1",
+                Some("bad_proof_signature"),
+                ReportState::New
+            )
+        );
+        assert!(r.note.contains("grey coat"));
+        assert!(matches!(
+            console::reports(&w.db, &planner).await,
+            Err(ServerError::NotAllowed(StaffRole::Planner))
+        ));
+
+        let id = r.id;
+        for state in [ReportState::CalledBack, ReportState::Closed] {
+            console::handle_report(&w.db, &operator, id, state, NOW + 200)
+                .await
+                .unwrap();
+            assert_eq!(
+                console::reports(&w.db, &operator).await.unwrap()[0].state,
+                state
+            );
+        }
+        assert!(
+            console::handle_report(&w.db, &operator, id, ReportState::New, NOW + 300)
+                .await
+                .is_err()
+        );
+        assert!(
+            console::handle_report(&w.db, &operator, Uuid::now_v7(), ReportState::Closed, NOW)
+                .await
+                .is_err()
+        );
+        let log = w.db.audit_log(w.org.id, None, 10).await.unwrap();
+        assert_eq!(
+            log.iter()
+                .filter(|e| e.action == "report_handled" && e.subject == id.to_string())
+                .count(),
+            2
+        );
+
+        // Past the retention period the note is erased; the line stays, empty.
+        let later = NOW + 120 + u64::from(w.org.retention_days) * 86_400 + 1;
+        w.db.purge(&w.org, later).await.unwrap();
+        let queue = console::reports(&w.db, &operator).await.unwrap();
+        assert_eq!(queue[0].note, "");
+        assert_eq!(queue[0].state, ReportState::Closed);
+    }
+}

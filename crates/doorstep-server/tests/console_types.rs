@@ -4,9 +4,9 @@
 //! rewrites it.
 
 use doorstep_api::wire::ErrorBody;
-use doorstep_core::Outcome;
+use doorstep_core::{Outcome, Role};
 use doorstep_server::console::{LineLookup, PhoneConfirmation};
-use doorstep_server::db::staff::{AuditEntry, VisitLine};
+use doorstep_server::db::staff::{AuditEntry, ReportLine, ReportState, VisitLine};
 use doorstep_server::http::console::{SessionView, StaffView};
 use doorstep_server::staff::StaffRole;
 use ts_rs::{Config, TS};
@@ -21,6 +21,7 @@ fn generated() -> String {
     let declarations = [
         ErrorBody::decl(&cfg),
         Outcome::decl(&cfg),
+        Role::decl(&cfg),
         StaffRole::decl(&cfg),
         StaffView::decl(&cfg),
         SessionView::decl(&cfg),
@@ -28,6 +29,8 @@ fn generated() -> String {
         VisitLine::decl(&cfg),
         LineLookup::decl(&cfg),
         PhoneConfirmation::decl(&cfg),
+        ReportState::decl(&cfg),
+        ReportLine::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/doorstep-server/tests/console_types.rs; do not edit.\n\

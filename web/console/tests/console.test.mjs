@@ -247,5 +247,10 @@ test("the operator tells a caller who is booked at their door, and confirms the 
   assert.match(digits, /^\d{4} \d{4}$/);
   assert.deepEqual(await axeViolations(page), []);
   await screen(page, "06-official-line");
+
+  await page.getByRole("link", { name: "Reports" }).click();
+  await page.getByRole("heading", { name: "Reports from phones" }).waitFor();
+  await page.getByText("No reports.").waitFor();
+  assert.deepEqual(await axeViolations(page), []);
   await context.close();
 });

@@ -437,3 +437,136 @@ impl Db {
             .collect()
     }
 }
+
+/// Where a report stands at the office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    New,
+    CalledBack,
+    Closed,
+}
+
+impl ReportState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportState::New => "new",
+            ReportState::CalledBack => "called_back",
+            ReportState::Closed => "closed",
+        }
+    }
+}
+
+/// A report in the office's queue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportLine {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub id: Uuid,
+    pub received_at: i64,
+    /// Who sent it: a customer's phone or an agent's.
+    pub from_role: doorstep_core::Role,
+    /// The customer's or the agent's reference.
+    pub from_ref: String,
+    pub visit_ref: Option<String>,
+    /// The error the phone refused the visitor with, if any.
+    pub reason: Option<String>,
+    /// Empty once the retention period erased it.
+    pub note: String,
+    pub state: ReportState,
+}
+
+impl Db {
+    /// The organisation's reports, newest first, at most 500.
+    pub async fn report_lines(
+        &self,
+        organisation_id: Uuid,
+    ) -> Result<Vec<ReportLine>, ServerError> {
+        let rows = sqlx::query(
+            "SELECT r.upload_id, r.received_at, r.payload, d.role, v.visit_ref, h.state,
+                    COALESCE(a.staff_ref, c.customer_ref) AS from_ref
+             FROM results r
+             JOIN devices d ON d.id = r.device_id
+             LEFT JOIN agents a ON d.role = 'agent' AND a.id = d.subject_id
+             LEFT JOIN customers c ON d.role = 'customer' AND c.id = d.subject_id
+             LEFT JOIN visits v ON v.id = r.visit_id
+             LEFT JOIN report_handling h ON h.upload_id = r.upload_id
+             WHERE r.organisation_id = $1 AND r.kind = 'report'
+             ORDER BY r.received_at DESC, r.upload_id DESC
+             LIMIT 500",
+        )
+        .bind(organisation_id.as_bytes().to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: Vec<u8> = r.try_get("payload")?;
+                // Erased reports keep no text; anything else was checked when it arrived.
+                let report = serde_json::from_slice::<doorstep_api::wire::Report>(&payload).ok();
+                let role: String = r.try_get("role")?;
+                let state = match r.try_get::<Option<String>, _>("state")?.as_deref() {
+                    None => ReportState::New,
+                    Some("called_back") => ReportState::CalledBack,
+                    Some("closed") => ReportState::Closed,
+                    Some(_) => return Err(ServerError::Damaged("report state".into())),
+                };
+                Ok(ReportLine {
+                    id: rows::uuid(r, "upload_id")?,
+                    received_at: r.try_get("received_at")?,
+                    from_role: doorstep_core::Role::parse(&role)
+                        .ok_or_else(|| ServerError::Damaged("device role".into()))?,
+                    from_ref: r
+                        .try_get::<Option<String>, _>("from_ref")?
+                        .unwrap_or_default(),
+                    visit_ref: r.try_get("visit_ref")?,
+                    reason: report.as_ref().and_then(|r| r.reason.clone()),
+                    note: report.map(|r| r.note).unwrap_or_default(),
+                    state,
+                })
+            })
+            .collect()
+    }
+
+    /// Moves a report on (new → called back → closed, or straight to closed).
+    pub async fn set_report_state(
+        &self,
+        organisation_id: Uuid,
+        id: Uuid,
+        state: ReportState,
+        by: &str,
+        now: u64,
+    ) -> Result<(), ServerError> {
+        let known: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT upload_id FROM results WHERE organisation_id = $1 AND upload_id = $2 AND kind = 'report'",
+        )
+        .bind(organisation_id.as_bytes().to_vec())
+        .bind(id.as_bytes().to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        if known.is_none() {
+            return Err(ServerError::Invalid(format!("no report {id}")));
+        }
+        if state == ReportState::New {
+            return Err(ServerError::Invalid(
+                "a report cannot become new again".into(),
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM report_handling WHERE upload_id = $1")
+            .bind(id.as_bytes().to_vec())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO report_handling (upload_id, state, updated_at, updated_by) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.as_bytes().to_vec())
+        .bind(state.as_str())
+        .bind(rows::signed(now))
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

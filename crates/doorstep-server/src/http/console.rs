@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState};
 use crate::ServerError;
 use crate::console::{self, SignedIn};
-use crate::db::staff::{AuditEntry, Staff, VisitLine};
+use crate::db::staff::{AuditEntry, ReportLine, ReportState, Staff, VisitLine};
 use crate::staff::{SESSION_COOKIE, SESSION_MAX_SECONDS, SessionToken, StaffRole};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -32,6 +32,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/api/audit", get(audit_log))
         .route("/console/api/visits", get(visits))
         .route("/console/api/line", get(line_lookup))
+        .route("/console/api/reports", get(reports))
+        .route(
+            "/console/api/reports/{id}",
+            axum::routing::put(handle_report),
+        )
         .route(
             "/console/api/visits/{visit_ref}/confirm-by-phone",
             axum::routing::post(confirm_by_phone),
@@ -282,4 +287,27 @@ async fn confirm_by_phone(
     Ok(Json(
         console::confirm_by_phone(&state.db, &who, &visit_ref, state.now()).await?,
     ))
+}
+
+async fn reports(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<Vec<ReportLine>>, ApiError> {
+    Ok(Json(console::reports(&state.db, &who).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportUpdate {
+    state: ReportState,
+}
+
+async fn handle_report(
+    State(state): State<AppState>,
+    who: SignedIn,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    Json(update): Json<ReportUpdate>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::handle_report(&state.db, &who, id, update.state, state.now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

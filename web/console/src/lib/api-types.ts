@@ -5,6 +5,8 @@ export type ErrorBody = { error: string, message: string, };
 
 export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious" | "verified_by_office";
 
+export type Role = "agent" | "customer";
+
 export type StaffRole = "admin" | "planner" | "operator" | "auditor";
 
 export type StaffView = { username: string, display_name: string, role: StaffRole, disabled: boolean, };
@@ -35,3 +37,23 @@ export type LineLookup = { customer_ref: string, visits: Array<VisitLine>,
 booked_now: Array<string>, };
 
 export type PhoneConfirmation = { visit_ref: string, agent_name: string, agent_ref: string, window_start: number, window_minutes: number, reference: string, };
+
+export type ReportState = "new" | "called_back" | "closed";
+
+export type ReportLine = { id: string, received_at: number, 
+/**
+ * Who sent it: a customer's phone or an agent's.
+ */
+from_role: Role, 
+/**
+ * The customer's or the agent's reference.
+ */
+from_ref: string, visit_ref: string | null, 
+/**
+ * The error the phone refused the visitor with, if any.
+ */
+reason: string | null, 
+/**
+ * Empty once the retention period erased it.
+ */
+note: string, state: ReportState, };

@@ -6,6 +6,8 @@ import type {
   ErrorBody,
   LineLookup,
   PhoneConfirmation,
+  ReportLine,
+  ReportState,
   SessionView,
   StaffRole,
   StaffView,
@@ -107,4 +109,12 @@ export function lineLookup(customer: string): Promise<LineLookup> {
 
 export function confirmByPhone(visitRef: string): Promise<PhoneConfirmation> {
   return call<PhoneConfirmation>("POST", `visits/${encodeURIComponent(visitRef)}/confirm-by-phone`);
+}
+
+export function reports(): Promise<ReportLine[]> {
+  return call<ReportLine[]>("GET", "reports");
+}
+
+export function handleReport(id: string, state: ReportState): Promise<void> {
+  return call<void>("PUT", `reports/${encodeURIComponent(id)}`, { state });
 }

@@ -283,3 +283,49 @@ pub async fn handle_report(
     )
     .await
 }
+
+/// Books the visits of a CSV file (`planning::CSV_HEADER`): all of them, or none with every
+/// bad row named by its line.
+pub async fn import_visits(
+    db: &Db,
+    who: &SignedIn,
+    csv: &str,
+    now: u64,
+) -> Result<usize, ServerError> {
+    who.require(Action::PlanVisits)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let ids = db.import_visits(&org, csv, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "visits_imported",
+        &format!("{} visit(s)", ids.len()),
+        "",
+        now,
+    )
+    .await?;
+    Ok(ids.len())
+}
+
+/// Cancels a visit: its tickets go on the denylist, so phones refuse them after their next
+/// sync. Returns how many tickets that was.
+pub async fn cancel_visit(
+    db: &Db,
+    who: &SignedIn,
+    visit_ref: &str,
+    now: u64,
+) -> Result<u64, ServerError> {
+    who.require(Action::PlanVisits)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let tickets = db.cancel_visit(&org, visit_ref, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "visit_cancelled",
+        visit_ref,
+        &format!("{tickets} ticket(s) on the denylist"),
+        now,
+    )
+    .await?;
+    Ok(tickets)
+}

@@ -454,3 +454,77 @@ async fn the_operator_tells_a_caller_who_is_booked_at_their_door_and_confirms_it
         );
     }
 }
+
+#[tokio::test]
+async fn a_planner_imports_visits_all_or_none_and_cancels_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        office.add_agent("A-1", b"photo").await.unwrap();
+        let data = doorstep_server::testing::customer_data();
+        office.add_customer("C-1", &data).await.unwrap();
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        let start = doorstep_core::when::format(doorstep_core::system::unix_now() + 86_400);
+        let header = doorstep_server::planning::CSV_HEADER.join(",");
+        let good = format!("V-10,A-1,C-1,{start},60,new_card,device_key,full_name");
+        let bad = format!("V-11,A-9,C-1,{start},60,new_card,device_key,full_name");
+        let (status, refused) = planner
+            .post(
+                "/console/api/visits/import",
+                json!({ "csv": format!("{header}\n{good}\n{bad}\n") }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert_eq!(refused["error"], "import_refused");
+        assert!(
+            refused["message"].as_str().unwrap().contains("line 3"),
+            "{refused}"
+        );
+        assert!(office.db.visits(&office.org).await.unwrap().is_empty());
+
+        let fixed = bad.replace("A-9", "A-1");
+        let (status, imported) = planner
+            .post(
+                "/console/api/visits/import",
+                json!({ "csv": format!("{header}\n{good}\n{fixed}\n") }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{imported}");
+        assert_eq!(imported["imported"], 2);
+
+        let (status, cancelled) = planner
+            .post("/console/api/visits/V-11/cancel", json!(null))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{cancelled}");
+        assert_eq!(
+            planner
+                .post("/console/api/visits/V-99/cancel", json!(null))
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+        office
+            .add_staff("olga", StaffRole::Operator, "operator pass phrase")
+            .await;
+        let operator = sign_in(&served, "olga", "operator pass phrase").await;
+        assert_eq!(
+            operator
+                .post("/console/api/visits/V-10/cancel", json!(null))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        let log = office.db.audit_log(office.org.id, None, 20).await.unwrap();
+        let actions: Vec<(&str, &str)> = log
+            .iter()
+            .map(|e| (e.action.as_str(), e.subject.as_str()))
+            .collect();
+        assert!(
+            actions.contains(&("visits_imported", "2 visit(s)")),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&("visit_cancelled", "V-11")),
+            "{actions:?}"
+        );
+    }
+}

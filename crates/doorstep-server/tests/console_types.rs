@@ -7,7 +7,7 @@ use doorstep_api::wire::ErrorBody;
 use doorstep_core::{Outcome, Role};
 use doorstep_server::console::{LineLookup, PhoneConfirmation};
 use doorstep_server::db::staff::{AuditEntry, ReportLine, ReportState, VisitLine};
-use doorstep_server::http::console::{SessionView, StaffView};
+use doorstep_server::http::console::{Cancelled, Imported, SessionView, StaffView};
 use doorstep_server::staff::StaffRole;
 use ts_rs::{Config, TS};
 
@@ -31,6 +31,8 @@ fn generated() -> String {
         PhoneConfirmation::decl(&cfg),
         ReportState::decl(&cfg),
         ReportLine::decl(&cfg),
+        Imported::decl(&cfg),
+        Cancelled::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/doorstep-server/tests/console_types.rs; do not edit.\n\

@@ -208,6 +208,30 @@ test("a planner sees neither the audit log nor staff, and the server refuses the
   assert.equal(await page.getByRole("link", { name: "Staff" }).count(), 0);
   const status = await page.evaluate(async () => (await fetch("/console/api/audit")).status);
   assert.equal(status, 403);
+
+  // A CSV import with one bad row stores nothing and names the line; fixed, it goes in whole.
+  await page.getByRole("link", { name: "Plan visits" }).click();
+  const start = new Date(Date.now() + 2 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const header = "visit_ref,staff_ref,customer_ref,window_start,window_minutes,purpose,checks,fields";
+  const good = `V-10,A-0117,C-1001,${start},60,new_card,device_key,full_name`;
+  const bad = `V-11,A-9999,C-1002,${start},60,card_reader,device_key,full_name`;
+  await page.getByLabel("Or paste the CSV").fill(`${header}\n${good}\n${bad}\n`);
+  await page.getByRole("button", { name: "Import" }).click();
+  await page.getByText("Nothing was imported. Fix these lines and import again:").waitFor();
+  const rows = await page.locator(".row-errors li").allTextContents();
+  assert.equal(rows.length, 1, rows.join());
+  assert.match(rows[0], /^line 3: /);
+  assert.deepEqual(await axeViolations(page), []);
+  await screen(page, "07-import-refused");
+  await page.getByLabel("Or paste the CSV").fill(`${header}\n${good}\n${bad.replace("A-9999", "A-0204")}\n`);
+  await page.getByRole("button", { name: "Import" }).click();
+  await page.getByText("2 visit(s) imported.").waitFor();
+  await page.getByLabel("Visit reference").fill("V-11");
+  await page.getByRole("button", { name: "Cancel the visit" }).click();
+  await page.getByText("Visit V-11 cancelled.").waitFor();
+  const listed = server(["visit", "--org", ORG, "list"]);
+  assert.match(listed, /V-10/);
+  assert.match(listed, /V-11/);
   await context.close();
 });
 

@@ -31,6 +31,14 @@ pub fn routes() -> Router<AppState> {
         .route("/console/api/staff", get(list_staff).post(add_staff))
         .route("/console/api/audit", get(audit_log))
         .route("/console/api/visits", get(visits))
+        .route(
+            "/console/api/visits/import",
+            axum::routing::post(import_visits),
+        )
+        .route(
+            "/console/api/visits/{visit_ref}/cancel",
+            axum::routing::post(cancel_visit),
+        )
         .route("/console/api/line", get(line_lookup))
         .route("/console/api/reports", get(reports))
         .route(
@@ -310,4 +318,40 @@ async fn handle_report(
 ) -> Result<axum::http::StatusCode, ApiError> {
     console::handle_report(&state.db, &who, id, update.state, state.now()).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VisitImport {
+    csv: String,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Imported {
+    pub imported: usize,
+}
+
+async fn import_visits(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Json(body): Json<VisitImport>,
+) -> Result<Json<Imported>, ApiError> {
+    let imported = console::import_visits(&state.db, &who, &body.csv, state.now()).await?;
+    Ok(Json(Imported { imported }))
+}
+
+#[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Cancelled {
+    pub tickets_denied: u64,
+}
+
+async fn cancel_visit(
+    State(state): State<AppState>,
+    who: SignedIn,
+    axum::extract::Path(visit_ref): axum::extract::Path<String>,
+) -> Result<Json<Cancelled>, ApiError> {
+    let tickets_denied = console::cancel_visit(&state.db, &who, &visit_ref, state.now()).await?;
+    Ok(Json(Cancelled { tickets_denied }))
 }

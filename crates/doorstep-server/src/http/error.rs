@@ -98,6 +98,16 @@ impl From<ServerError> for ApiError {
             E::LoginRefused | E::NotSignedIn => StatusCode::UNAUTHORIZED,
             E::LoginThrottled { retry_after } => return ApiError::rate_limited_login(*retry_after),
             E::Invalid(_) => StatusCode::BAD_REQUEST,
+            E::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            E::UnknownOrganisation(_)
+            | E::UnknownAgent(_)
+            | E::UnknownCustomer(_)
+            | E::UnknownVisit(_)
+            | E::UnknownDevice(_) => StatusCode::NOT_FOUND,
+            E::OrganisationExists(_)
+            | E::AgentExists(_)
+            | E::CustomerExists(_)
+            | E::VisitExists(_) => StatusCode::CONFLICT,
             E::Database(_) | E::Migration(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -57,3 +57,7 @@ reason: string | null,
  * Empty once the retention period erased it.
  */
 note: string, state: ReportState, };
+
+export type Imported = { imported: number, };
+
+export type Cancelled = { tickets_denied: number, };

@@ -3,6 +3,8 @@
 
 import type {
   AuditEntry,
+  Cancelled,
+  Imported,
   ErrorBody,
   LineLookup,
   PhoneConfirmation,
@@ -117,4 +119,12 @@ export function reports(): Promise<ReportLine[]> {
 
 export function handleReport(id: string, state: ReportState): Promise<void> {
   return call<void>("PUT", `reports/${encodeURIComponent(id)}`, { state });
+}
+
+export function importVisits(csv: string): Promise<Imported> {
+  return call<Imported>("POST", "visits/import", { csv });
+}
+
+export function cancelVisit(visitRef: string): Promise<Cancelled> {
+  return call<Cancelled>("POST", `visits/${encodeURIComponent(visitRef)}/cancel`);
 }

@@ -329,3 +329,49 @@ pub async fn cancel_visit(
     .await?;
     Ok(tickets)
 }
+
+/// Completed visits with their receipts and countersignatures, for audit (`db::export`).
+pub async fn export(
+    db: &Db,
+    who: &SignedIn,
+    format: &str,
+    now: u64,
+) -> Result<Vec<crate::db::export::ExportedResult>, ServerError> {
+    who.require(Action::Export)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let results = db.export(&org).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "export",
+        &format!("{} result(s)", results.len()),
+        format,
+        now,
+    )
+    .await?;
+    Ok(results)
+}
+
+/// Runs the retention purge now (`db::export::purge`); what it erased is in the audit log.
+pub async fn purge(
+    db: &Db,
+    who: &SignedIn,
+    now: u64,
+) -> Result<crate::db::export::Purged, ServerError> {
+    who.require(Action::ManageOrganisation)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let purged = db.purge(&org, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "purge",
+        &format!("{} day(s) retention", org.retention_days),
+        &format!(
+            "{} customer(s), {} report text(s) erased",
+            purged.customers, purged.reports
+        ),
+        now,
+    )
+    .await?;
+    Ok(purged)
+}

@@ -528,3 +528,60 @@ async fn a_planner_imports_visits_all_or_none_and_cancels_one() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_auditor_exports_results_and_only_an_admin_runs_the_purge() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        office
+            .add_staff("aud", StaffRole::Auditor, "auditor pass phrase")
+            .await;
+        let auditor = sign_in(&served, "aud", "auditor pass phrase").await;
+        let response = auditor
+            .http
+            .get(format!("{}/console/api/export?format=csv", served.url))
+            .header(COOKIE, &auditor.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let csv = response.text().await.unwrap();
+        assert!(csv.starts_with("visit_ref,"), "{csv}");
+        let (status, json) = auditor.get("/console/api/export?format=json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(json, json!([]));
+        assert_eq!(
+            auditor.get("/console/api/export?format=xml").await.0,
+            StatusCode::BAD_REQUEST
+        );
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        assert_eq!(
+            planner.get("/console/api/export?format=csv").await.0,
+            StatusCode::FORBIDDEN
+        );
+
+        assert_eq!(
+            auditor.post("/console/api/purge", json!(null)).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let admin = sign_in(&served, "ada", ADMIN_PASSWORD).await;
+        let (status, purged) = admin.post("/console/api/purge", json!(null)).await;
+        assert_eq!(status, StatusCode::OK, "{purged}");
+        assert_eq!(purged, json!({ "customers": 0, "reports": 0 }));
+        let log = office.db.audit_log(office.org.id, None, 20).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.action == "export" && e.detail == "csv")
+        );
+        assert!(
+            log.iter()
+                .any(|e| e.action == "purge" && e.detail.contains("0 customer(s)"))
+        );
+    }
+}

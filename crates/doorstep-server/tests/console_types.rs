@@ -6,6 +6,7 @@
 use doorstep_api::wire::ErrorBody;
 use doorstep_core::{Outcome, Role};
 use doorstep_server::console::{LineLookup, PhoneConfirmation};
+use doorstep_server::db::export::Purged;
 use doorstep_server::db::staff::{AuditEntry, ReportLine, ReportState, VisitLine};
 use doorstep_server::http::console::{Cancelled, Imported, SessionView, StaffView};
 use doorstep_server::staff::StaffRole;
@@ -33,6 +34,7 @@ fn generated() -> String {
         ReportLine::decl(&cfg),
         Imported::decl(&cfg),
         Cancelled::decl(&cfg),
+        Purged::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/doorstep-server/tests/console_types.rs; do not edit.\n\

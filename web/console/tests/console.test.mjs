@@ -196,6 +196,19 @@ test("an admin signs in, sees the day's visits change without a reload, and the 
   assert.deepEqual(await axeViolations(page), []);
   await screen(page, "04-staff");
 
+  await page.getByRole("link", { name: "Exports" }).click();
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Download CSV" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "doorstep-results.csv");
+  const exported = readFileSync(await download.path(), "utf8");
+  assert.match(exported, /^visit_ref,staff_ref,customer_ref,/);
+  await page.getByRole("button", { name: "Run the purge now" }).click();
+  await page.getByText("0 customer(s) and 0 report text(s) erased.").waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screen(page, "08-exports");
+
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await context.close();

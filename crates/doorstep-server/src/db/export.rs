@@ -111,7 +111,8 @@ impl Db {
 }
 
 /// What a purge erased.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Purged {
     pub customers: u64,
     pub reports: u64,

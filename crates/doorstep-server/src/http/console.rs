@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
             "/console/api/visits/{visit_ref}/cancel",
             axum::routing::post(cancel_visit),
         )
+        .route("/console/api/export", get(export))
+        .route("/console/api/purge", axum::routing::post(purge))
         .route("/console/api/line", get(line_lookup))
         .route("/console/api/reports", get(reports))
         .route(
@@ -354,4 +356,49 @@ async fn cancel_visit(
 ) -> Result<Json<Cancelled>, ApiError> {
     let tickets_denied = console::cancel_visit(&state.db, &who, &visit_ref, state.now()).await?;
     Ok(Json(Cancelled { tickets_denied }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    format: ExportFormat,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum ExportFormat {
+    Csv,
+    Json,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let (name, content_type) = match query.format {
+        ExportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+        ExportFormat::Json => ("json", "application/json"),
+    };
+    let results = console::export(&state.db, &who, name, state.now()).await?;
+    let body = match query.format {
+        ExportFormat::Csv => crate::db::export::to_csv(&results),
+        ExportFormat::Json => serde_json::to_string_pretty(&results).expect("serialisable"),
+    };
+    let disposition = format!("attachment; filename=\"doorstep-results.{name}\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn purge(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<crate::db::export::Purged>, ApiError> {
+    Ok(Json(console::purge(&state.db, &who, state.now()).await?))
 }

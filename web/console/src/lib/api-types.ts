@@ -61,3 +61,5 @@ note: string, state: ReportState, };
 export type Imported = { imported: number, };
 
 export type Cancelled = { tickets_denied: number, };
+
+export type Purged = { customers: number, reports: number, };

@@ -8,6 +8,7 @@ import type {
   ErrorBody,
   LineLookup,
   PhoneConfirmation,
+  Purged,
   ReportLine,
   ReportState,
   SessionView,
@@ -127,4 +128,13 @@ export function importVisits(csv: string): Promise<Imported> {
 
 export function cancelVisit(visitRef: string): Promise<Cancelled> {
   return call<Cancelled>("POST", `visits/${encodeURIComponent(visitRef)}/cancel`);
+}
+
+export function runPurge(): Promise<Purged> {
+  return call<Purged>("POST", "purge");
+}
+
+/** Where the browser downloads an export from (a plain link: the cookie goes with it). */
+export function exportUrl(format: "csv" | "json"): string {
+  return `/console/api/export?format=${format}`;
 }

@@ -774,35 +774,11 @@ async fn a_verified_receipt_is_stored_only_with_the_customers_answer_and_allowed
 
 #[tokio::test]
 async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
-    use doorstep_server::console::{self, SignedIn};
-    use doorstep_server::db::staff::NewStaff;
-    use doorstep_server::staff::{SessionToken, StaffRole};
+    use doorstep_server::console;
+    use doorstep_server::staff::StaffRole;
     let dir = tempfile::tempdir().unwrap();
     for w in World::on_every_backend(&dir).await {
-        let signed_in = |username: &'static str, role| {
-            let db = w.db.clone();
-            let org = w.org.clone();
-            async move {
-                let staff = db
-                    .add_staff(
-                        &org,
-                        NewStaff {
-                            username,
-                            display_name: username,
-                            role,
-                            password_hash: "unused",
-                        },
-                        NOW,
-                    )
-                    .await
-                    .unwrap();
-                SignedIn {
-                    staff,
-                    token: SessionToken([1; 32]),
-                }
-            }
-        };
-        let operator = signed_in("olga", StaffRole::Operator).await;
+        let operator = support::signed_in(&w, "olga", StaffRole::Operator).await;
         let day = (NOW, NOW + 86_400);
         let lines = console::visits(&w.db, &operator, day.0, day.1, None)
             .await
@@ -862,36 +838,13 @@ async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
 
 #[tokio::test]
 async fn reports_queue_for_the_official_line_and_move_from_new_to_called_back_to_closed() {
-    use doorstep_server::console::{self, SignedIn};
-    use doorstep_server::db::staff::{NewStaff, ReportState};
-    use doorstep_server::staff::{SessionToken, StaffRole};
+    use doorstep_server::console;
+    use doorstep_server::db::staff::ReportState;
+    use doorstep_server::staff::StaffRole;
     let dir = tempfile::tempdir().unwrap();
     for w in World::on_every_backend(&dir).await {
-        let staff = |username: &'static str, role| {
-            let db = w.db.clone();
-            let org = w.org.clone();
-            async move {
-                let staff = db
-                    .add_staff(
-                        &org,
-                        NewStaff {
-                            username,
-                            display_name: username,
-                            role,
-                            password_hash: "unused",
-                        },
-                        NOW,
-                    )
-                    .await
-                    .unwrap();
-                SignedIn {
-                    staff,
-                    token: SessionToken([2; 32]),
-                }
-            }
-        };
-        let operator = staff("olga", StaffRole::Operator).await;
-        let planner = staff("piet", StaffRole::Planner).await;
+        let operator = support::signed_in(&w, "olga", StaffRole::Operator).await;
+        let planner = support::signed_in(&w, "piet", StaffRole::Planner).await;
         let report = serde_json::to_vec(&doorstep_api::wire::Report {
             visit_id: None,
             reason: Some("bad_proof_signature".into()),

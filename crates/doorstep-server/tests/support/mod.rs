@@ -204,3 +204,28 @@ impl World {
             .unwrap()
     }
 }
+
+/// Someone signed in to the console with `role`, as a request's session would show them.
+pub async fn signed_in(
+    w: &World,
+    username: &'static str,
+    role: doorstep_server::staff::StaffRole,
+) -> doorstep_server::console::SignedIn {
+    let staff =
+        w.db.add_staff(
+            &w.org,
+            doorstep_server::db::staff::NewStaff {
+                username,
+                display_name: username,
+                role,
+                password_hash: "unused",
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    doorstep_server::console::SignedIn {
+        staff,
+        token: doorstep_server::staff::SessionToken([1; 32]),
+    }
+}

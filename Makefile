@@ -24,7 +24,9 @@ run:
 	$(MAKE) app
 	DEMO_DIR=$(DEMO_DIR) DEMO_LISTEN=$(DEMO_LISTEN) scripts/run-demo.sh
 
-test: setup ui-dist console-dist fmt-check clippy supply-chain ui-check unit wasm vectors bench-smoke fuzz lint-mobile console-e2e e2e
+test: setup
+	scripts/test-stages.sh ui-dist console-dist fmt-check clippy supply-chain ui-check unit wasm \
+	  vectors bench-smoke fuzz lint-mobile console-e2e e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

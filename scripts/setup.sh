@@ -10,10 +10,11 @@ for tool in gcc:gcc pkg-config:pkg-config python3:python3; do
 done
 # The desktop app (Tauri 2 on WebKitGTK, PC/SC for a USB reader), its WebDriver, a virtual
 # display for its tests, the private PC/SC daemon with a virtual reader the NFC tests use, and
-# Chromium for the console's browser tests.
+# Chromium for the console's browser tests, and poppler's tools, which read the enrolment
+# letters the console prints back (text and the QR code as a picture).
 for pkg in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev \
   libsoup-3.0-dev libxdo-dev libssl-dev webkit2gtk-driver xvfb xauth file \
-  pcscd libpcsclite-dev vsmartcard-vpcd iproute2 chromium; do
+  pcscd libpcsclite-dev vsmartcard-vpcd iproute2 chromium poppler-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -99,6 +99,19 @@ impl Symbol {
             .build()
     }
 
+    /// The modules, row by row, `true` for dark, without a quiet zone: for drawing the symbol
+    /// in another format (a printed letter).
+    pub fn modules(&self) -> Vec<Vec<bool>> {
+        let width = self.code.width();
+        (0..width)
+            .map(|y| {
+                (0..width)
+                    .map(|x| self.code[(x, y)] == qrcode::Color::Dark)
+                    .collect()
+            })
+            .collect()
+    }
+
     /// A grey-scale image with `pixels_per_module` and a 4-module quiet zone.
     pub fn to_image(&self, pixels_per_module: u32) -> GrayImage {
         self.code

@@ -4,7 +4,19 @@
 
 use uuid::Uuid;
 
-use crate::db::staff::{AuditEntry, NewStaff, ReportLine, ReportState, Staff, VisitLine};
+use std::collections::BTreeMap;
+
+use doorstep_core::Role;
+use doorstep_core::codec::Code;
+
+use crate::db::agents::NewAgent;
+use crate::db::customers::{CustomerLine, Erasure};
+use crate::db::revocation::DeviceListing;
+use crate::db::staff::{
+    AuditEntry, NewStaff, ReportLine, ReportState, Staff, VisitLine, VisitPage, VisitQuery,
+};
+use crate::db::visit_detail::VisitRecords;
+use crate::planning::NewVisit;
 use crate::staff::{self, Action, SessionToken, StaffRole};
 use crate::{Db, ServerError};
 
@@ -135,30 +147,30 @@ pub async fn audit_log(
 /// The longest span one listing of visits covers.
 pub const MAX_VISIT_SPAN: u64 = 31 * 86_400;
 
-/// Visits overlapping `[from, to)`: the day view, refreshed as results come in.
+/// A page of the visits overlapping the query's span: the day view, refreshed as results
+/// come in, and the visits list.
 pub async fn visits(
     db: &Db,
     who: &SignedIn,
-    from: u64,
-    to: u64,
-    agent_ref: Option<&str>,
-) -> Result<Vec<VisitLine>, ServerError> {
+    query: &VisitQuery<'_>,
+) -> Result<VisitPage, ServerError> {
     who.require(Action::ViewVisits)?;
-    if to <= from || to - from > MAX_VISIT_SPAN {
+    if query.to <= query.from || query.to - query.from > MAX_VISIT_SPAN {
         return Err(ServerError::Invalid(
             "a listing covers a span of up to 31 days, its end after its start".into(),
         ));
     }
-    db.visit_lines(who.staff.organisation_id, from, to, agent_ref, None)
-        .await
+    db.visit_lines(who.staff.organisation_id, query).await
 }
 
-/// What the operator on the official line sees about one customer: their visits from a day
-/// ago to a week ahead, and which of them has an agent booked at their door right now.
+/// What the operator on the official line sees about a caller: the customers the search
+/// found (by reference, or by the phone number they call from), their visits from a day ago
+/// to a week ahead, and which of them has an agent booked at their door right now.
 #[derive(Debug, Clone, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LineLookup {
-    pub customer_ref: String,
+    pub search: String,
+    pub customer_refs: Vec<String>,
     pub visits: Vec<VisitLine>,
     /// The visits whose window is now, not cancelled: a caller with someone at the door is
     /// told who should be there, or that nobody should.
@@ -168,20 +180,34 @@ pub struct LineLookup {
 pub async fn line_lookup(
     db: &Db,
     who: &SignedIn,
-    customer_ref: &str,
+    search: &str,
     now: u64,
 ) -> Result<LineLookup, ServerError> {
     who.require(Action::AnswerOfficialLine)?;
-    let customer_ref = customer_ref.trim();
-    let visits = db
-        .visit_lines(
-            who.staff.organisation_id,
-            now.saturating_sub(86_400),
-            now + 7 * 86_400,
-            None,
-            Some(customer_ref),
-        )
-        .await?;
+    let search = search.trim();
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let customer_refs = match db.customer(&org, search).await {
+        Ok(customer) => vec![customer.customer_ref],
+        Err(ServerError::UnknownCustomer(_)) => db.customers_by_phone(&org, search).await?,
+        Err(e) => return Err(e),
+    };
+    let mut visits = Vec::new();
+    for customer_ref in &customer_refs {
+        let page = db
+            .visit_lines(
+                org.id,
+                &VisitQuery {
+                    from: now.saturating_sub(86_400),
+                    to: now + 7 * 86_400,
+                    customer_ref: Some(customer_ref),
+                    limit: crate::db::staff::MAX_VISIT_PAGE,
+                    ..VisitQuery::default()
+                },
+            )
+            .await?;
+        visits.extend(page.lines);
+    }
+    visits.sort_by(|a, b| (a.window_start, &a.visit_ref).cmp(&(b.window_start, &b.visit_ref)));
     let skew = doorstep_core::Policy::default().clock_skew;
     let booked_now = visits
         .iter()
@@ -193,16 +219,17 @@ pub async fn line_lookup(
         .map(|v| v.visit_ref.clone())
         .collect();
     db.audit(
-        who.staff.organisation_id,
+        org.id,
         Some(&who.staff),
         "line_lookup",
-        customer_ref,
-        "",
+        search,
+        &format!("{} customer(s) found", customer_refs.len()),
         now,
     )
     .await?;
     Ok(LineLookup {
-        customer_ref: customer_ref.to_string(),
+        search: search.to_string(),
+        customer_refs,
         visits,
         booked_now,
     })
@@ -254,7 +281,7 @@ pub async fn confirm_by_phone(
 /// The queue of reports phones sent (a customer's about a visitor, an agent's about a visit).
 pub async fn reports(db: &Db, who: &SignedIn) -> Result<Vec<ReportLine>, ServerError> {
     who.require(Action::AnswerOfficialLine)?;
-    db.report_lines(who.staff.organisation_id).await
+    db.report_lines(who.staff.organisation_id, None).await
 }
 
 pub async fn handle_report(
@@ -374,4 +401,366 @@ pub async fn purge(
     )
     .await?;
     Ok(purged)
+}
+
+/// One visit's page: its line, its tickets and receipts with every signature, its reports.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VisitDetail {
+    pub line: VisitLine,
+    pub records: VisitRecords,
+    /// Reports about the visit; empty for a role that does not handle reports.
+    pub reports: Vec<ReportLine>,
+}
+
+pub async fn visit(db: &Db, who: &SignedIn, visit_ref: &str) -> Result<VisitDetail, ServerError> {
+    who.require(Action::ViewVisits)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let records = db.visit_records(&org, visit_ref).await?;
+    // The line comes from the same listing as everywhere else, found by its reference.
+    let line = db
+        .visit_lines(
+            org.id,
+            &VisitQuery {
+                from: 0,
+                to: i64::MAX as u64,
+                visit_ref: Some(visit_ref),
+                limit: 1,
+                ..VisitQuery::default()
+            },
+        )
+        .await?
+        .lines
+        .pop()
+        .ok_or_else(|| ServerError::UnknownVisit(visit_ref.into()))?;
+    let reports = if who.staff.role.may(Action::AnswerOfficialLine) {
+        db.report_lines(org.id, Some(visit_ref)).await?
+    } else {
+        Vec::new()
+    };
+    Ok(VisitDetail {
+        line,
+        records,
+        reports,
+    })
+}
+
+/// Books one visit, as the form describes it; the same checks as an import's rows.
+pub async fn book_visit(
+    db: &Db,
+    who: &SignedIn,
+    visit: &NewVisit,
+    now: u64,
+) -> Result<(), ServerError> {
+    who.require(Action::PlanVisits)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    db.add_visit(&org, visit, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "visit_booked",
+        &visit.visit_ref,
+        &format!("agent {}, customer {}", visit.staff_ref, visit.customer_ref),
+        now,
+    )
+    .await
+}
+
+/// An agent as the console lists them, with their devices.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AgentLine {
+    pub staff_ref: String,
+    pub display_name: String,
+    pub on_behalf_of: String,
+    pub revoked: bool,
+    pub devices: Vec<DeviceListing>,
+}
+
+pub async fn agents(db: &Db, who: &SignedIn) -> Result<Vec<AgentLine>, ServerError> {
+    who.require(Action::ManageAgents)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let devices = db.devices(&org).await?;
+    Ok(db
+        .agents(&org)
+        .await?
+        .into_iter()
+        .map(|a| AgentLine {
+            devices: devices
+                .iter()
+                .filter(|d| d.role == Role::Agent && d.subject_ref == a.staff_ref)
+                .cloned()
+                .collect(),
+            staff_ref: a.staff_ref,
+            display_name: a.display_name,
+            on_behalf_of: a.on_behalf_of,
+            revoked: a.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Agents' photos are shown to customers in every notice: a JPEG or PNG of at most this size.
+pub const MAX_AGENT_PHOTO_BYTES: usize = 256 * 1024;
+
+fn check_photo(photo: &[u8]) -> Result<(), ServerError> {
+    let jpeg = photo.starts_with(&[0xff, 0xd8, 0xff]);
+    let png = photo.starts_with(b"\x89PNG\r\n\x1a\n");
+    if !(jpeg || png) {
+        return Err(ServerError::Invalid(
+            "the photo must be a JPEG or PNG image".into(),
+        ));
+    }
+    if photo.len() > MAX_AGENT_PHOTO_BYTES {
+        return Err(ServerError::Invalid(format!(
+            "the photo is {} KiB; at most {} KiB",
+            photo.len() / 1024,
+            MAX_AGENT_PHOTO_BYTES / 1024
+        )));
+    }
+    Ok(())
+}
+
+pub async fn add_agent(
+    db: &Db,
+    who: &SignedIn,
+    agent: &NewAgent<'_>,
+    now: u64,
+) -> Result<(), ServerError> {
+    who.require(Action::ManageAgents)?;
+    check_photo(agent.photo)?;
+    if agent.staff_ref.trim().is_empty() || agent.display_name.trim().is_empty() {
+        return Err(ServerError::Invalid(
+            "an agent needs a staff reference and a name".into(),
+        ));
+    }
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    db.add_agent(&org, agent).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "agent_added",
+        agent.staff_ref,
+        agent.display_name,
+        now,
+    )
+    .await
+}
+
+/// The photo customers are shown of this agent.
+pub async fn agent_photo(db: &Db, who: &SignedIn, staff_ref: &str) -> Result<Vec<u8>, ServerError> {
+    who.require(Action::ViewVisits)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let agent = db.agent(&org, staff_ref).await?;
+    let (_, photo) = db.agent_by_id(agent.id).await?;
+    photo.ok_or_else(|| ServerError::UnknownAgent(staff_ref.into()))
+}
+
+pub async fn revoke_agent(
+    db: &Db,
+    who: &SignedIn,
+    staff_ref: &str,
+    now: u64,
+) -> Result<(), ServerError> {
+    who.require(Action::ManageAgents)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    db.revoke_agent(&org, staff_ref).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "agent_revoked",
+        staff_ref,
+        "with their devices",
+        now,
+    )
+    .await
+}
+
+/// Revokes one device (a lost or stolen phone); an agent's needs the right to manage agents,
+/// a customer's the right to manage customers.
+pub async fn revoke_device(
+    db: &Db,
+    who: &SignedIn,
+    id: uuid::Uuid,
+    now: u64,
+) -> Result<(), ServerError> {
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let device = db
+        .devices(&org)
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ServerError::UnknownDevice(id.to_string()))?;
+    who.require(match device.role {
+        Role::Agent => Action::ManageAgents,
+        Role::Customer => Action::ManageCustomers,
+    })?;
+    db.revoke_device(&org, id, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "device_revoked",
+        &device.subject_ref,
+        &format!("device {id}, key {}", device.key_id),
+        now,
+    )
+    .await
+}
+
+/// Issues a fresh one-time enrolment code for an agent or a customer and returns the letter
+/// that carries it, as PDF. The code itself is not kept, only its hash.
+pub async fn enrolment_letter(
+    db: &Db,
+    who: &SignedIn,
+    role: Role,
+    subject_ref: &str,
+    back_office: &str,
+    now: u64,
+) -> Result<Vec<u8>, ServerError> {
+    who.require(match role {
+        Role::Agent => Action::ManageAgents,
+        Role::Customer => Action::ManageCustomers,
+    })?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let (name, address) = match role {
+        Role::Agent => (db.agent(&org, subject_ref).await?.display_name, None),
+        Role::Customer => {
+            let customer = db.customer(&org, subject_ref).await?;
+            let data = customer.data.unwrap_or_default();
+            (
+                data.get("full_name").cloned().unwrap_or_default(),
+                data.get("postal_address").cloned(),
+            )
+        }
+    };
+    let issued = db
+        .issue_enrolment_code(&org, role, subject_ref, back_office, now)
+        .await?;
+    let qr_text = Code::Enrolment(issued.invite.clone()).to_text();
+    let typed = issued.invite.code.to_typed();
+    let pdf = crate::letter::enrolment_letter(&crate::letter::Letter {
+        organisation: &org.name,
+        official_phone: &org.official_phone,
+        role,
+        name: &name,
+        subject_ref,
+        postal_address: address.as_deref(),
+        qr_text: &qr_text,
+        typed_code: &typed,
+        back_office,
+        expires_at: issued.expires_at,
+        issued_at: now,
+    })
+    .map_err(|e| ServerError::Invalid(format!("the enrolment code does not fit a QR code: {e}")))?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "enrolment_letter",
+        subject_ref,
+        role.as_str(),
+        now,
+    )
+    .await?;
+    Ok(pdf)
+}
+
+/// A page of customers, by reference prefix or phone number.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CustomerPage {
+    pub customers: Vec<CustomerLine>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total: u64,
+}
+
+pub const MAX_CUSTOMER_PAGE: u32 = 200;
+
+pub async fn customers(
+    db: &Db,
+    who: &SignedIn,
+    search: &str,
+    offset: u32,
+    limit: u32,
+) -> Result<CustomerPage, ServerError> {
+    who.require(Action::ManageCustomers)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let (customers, total) = db
+        .customer_lines(&org, search, offset, limit.clamp(1, MAX_CUSTOMER_PAGE))
+        .await?;
+    Ok(CustomerPage { customers, total })
+}
+
+pub async fn save_customer(
+    db: &Db,
+    who: &SignedIn,
+    customer_ref: &str,
+    data: &BTreeMap<String, String>,
+    new: bool,
+    now: u64,
+) -> Result<(), ServerError> {
+    who.require(Action::ManageCustomers)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    if new {
+        db.add_customer(&org, customer_ref, data).await?;
+    } else {
+        db.update_customer(&org, customer_ref, data).await?;
+    }
+    // The audit log names the fields changed, never their values.
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        if new {
+            "customer_added"
+        } else {
+            "customer_edited"
+        },
+        customer_ref,
+        &data.keys().cloned().collect::<Vec<_>>().join(" "),
+        now,
+    )
+    .await
+}
+
+pub async fn revoke_customer(
+    db: &Db,
+    who: &SignedIn,
+    customer_ref: &str,
+    now: u64,
+) -> Result<(), ServerError> {
+    who.require(Action::ManageCustomers)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    db.revoke_customer(&org, customer_ref, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "customer_revoked",
+        customer_ref,
+        "with their devices",
+        now,
+    )
+    .await
+}
+
+/// Erases a customer's personal data at their request (`Db::erase_customer`).
+pub async fn erase_customer(
+    db: &Db,
+    who: &SignedIn,
+    customer_ref: &str,
+    now: u64,
+) -> Result<Erasure, ServerError> {
+    who.require(Action::ManageCustomers)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let erased = db.erase_customer(&org, customer_ref, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "customer_erased",
+        customer_ref,
+        &format!(
+            "{} device(s) revoked, {} visit(s) cancelled, {} report text(s) erased",
+            erased.devices_revoked, erased.visits_cancelled, erased.reports_erased
+        ),
+        now,
+    )
+    .await?;
+    Ok(erased)
 }

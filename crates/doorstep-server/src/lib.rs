@@ -11,6 +11,7 @@ pub mod http;
 pub mod ingest;
 pub mod issuance;
 pub mod keys;
+pub mod letter;
 pub mod log_anchor;
 pub mod planning;
 pub mod staff;

@@ -163,6 +163,10 @@ enum Command {
         /// Enrol only devices whose key is attested in secure hardware.
         #[arg(long, env = "DOORSTEP_REQUIRE_ATTESTATION")]
         require_attestation: bool,
+        /// The address phones reach this back-office at, printed in the enrolment letters
+        /// the console makes (default: http:// and the listening address).
+        #[arg(long, env = "DOORSTEP_PUBLIC_URL")]
+        public_url: Option<String>,
     },
 }
 
@@ -475,6 +479,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             requests_per_minute,
             android_attestation_roots,
             require_attestation,
+            public_url,
         } => {
             let policy = admin::attestation_policy(
                 android_attestation_roots.as_deref(),
@@ -486,6 +491,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 listen,
                 requests_per_minute,
                 policy,
+                public_url,
             )
             .await?
         }

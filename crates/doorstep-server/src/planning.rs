@@ -30,7 +30,9 @@ pub const CSV_HEADER: [&str; 8] = [
 ];
 
 /// A visit as an operator describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
 pub struct NewVisit {
     pub visit_ref: String,
     pub staff_ref: String,

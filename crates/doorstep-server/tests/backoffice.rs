@@ -769,20 +769,69 @@ async fn a_verified_receipt_is_stored_only_with_the_customers_answer_and_allowed
         let exported = w.db.export(&w.org).await.unwrap();
         assert_eq!(exported.len(), 1);
         assert_eq!(exported[0].outcome, "verified");
+
+        // The visit's page: the ticket as the organisation signed it, and the one receipt with
+        // the three signatures behind "verified", each by the key it should be.
+        let auditor =
+            support::signed_in(&w, "aud", doorstep_server::staff::StaffRole::Auditor).await;
+        let page = doorstep_server::console::visit(&w.db, &auditor, "V-1")
+            .await
+            .unwrap();
+        let hex_id = |k: doorstep_core::PublicKey| hex::encode(k.key_id().0);
+        assert_eq!(page.records.tickets.len(), 1);
+        let shown = &page.records.tickets[0];
+        assert_eq!(shown.serial, t.serial);
+        assert_eq!(shown.organisation.key_id, hex_id(w.org.keys[0]));
+        assert_eq!(shown.agent_key_id, hex_id(w.agent_key.public_key()));
+        assert_eq!(page.records.receipts.len(), 1);
+        let receipt = &page.records.receipts[0];
+        assert_eq!(receipt.outcome, doorstep_core::Outcome::Verified);
+        assert_eq!(receipt.agent.key_id, hex_id(w.agent_key.public_key()));
+        let customer = receipt.customer.as_ref().expect("the customer's signature");
+        assert_eq!(customer.key_id, hex_id(w.customer_key.public_key()));
+        assert_eq!(receipt.back_office.key_id, hex_id(w.org.keys[0]));
+        for signature in [&receipt.agent, customer, &receipt.back_office] {
+            assert_eq!(hex::decode(&signature.signature).unwrap().len(), 64);
+        }
+        assert_eq!(page.line.outcome, Some(doorstep_core::Outcome::Verified));
+        assert!(
+            page.reports.is_empty(),
+            "an auditor does not handle reports"
+        );
+        assert!(matches!(
+            doorstep_server::console::visit(&w.db, &auditor, "V-404").await,
+            Err(ServerError::UnknownVisit(_))
+        ));
     }
+}
+
+async fn day_view(
+    w: &World,
+    who: &doorstep_server::console::SignedIn,
+    from: u64,
+    to: u64,
+    agent: Option<&str>,
+) -> Result<Vec<doorstep_server::db::staff::VisitLine>, ServerError> {
+    let query = doorstep_server::db::staff::VisitQuery {
+        from,
+        to,
+        agent_ref: agent,
+        limit: 100,
+        ..Default::default()
+    };
+    Ok(doorstep_server::console::visits(&w.db, who, &query)
+        .await?
+        .lines)
 }
 
 #[tokio::test]
 async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
-    use doorstep_server::console;
     use doorstep_server::staff::StaffRole;
     let dir = tempfile::tempdir().unwrap();
     for w in World::on_every_backend(&dir).await {
         let operator = support::signed_in(&w, "olga", StaffRole::Operator).await;
         let day = (NOW, NOW + 86_400);
-        let lines = console::visits(&w.db, &operator, day.0, day.1, None)
-            .await
-            .unwrap();
+        let lines = day_view(&w, &operator, day.0, day.1, None).await.unwrap();
         assert_eq!(lines.len(), 1);
         assert_eq!(
             (
@@ -796,19 +845,19 @@ async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
         );
         // Another day, another agent: nothing.
         assert!(
-            console::visits(&w.db, &operator, day.1, day.1 + 86_400, None)
+            day_view(&w, &operator, day.1, day.1 + 86_400, None)
                 .await
                 .unwrap()
                 .is_empty()
         );
         assert!(
-            console::visits(&w.db, &operator, day.0, day.1, Some("A-2"))
+            day_view(&w, &operator, day.0, day.1, Some("A-2"))
                 .await
                 .unwrap()
                 .is_empty()
         );
         assert!(matches!(
-            console::visits(&w.db, &operator, day.0, day.0 + 40 * 86_400, None).await,
+            day_view(&w, &operator, day.0, day.0 + 40 * 86_400, None).await,
             Err(ServerError::Invalid(_))
         ));
 
@@ -824,14 +873,12 @@ async fn the_console_s_day_view_shows_each_visit_s_state_as_results_come_in() {
         )
         .await
         .unwrap();
-        let lines = console::visits(&w.db, &operator, day.0, day.1, Some("A-1"))
+        let lines = day_view(&w, &operator, day.0, day.1, Some("A-1"))
             .await
             .unwrap();
         assert_eq!(lines[0].outcome, Some(doorstep_core::Outcome::Suspicious));
         w.db.cancel_visit(&w.org, "V-1", NOW + 3900).await.unwrap();
-        let lines = console::visits(&w.db, &operator, day.0, day.1, None)
-            .await
-            .unwrap();
+        let lines = day_view(&w, &operator, day.0, day.1, None).await.unwrap();
         assert!(lines[0].cancelled);
     }
 }

@@ -95,6 +95,53 @@ impl Browser {
     }
 }
 
+impl Browser {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(CSRF_HEADER, &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.send(reqwest::Method::PUT, path, body).await;
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// A PDF's text and the QR codes on its page, as poppler reads and renders them.
+fn read_letter(pdf: &[u8]) -> (String, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("letter.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout".as_ref(), file.as_os_str(), "-".as_ref()])
+        .output()
+        .expect("pdftotext (poppler-utils, installed by scripts/setup.sh)");
+    assert!(text.status.success());
+    let rendered = dir.path().join("page");
+    let status = std::process::Command::new("pdftoppm")
+        .args([
+            "-png".as_ref(),
+            "-r".as_ref(),
+            "100".as_ref(),
+            file.as_os_str(),
+            rendered.as_os_str(),
+        ])
+        .status()
+        .expect("pdftoppm");
+    assert!(status.success());
+    let png = std::fs::read(dir.path().join("page-1.png")).unwrap();
+    (
+        String::from_utf8(text.stdout).unwrap(),
+        doorstep_qr::decode_png(&png).unwrap(),
+    )
+}
+
 fn new_operator() -> Value {
     json!({
         "username": "olga",
@@ -404,7 +451,7 @@ async fn the_operator_tells_a_caller_who_is_booked_at_their_door_and_confirms_it
             .await;
         let operator = sign_in(&served, "olga", "operator pass phrase").await;
 
-        let (status, found) = operator.get("/console/api/line?customer=C-1").await;
+        let (status, found) = operator.get("/console/api/line?search=C-1").await;
         assert_eq!(status, StatusCode::OK, "{found}");
         let refs: Vec<&str> = found["visits"]
             .as_array()
@@ -414,7 +461,7 @@ async fn the_operator_tells_a_caller_who_is_booked_at_their_door_and_confirms_it
             .collect();
         assert_eq!(refs, ["V-NOW", "V-LATER"], "only this customer's");
         assert_eq!(found["booked_now"], json!(["V-NOW"]));
-        let (_, nobody) = operator.get("/console/api/line?customer=C-9").await;
+        let (_, nobody) = operator.get("/console/api/line?search=C-9").await;
         assert_eq!(nobody["booked_now"], json!([]));
 
         // Plan B: confirmed by phone, a reference to read out; only for the visit of now.
@@ -434,7 +481,7 @@ async fn the_operator_tells_a_caller_who_is_booked_at_their_door_and_confirms_it
         // A planner does not answer the official line.
         let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
         assert_eq!(
-            planner.get("/console/api/line?customer=C-1").await.0,
+            planner.get("/console/api/line?search=C-1").await.0,
             StatusCode::FORBIDDEN
         );
         assert_eq!(
@@ -583,5 +630,339 @@ async fn an_auditor_exports_results_and_only_an_admin_runs_the_purge() {
             log.iter()
                 .any(|e| e.action == "purge" && e.detail.contains("0 customer(s)"))
         );
+    }
+}
+
+/// The smallest thing that passes for a PNG photo: the signature, then anything.
+fn photo() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nthe agent's face")
+}
+
+#[tokio::test]
+async fn a_planner_adds_an_agent_prints_their_letter_and_revokes_the_phone_it_enrolled() {
+    use doorstep_core::codec::Code;
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        let agent = json!({
+            "staff_ref": "A-7", "display_name": "Łucja Nowak",
+            "on_behalf_of": "Northbank Cards", "photo": photo(),
+        });
+        let (status, body) = planner.post("/console/api/agents", agent.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(
+            planner.post("/console/api/agents", agent).await.0,
+            StatusCode::CONFLICT
+        );
+        let gif = json!({
+            "staff_ref": "A-8", "display_name": "Gif", "on_behalf_of": "Northbank Cards",
+            "photo": "R0lGODlhAQABAAAAACw=",
+        });
+        let (status, refused) = planner.post("/console/api/agents", gif).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(refused["message"].as_str().unwrap().contains("JPEG or PNG"));
+
+        // The letter: a PDF whose QR code and typed code are one fresh enrolment code.
+        let response = planner
+            .send(
+                reqwest::Method::POST,
+                "/console/api/agents/A-7/letter",
+                json!(null),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let pdf = response.bytes().await.unwrap();
+        let (text, codes) = read_letter(&pdf);
+        assert!(text.contains("Lucja Nowak (A-7)"), "{text}");
+        assert!(text.contains(&office.org.official_phone), "{text}");
+        assert_eq!(codes.len(), 1, "one QR code on the page");
+        let Ok(Code::Enrolment(invite)) = Code::from_text(&codes[0]) else {
+            panic!("the letter's QR code is an enrolment code: {}", codes[0]);
+        };
+        assert_eq!(invite.server_url, served.url);
+        assert!(
+            text.contains(&invite.code.to_typed()),
+            "the typed code is the QR's"
+        );
+
+        // The phone enrols with it; the agents page shows the device; the planner revokes it.
+        let key = doorstep_core::SoftwareKey::generate(&mut doorstep_core::SeededRandomness::new(
+            "phone",
+        ));
+        let now = doorstep_core::system::unix_now();
+        let (device, _) = office
+            .db
+            .enrol_device(&invite.code, key.public_key(), None, now)
+            .await
+            .unwrap();
+        let (status, agents) = planner.get("/console/api/agents").await;
+        assert_eq!(status, StatusCode::OK);
+        let listed = &agents[0]["devices"][0];
+        assert_eq!(agents[0]["staff_ref"], "A-7");
+        assert_eq!(listed["id"], device.id.to_string());
+        assert!(listed["enrolled_at"].as_u64().unwrap() >= now);
+        assert_eq!(listed["last_seen_at"], Value::Null);
+        assert_eq!(listed["attestation"], Value::Null);
+        let operator_cannot = {
+            office
+                .add_staff("olga", StaffRole::Operator, "operator pass phrase")
+                .await;
+            sign_in(&served, "olga", "operator pass phrase").await
+        };
+        let revoke = format!("/console/api/devices/{}/revoke", device.id);
+        assert_eq!(
+            operator_cannot.post(&revoke, json!(null)).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            operator_cannot.get("/console/api/agents").await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            planner.post(&revoke, json!(null)).await.0,
+            StatusCode::NO_CONTENT
+        );
+        let (_, agents) = planner.get("/console/api/agents").await;
+        assert!(agents[0]["devices"][0]["revoked_at"].as_u64().is_some());
+        assert_eq!(
+            planner
+                .post("/console/api/agents/A-7/revoke", json!(null))
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        let (_, agents) = planner.get("/console/api/agents").await;
+        assert_eq!(agents[0]["revoked"], true);
+
+        let log = office.db.audit_log(office.org.id, None, 50).await.unwrap();
+        for action in [
+            "agent_added",
+            "enrolment_letter",
+            "device_revoked",
+            "agent_revoked",
+        ] {
+            assert!(
+                log.iter()
+                    .any(|e| e.action == action && e.staff_username == "piet"),
+                "{action} in the audit log"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn customers_are_found_by_phone_edited_and_erased_on_request_keeping_their_receipts_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        let customer = json!({
+            "customer_ref": "C-5",
+            "data": {"full_name": "Anna de Vries", "phone_number": "+31 6 1234 5678",
+                     "postal_address": "Dorpsstraat 3, 1234 AB Ergens", "card_last_four": ""},
+        });
+        assert_eq!(
+            planner.post("/console/api/customers", customer).await.0,
+            StatusCode::CREATED
+        );
+        let (status, refused) = planner
+            .post(
+                "/console/api/customers",
+                json!({"customer_ref": "C-6", "data": {"shoe_size": "42"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+
+        // Found by the number however it is written; a blank field is no field.
+        let (status, found) = planner
+            .get("/console/api/customers?search=06-12345678")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(found["total"], 1);
+        assert_eq!(found["customers"][0]["customer_ref"], "C-5");
+        assert_eq!(found["customers"][0]["data"].get("card_last_four"), None);
+        let (status, _) = planner
+            .put(
+                "/console/api/customers/C-5",
+                json!({"data": {"full_name": "Anna de Vries", "phone_number": "0687654321"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, old_number) = planner
+            .get("/console/api/customers?search=0612345678")
+            .await;
+        assert_eq!(old_number["total"], 0);
+
+        // The operator on the official line finds the caller by the number they call from.
+        office.add_agent("A-1", b"photo").await.unwrap();
+        let now = doorstep_core::system::unix_now();
+        office
+            .add_visit(
+                &doorstep_server::testing::visit("V-5", "A-1", "C-5", now - 300),
+                now - 600,
+            )
+            .await
+            .unwrap();
+        office
+            .add_visit(
+                &doorstep_server::testing::visit("V-6", "A-1", "C-5", now + 86_400),
+                now,
+            )
+            .await
+            .unwrap();
+        office
+            .add_staff("olga", StaffRole::Operator, "operator pass phrase")
+            .await;
+        let operator = sign_in(&served, "olga", "operator pass phrase").await;
+        let (status, line) = operator
+            .get("/console/api/line?search=%2B31687654321")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{line}");
+        assert_eq!(line["customer_refs"], json!(["C-5"]));
+        assert_eq!(line["booked_now"], json!(["V-5"]));
+
+        let response = planner
+            .send(
+                reqwest::Method::POST,
+                "/console/api/customers/C-5/letter",
+                json!(null),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let (text, codes) = read_letter(&response.bytes().await.unwrap());
+        assert!(text.contains("Anna de Vries (C-5)"), "{text}");
+        assert_eq!(codes.len(), 1);
+
+        // Erased on request: the data, the pending code and the coming visit go; the
+        // reference stays, and the number finds nobody any more.
+        let (status, erased) = planner
+            .post("/console/api/customers/C-5/erase", json!(null))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{erased}");
+        assert_eq!(
+            erased["visits_cancelled"], 2,
+            "the visit of now and the one tomorrow"
+        );
+        assert_eq!(erased["codes_withdrawn"], 1);
+        let (_, after) = planner.get("/console/api/customers?search=C-5").await;
+        assert_eq!(after["customers"][0]["data"], Value::Null);
+        assert_eq!(after["customers"][0]["revoked"], true);
+        assert!(after["customers"][0]["erased_at"].as_i64().is_some());
+        let (_, line) = operator.get("/console/api/line?search=0687654321").await;
+        assert_eq!(line["customer_refs"], json!([]));
+        assert_eq!(
+            planner
+                .put(
+                    "/console/api/customers/C-5",
+                    json!({"data": {"full_name": "X"}})
+                )
+                .await
+                .0,
+            StatusCode::BAD_REQUEST,
+            "an erased customer is not filled in again"
+        );
+        let log = office.db.audit_log(office.org.id, None, 50).await.unwrap();
+        let erasure = log.iter().find(|e| e.action == "customer_erased").unwrap();
+        assert_eq!(erasure.subject, "C-5");
+        let edit = log.iter().find(|e| e.action == "customer_edited").unwrap();
+        assert_eq!(
+            edit.detail, "full_name phone_number",
+            "field names, never values"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_planner_books_one_visit_and_pages_through_a_day_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        office.add_agent("A-1", b"photo").await.unwrap();
+        let data = doorstep_server::testing::customer_data();
+        office.add_customer("C-1", &data).await.unwrap();
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        let start = doorstep_core::system::unix_now() / 86_400 * 86_400 + 2 * 86_400;
+        let booking = |visit_ref: &str, minute: u64, agent: &str| {
+            json!({
+                "visit_ref": visit_ref, "staff_ref": agent, "customer_ref": "C-1",
+                "window_start": doorstep_core::when::format(start + minute * 60),
+                "window_minutes": 30, "purpose": "Hand over your new card",
+                "checks": "card_handover", "fields": "full_name",
+            })
+        };
+        for i in 0..7 {
+            let (status, body) = planner
+                .post(
+                    "/console/api/bookings",
+                    booking(&format!("V-{i}"), i * 30, "A-1"),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let (status, refused) = planner
+            .post("/console/api/bookings", booking("V-X", 0, "A-9"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            refused["message"].as_str().unwrap().contains("A-9"),
+            "{refused}"
+        );
+        assert_eq!(
+            planner
+                .post("/console/api/bookings", booking("V-0", 0, "A-1"))
+                .await
+                .0,
+            StatusCode::CONFLICT,
+            "a reference already used"
+        );
+        planner
+            .post("/console/api/visits/V-3/cancel", json!(null))
+            .await;
+
+        let day = |rest: &str| {
+            format!(
+                "/console/api/visits?from={start}&to={}{rest}",
+                start + 86_400
+            )
+        };
+        let (status, first) = planner.get(&day("&limit=3")).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        assert_eq!(first["total"], 7);
+        let refs = |page: &Value| -> Vec<String> {
+            page["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["visit_ref"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(refs(&first), ["V-0", "V-1", "V-2"]);
+        let (_, last) = planner.get(&day("&limit=3&offset=6")).await;
+        assert_eq!(refs(&last), ["V-6"]);
+        let (_, cancelled) = planner.get(&day("&state=cancelled")).await;
+        assert_eq!(refs(&cancelled), ["V-3"]);
+        let (_, scheduled) = planner.get(&day("&state=scheduled")).await;
+        assert_eq!(scheduled["total"], 6);
+        assert_eq!(
+            planner.get(&day("&state=teleported")).await.0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(first["agents"][0]["agent_ref"], "A-1");
+
+        let (status, page) = planner.get("/console/api/visits/V-1").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["line"]["visit_ref"], "V-1");
+        assert_eq!(
+            page["records"]["checks"],
+            json!(["device_key", "card_handover"])
+        );
+        assert_eq!(page["records"]["receipts"], json!([]));
+        assert_eq!(
+            planner.get("/console/api/visits/V-404").await.0,
+            StatusCode::NOT_FOUND
+        );
+        let log = office.db.audit_log(office.org.id, None, 50).await.unwrap();
+        assert_eq!(log.iter().filter(|e| e.action == "visit_booked").count(), 7);
     }
 }

@@ -5,10 +5,18 @@
 
 use doorstep_api::wire::ErrorBody;
 use doorstep_core::{Outcome, Role};
-use doorstep_server::console::{LineLookup, PhoneConfirmation};
+use doorstep_server::console::{
+    AgentLine, CustomerPage, LineLookup, PhoneConfirmation, VisitDetail,
+};
+use doorstep_server::db::customers::{CustomerLine, Erasure};
 use doorstep_server::db::export::Purged;
-use doorstep_server::db::staff::{AuditEntry, ReportLine, ReportState, VisitLine};
+use doorstep_server::db::revocation::DeviceListing;
+use doorstep_server::db::staff::{
+    AgentName, AuditEntry, ReportLine, ReportState, VisitLine, VisitPage,
+};
+use doorstep_server::db::visit_detail::{ReceiptView, SignatureView, TicketView, VisitRecords};
 use doorstep_server::http::console::{Cancelled, Imported, SessionView, StaffView};
+use doorstep_server::planning::NewVisit;
 use doorstep_server::staff::StaffRole;
 use ts_rs::{Config, TS};
 
@@ -35,6 +43,19 @@ fn generated() -> String {
         Imported::decl(&cfg),
         Cancelled::decl(&cfg),
         Purged::decl(&cfg),
+        AgentName::decl(&cfg),
+        VisitPage::decl(&cfg),
+        SignatureView::decl(&cfg),
+        TicketView::decl(&cfg),
+        ReceiptView::decl(&cfg),
+        VisitRecords::decl(&cfg),
+        VisitDetail::decl(&cfg),
+        NewVisit::decl(&cfg),
+        DeviceListing::decl(&cfg),
+        AgentLine::decl(&cfg),
+        CustomerLine::decl(&cfg),
+        CustomerPage::decl(&cfg),
+        Erasure::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/doorstep-server/tests/console_types.rs; do not edit.\n\

@@ -440,6 +440,7 @@ pub async fn serve(
     listen: SocketAddr,
     requests_per_minute: u32,
     attestation: crate::attestation::AttestationPolicy,
+    public_url: Option<String>,
 ) -> Result<(), ServerError> {
     let mut state = AppState::new(db.clone(), KeyRing::new(key_dir), system_clock());
     state.requests_per_minute = requests_per_minute;
@@ -450,6 +451,7 @@ pub async fn serve(
     let bound = listener
         .local_addr()
         .map_err(|e| ServerError::io("the listening socket has no address", e))?;
+    state.public_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
     println!(
         "doorstep-server listening on http://{bound} (API description at http://{bound}{})",
         doorstep_api::wire::paths::OPENAPI

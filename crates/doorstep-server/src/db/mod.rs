@@ -25,6 +25,7 @@ pub mod rotation;
 pub(crate) mod rows;
 pub mod staff;
 pub mod tickets;
+pub mod visit_detail;
 pub mod visits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,12 +79,14 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Self {
+        let db = Self {
             pool,
             backend,
             organisation_keys: Default::default(),
             results_writer: Default::default(),
-        })
+        };
+        db.backfill_phone_keys().await?;
+        Ok(db)
     }
 
     pub fn backend(&self) -> Backend {

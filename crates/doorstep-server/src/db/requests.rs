@@ -67,6 +67,14 @@ impl Db {
         .execute(&self.pool)
         .await?
         .rows_affected();
+        if inserted == 1 {
+            // What the console shows as the device's last sync.
+            sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE key_id = $2")
+                .bind(rows::signed(now))
+                .bind(key_id.0.to_vec())
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(if inserted == 1 {
             Ok(())
         } else {

@@ -11,19 +11,27 @@ use super::rows;
 use crate::{Db, ServerError};
 
 /// A device as the operator lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceListing {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub id: Uuid,
     pub role: Role,
     /// The agent's staff reference or the customer's reference.
     pub subject_ref: String,
     pub key_id: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub enrolled_at: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub revoked_at: Option<u64>,
     /// Enrolled for someone who already had a device: receives nothing until then.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub held_until: Option<u64>,
     /// What the key's attestation showed at enrolment; `None`: none was sent.
     pub attestation: Option<String>,
+    /// Its last signed request (a sync); `None`: none since enrolment.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub last_seen_at: Option<u64>,
 }
 
 /// A cancelled visit's tickets stay on the denylist this long after the visit's window ended,
@@ -143,7 +151,7 @@ impl Db {
     pub async fn devices(&self, org: &Organisation) -> Result<Vec<DeviceListing>, ServerError> {
         let rows = sqlx::query(
             "SELECT d.id, d.role, d.key_id, d.enrolled_at, d.revoked_at, d.held_until, d.attestation,
-                    COALESCE(a.staff_ref, c.customer_ref) AS subject_ref
+                    d.last_seen_at, COALESCE(a.staff_ref, c.customer_ref) AS subject_ref
              FROM devices d
              LEFT JOIN agents a ON a.id = d.subject_id
              LEFT JOIN customers c ON c.id = d.subject_id
@@ -170,6 +178,9 @@ impl Db {
                         .try_get::<Option<i64>, _>("held_until")?
                         .map(|t| u64::try_from(t).unwrap_or(0)),
                     attestation: r.try_get("attestation")?,
+                    last_seen_at: r
+                        .try_get::<Option<i64>, _>("last_seen_at")?
+                        .map(|t| u64::try_from(t).unwrap_or(0)),
                 })
             })
             .collect()

@@ -372,21 +372,59 @@ pub struct VisitLine {
     pub reports: i64,
 }
 
-/// At most this many visits in one listing; the console pages beyond it.
-pub const MAX_VISIT_LINES: u32 = 2000;
+/// At most this many visits in one page of a listing.
+pub const MAX_VISIT_PAGE: u32 = 500;
+
+/// Which visits a listing shows: those whose window overlaps `[from, to)`, narrowed down.
+#[derive(Debug, Clone, Default)]
+pub struct VisitQuery<'a> {
+    pub from: u64,
+    pub to: u64,
+    pub agent_ref: Option<&'a str>,
+    pub customer_ref: Option<&'a str>,
+    pub visit_ref: Option<&'a str>,
+    /// `scheduled`, `cancelled` or an outcome's name.
+    pub state: Option<&'a str>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One page of a listing, with how many visits match in all and the agents among them (to
+/// filter by).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VisitPage {
+    pub lines: Vec<VisitLine>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total: u64,
+    pub agents: Vec<AgentName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AgentName {
+    pub agent_ref: String,
+    pub agent_name: String,
+}
+
+/// The states a listing filters by, besides the outcomes.
+pub const VISIT_STATES: [&str; 2] = ["scheduled", "cancelled"];
 
 impl Db {
-    /// The organisation's visits whose window overlaps `[from, to)`, optionally only one
-    /// agent's or one customer's.
+    /// A page of the organisation's visits as `query` narrows them, in window order.
     pub async fn visit_lines(
         &self,
         organisation_id: Uuid,
-        from: u64,
-        to: u64,
-        agent_ref: Option<&str>,
-        customer_ref: Option<&str>,
-    ) -> Result<Vec<VisitLine>, ServerError> {
-        let rows = sqlx::query(
+        query: &VisitQuery<'_>,
+    ) -> Result<VisitPage, ServerError> {
+        let state = query.state.unwrap_or("");
+        if !state.is_empty()
+            && !VISIT_STATES.contains(&state)
+            && serde_json::from_value::<doorstep_core::Outcome>(state.into()).is_err()
+        {
+            return Err(ServerError::Invalid(format!("no visit state {state:?}")));
+        }
+        let inner =
             "SELECT v.visit_ref, a.staff_ref, a.display_name, c.customer_ref, v.window_start,
                     v.window_minutes, v.purpose, v.cancelled_at,
                     (SELECT r.outcome FROM results r WHERE r.visit_id = v.id AND r.kind = 'receipt'
@@ -398,20 +436,70 @@ impl Db {
              JOIN customers c ON c.id = v.customer_id
              WHERE v.organisation_id = $1 AND v.window_start < $3
                AND v.window_start + v.window_minutes * 60 > $2
-               AND ($4 = '' OR a.staff_ref = $4)
-               AND ($6 = '' OR c.customer_ref = $6)
-             ORDER BY v.window_start, v.visit_ref
-             LIMIT $5",
-        )
-        .bind(organisation_id.as_bytes().to_vec())
-        .bind(rows::signed(from))
-        .bind(rows::signed(to))
-        .bind(agent_ref.unwrap_or(""))
-        .bind(i64::from(MAX_VISIT_LINES))
-        .bind(customer_ref.unwrap_or(""))
+               AND ($4 = '' OR c.customer_ref = $4)
+               AND ($9 = '' OR v.visit_ref = $9)";
+        let narrowed = format!(
+            "FROM ({inner}) t
+             WHERE ($5 = '' OR t.staff_ref = $5)
+               AND ($6 = '' OR ($6 = 'cancelled' AND t.cancelled_at IS NOT NULL)
+                    OR ($6 = 'scheduled' AND t.cancelled_at IS NULL AND t.outcome IS NULL)
+                    OR (t.cancelled_at IS NULL AND t.outcome = $6))"
+        );
+        let org = organisation_id.as_bytes().to_vec();
+        let agent = query.agent_ref.unwrap_or("");
+        let customer = query.customer_ref.unwrap_or("");
+        // Every statement binds the same nine values, used or not, so numbering stays one.
+        let visit_ref = query.visit_ref.unwrap_or("");
+        let limit = i64::from(query.limit.clamp(1, MAX_VISIT_PAGE));
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) {narrowed} AND $7 > 0 AND $8 >= 0"
+        )))
+        .bind(&org)
+        .bind(rows::signed(query.from))
+        .bind(rows::signed(query.to))
+        .bind(customer)
+        .bind(agent)
+        .bind(state)
+        .bind(limit)
+        .bind(i64::from(query.offset))
+        .bind(visit_ref)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.* {narrowed} ORDER BY t.window_start, t.visit_ref LIMIT $7 OFFSET $8"
+        )))
+        .bind(&org)
+        .bind(rows::signed(query.from))
+        .bind(rows::signed(query.to))
+        .bind(customer)
+        .bind(agent)
+        .bind(state)
+        .bind(limit)
+        .bind(i64::from(query.offset))
+        .bind(visit_ref)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let agents = sqlx::query(
+            "SELECT DISTINCT a.staff_ref, a.display_name FROM visits v JOIN agents a ON a.id = v.agent_id
+             WHERE v.organisation_id = $1 AND v.window_start < $3
+               AND v.window_start + v.window_minutes * 60 > $2
+             ORDER BY a.display_name, a.staff_ref",
+        )
+        .bind(&org)
+        .bind(rows::signed(query.from))
+        .bind(rows::signed(query.to))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AgentName {
+                agent_ref: r.try_get("staff_ref")?,
+                agent_name: r.try_get("display_name")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ServerError>>()?;
+        let lines = rows
+            .iter()
             .map(|r| {
                 let cancelled: Option<i64> = r.try_get("cancelled_at")?;
                 let outcome = r
@@ -434,7 +522,12 @@ impl Db {
                     reports: r.try_get("reports")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, ServerError>>()?;
+        Ok(VisitPage {
+            lines,
+            total: u64::try_from(total).unwrap_or(0),
+            agents,
+        })
     }
 }
 
@@ -479,9 +572,11 @@ pub struct ReportLine {
 
 impl Db {
     /// The organisation's reports, newest first, at most 500.
+    /// Reports newest first; only those about `visit_ref` if given.
     pub async fn report_lines(
         &self,
         organisation_id: Uuid,
+        visit_ref: Option<&str>,
     ) -> Result<Vec<ReportLine>, ServerError> {
         let rows = sqlx::query(
             "SELECT r.upload_id, r.received_at, r.payload, d.role, v.visit_ref, h.state,
@@ -493,10 +588,12 @@ impl Db {
              LEFT JOIN visits v ON v.id = r.visit_id
              LEFT JOIN report_handling h ON h.upload_id = r.upload_id
              WHERE r.organisation_id = $1 AND r.kind = 'report'
+               AND ($2 = '' OR v.visit_ref = $2)
              ORDER BY r.received_at DESC, r.upload_id DESC
              LIMIT 500",
         )
         .bind(organisation_id.as_bytes().to_vec())
+        .bind(visit_ref.unwrap_or(""))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -17,7 +17,17 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState};
 use crate::ServerError;
 use crate::console::{self, SignedIn};
-use crate::db::staff::{AuditEntry, ReportLine, ReportState, Staff, VisitLine};
+use std::collections::BTreeMap;
+
+use axum::extract::Path;
+use doorstep_core::Role;
+
+use crate::db::agents::NewAgent;
+use crate::db::customers::Erasure;
+use crate::db::staff::{
+    AuditEntry, MAX_VISIT_PAGE, ReportLine, ReportState, Staff, VisitPage, VisitQuery,
+};
+use crate::planning::NewVisit;
 use crate::staff::{SESSION_COOKIE, SESSION_MAX_SECONDS, SessionToken, StaffRole};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -50,6 +60,39 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/api/visits/{visit_ref}/confirm-by-phone",
             axum::routing::post(confirm_by_phone),
+        )
+        .route("/console/api/visits/{visit_ref}", get(visit))
+        .route("/console/api/bookings", axum::routing::post(book_visit))
+        .route("/console/api/agents", get(agents).post(add_agent))
+        .route("/console/api/agents/{staff_ref}/photo", get(agent_photo))
+        .route(
+            "/console/api/agents/{staff_ref}/revoke",
+            axum::routing::post(revoke_agent),
+        )
+        .route(
+            "/console/api/agents/{staff_ref}/letter",
+            axum::routing::post(agent_letter),
+        )
+        .route(
+            "/console/api/devices/{id}/revoke",
+            axum::routing::post(revoke_device),
+        )
+        .route("/console/api/customers", get(customers).post(add_customer))
+        .route(
+            "/console/api/customers/{customer_ref}",
+            axum::routing::put(edit_customer),
+        )
+        .route(
+            "/console/api/customers/{customer_ref}/revoke",
+            axum::routing::post(revoke_customer),
+        )
+        .route(
+            "/console/api/customers/{customer_ref}/erase",
+            axum::routing::post(erase_customer),
+        )
+        .route(
+            "/console/api/customers/{customer_ref}/letter",
+            axum::routing::post(customer_letter),
         )
 }
 
@@ -260,23 +303,33 @@ struct VisitSpan {
     from: u64,
     to: u64,
     agent: Option<String>,
+    state: Option<String>,
+    offset: Option<u32>,
+    limit: Option<u32>,
 }
 
 async fn visits(
     State(state): State<AppState>,
     who: SignedIn,
     Query(span): Query<VisitSpan>,
-) -> Result<Json<Vec<VisitLine>>, ApiError> {
-    let agent = span.agent.as_deref().filter(|a| !a.is_empty());
-    Ok(Json(
-        console::visits(&state.db, &who, span.from, span.to, agent).await?,
-    ))
+) -> Result<Json<VisitPage>, ApiError> {
+    let query = VisitQuery {
+        from: span.from,
+        to: span.to,
+        agent_ref: span.agent.as_deref().filter(|a| !a.is_empty()),
+        state: span.state.as_deref().filter(|s| !s.is_empty()),
+        offset: span.offset.unwrap_or(0),
+        limit: span.limit.unwrap_or(MAX_VISIT_PAGE),
+        ..VisitQuery::default()
+    };
+    Ok(Json(console::visits(&state.db, &who, &query).await?))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LineQuery {
-    customer: String,
+    /// A customer reference, or the phone number the caller calls from.
+    search: String,
 }
 
 async fn line_lookup(
@@ -285,7 +338,259 @@ async fn line_lookup(
     Query(query): Query<LineQuery>,
 ) -> Result<Json<console::LineLookup>, ApiError> {
     Ok(Json(
-        console::line_lookup(&state.db, &who, &query.customer, state.now()).await?,
+        console::line_lookup(&state.db, &who, &query.search, state.now()).await?,
+    ))
+}
+
+async fn visit(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(visit_ref): Path<String>,
+) -> Result<Json<console::VisitDetail>, ApiError> {
+    Ok(Json(console::visit(&state.db, &who, &visit_ref).await?))
+}
+
+async fn book_visit(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Json(body): Json<NewVisit>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::book_visit(&state.db, &who, &body, state.now()).await?;
+    Ok(axum::http::StatusCode::CREATED)
+}
+
+async fn agents(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<Vec<console::AgentLine>>, ApiError> {
+    Ok(Json(console::agents(&state.db, &who).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddAgent {
+    staff_ref: String,
+    display_name: String,
+    on_behalf_of: String,
+    /// The photo as base64 (standard alphabet).
+    photo: String,
+}
+
+async fn add_agent(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Json(body): Json<AddAgent>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    use base64::Engine;
+    let photo = base64::engine::general_purpose::STANDARD
+        .decode(body.photo.as_bytes())
+        .map_err(|_| ServerError::Invalid("the photo is not base64".into()))?;
+    let agent = NewAgent {
+        staff_ref: body.staff_ref.trim(),
+        display_name: body.display_name.trim(),
+        on_behalf_of: body.on_behalf_of.trim(),
+        photo: &photo,
+    };
+    console::add_agent(&state.db, &who, &agent, state.now()).await?;
+    Ok(axum::http::StatusCode::CREATED)
+}
+
+async fn agent_photo(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(staff_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let photo = console::agent_photo(&state.db, &who, &staff_ref).await?;
+    let content_type = if photo.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        photo,
+    )
+        .into_response())
+}
+
+async fn revoke_agent(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(staff_ref): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::revoke_agent(&state.db, &who, &staff_ref, state.now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+async fn revoke_device(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::revoke_device(&state.db, &who, id, state.now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+fn pdf(bytes: Vec<u8>, name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{name}.pdf\"");
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            // A letter holds a live enrolment code: never kept in a cache.
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A file name made only of the reference's letters, digits and dashes.
+fn file_name(prefix: &str, subject_ref: &str) -> String {
+    let safe: String = subject_ref
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("{prefix}-{safe}")
+}
+
+async fn agent_letter(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(staff_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let letter = console::enrolment_letter(
+        &state.db,
+        &who,
+        Role::Agent,
+        &staff_ref,
+        &state.public_url,
+        state.now(),
+    )
+    .await?;
+    Ok(pdf(letter, &file_name("enrolment-letter", &staff_ref)))
+}
+
+async fn customer_letter(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(customer_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let letter = console::enrolment_letter(
+        &state.db,
+        &who,
+        Role::Customer,
+        &customer_ref,
+        &state.public_url,
+        state.now(),
+    )
+    .await?;
+    Ok(pdf(letter, &file_name("enrolment-letter", &customer_ref)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerSearch {
+    search: Option<String>,
+    offset: Option<u32>,
+    limit: Option<u32>,
+}
+
+async fn customers(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Query(q): Query<CustomerSearch>,
+) -> Result<Json<console::CustomerPage>, ApiError> {
+    Ok(Json(
+        console::customers(
+            &state.db,
+            &who,
+            q.search.as_deref().unwrap_or(""),
+            q.offset.unwrap_or(0),
+            q.limit.unwrap_or(50),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCustomer {
+    customer_ref: String,
+    data: BTreeMap<String, String>,
+}
+
+/// Empty fields are left out: a blank in the form is no value.
+fn filled(data: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    data.into_iter()
+        .map(|(k, v)| (k, v.trim().to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+async fn add_customer(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Json(body): Json<NewCustomer>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::save_customer(
+        &state.db,
+        &who,
+        body.customer_ref.trim(),
+        &filled(body.data),
+        true,
+        state.now(),
+    )
+    .await?;
+    Ok(axum::http::StatusCode::CREATED)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerFields {
+    data: BTreeMap<String, String>,
+}
+
+async fn edit_customer(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(customer_ref): Path<String>,
+    Json(body): Json<CustomerFields>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::save_customer(
+        &state.db,
+        &who,
+        &customer_ref,
+        &filled(body.data),
+        false,
+        state.now(),
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+async fn revoke_customer(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(customer_ref): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::revoke_customer(&state.db, &who, &customer_ref, state.now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+async fn erase_customer(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(customer_ref): Path<String>,
+) -> Result<Json<Erasure>, ApiError> {
+    Ok(Json(
+        console::erase_customer(&state.db, &who, &customer_ref, state.now()).await?,
     ))
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     pub requests_per_minute: u32,
     /// How the hardware-key attestations sent at enrolment are judged.
     pub attestation: std::sync::Arc<crate::attestation::AttestationPolicy>,
+    /// The address phones reach this back-office at, printed in enrolment letters.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             clock,
             requests_per_minute: crate::db::requests::DEFAULT_REQUESTS_PER_MINUTE,
             attestation: Default::default(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 

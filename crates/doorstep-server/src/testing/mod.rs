@@ -262,6 +262,7 @@ impl Backoffice {
         state.attestation = Arc::new(attestation);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        state.public_url = format!("http://{addr}");
         let task = tokio::spawn(async move {
             // Ends only when the test aborts it (on drop).
             axum::serve(

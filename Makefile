@@ -67,13 +67,13 @@ ui-check:
 # The console in Debian's Chromium (playwright-core) against a real doorstep-server, on SQLite
 # and on PostgreSQL.
 console-e2e: console-dist
-	$(CARGO) build -q -p doorstep-server
+	$(CARGO) build -q -p doorstep-server -p doorstep-cli
 	npm --prefix web/console test
 	scripts/with-postgres.sh env CONSOLE_DATABASE=postgres npm --prefix web/console test
 
 # The console's screens, into docs/screens/console.
 console-screens: console-dist
-	$(CARGO) build -q -p doorstep-server
+	$(CARGO) build -q -p doorstep-server -p doorstep-cli
 	SCREENS_DIR=$(CURDIR)/docs/screens/console npm --prefix web/console test
 
 # The desktop app as the CLI builds it (views embedded, debug profile).

@@ -130,6 +130,37 @@ pub async fn run(keep: Option<PathBuf>, qr: bool) -> Result<(), Failure> {
         pins.organisations[0].official_phone
     );
 
+    visit_at_the_door(&agent, &customer, qr).await?;
+    let log = agent.store().receipt_log().await?;
+    println!(
+        "              receipt log: {} entr{}, every one countersigned: {}",
+        log.len(),
+        if log.len() == 1 { "y" } else { "ies" },
+        log.iter().all(|e| e.countersignature.is_some())
+    );
+
+    let export = office.db.export(&office.org).await?;
+    println!("Export        doorstep-server export --org \"{ORGANISATION}\":");
+    println!("{}", serde_json::to_string_pretty(&export)?);
+    drop(served);
+    office.db.close().await;
+    agent.close().await;
+    customer.close().await;
+    if let Some(dir) = keep {
+        println!();
+        println!("The back-office's data is kept in {}.", dir.display());
+    }
+    Ok(())
+}
+
+/// The three codes at the door between two enrolled, synced phones, each saving its session as
+/// the app does, then the agent's phone syncs the receipt. The customer's first notice is the
+/// visit.
+async fn visit_at_the_door(agent: &Device, customer: &Device, qr: bool) -> Result<(), Failure> {
+    let notice =
+        customer.customer_visits().await?.into_iter().next().ok_or(
+            "the customer's phone has no visit: is one booked for now, and did both sync?",
+        )?;
     // At the door: the three codes, each phone saving its session as the app does.
     println!("At the door");
     let visit_id = &notice.terms.visit_id;
@@ -199,24 +230,57 @@ pub async fn run(keep: Option<PathBuf>, qr: bool) -> Result<(), Failure> {
         "Sync          agent's phone: {pending} receipt pending → {} stored and countersigned, {} pending",
         report.stored, report.pending
     );
-    let log = agent.store().receipt_log().await?;
-    println!(
-        "              receipt log: {} entr{}, every one countersigned: {}",
-        log.len(),
-        if log.len() == 1 { "y" } else { "ies" },
-        log.iter().all(|e| e.countersignature.is_some())
-    );
+    Ok(())
+}
 
-    let export = office.db.export(&office.org).await?;
-    println!("Export        doorstep-server export --org \"{ORGANISATION}\":");
-    println!("{}", serde_json::to_string_pretty(&export)?);
-    drop(served);
-    office.db.close().await;
+/// `doorstep phones`: two phones with software keys and stores in `dir` against a running
+/// back-office that `pins` trusts. Each enrols with its one-time code, both sync, and they do
+/// the customer's first visit at the door; the receipt goes back. With `report`, the customer's
+/// phone then reports the visitor with that note. For trying the console by hand and in its
+/// browser tests.
+pub async fn phones(
+    dir: PathBuf,
+    pins: PathBuf,
+    agent_code: String,
+    customer_code: String,
+    report: Option<String>,
+) -> Result<(), Failure> {
+    let pins: Pins = serde_json::from_str(&std::fs::read_to_string(&pins)?)?;
+    let pins = pins.checked()?;
+    let agent = open_phone(&dir.join("agent-phone"), &pins).await?;
+    agent.unlock();
+    let customer = open_phone(&dir.join("customer-phone"), &pins).await?;
+    for (phone, code, who) in [
+        (&agent, &agent_code, "agent"),
+        (&customer, &customer_code, "customer"),
+    ] {
+        let joined = phone.enrol(code, None).await?;
+        println!(
+            "Enrolment     {who:<9} phone → {} of {}",
+            joined.role.as_str(),
+            joined.organisation
+        );
+    }
+    let customer_sync = customer.sync(&mut |_| {}).await?;
+    let agent_sync = agent.sync(&mut |_| {}).await?;
+    println!(
+        "Sync          customer's phone: {} notice(s); agent's phone: {} visit(s)",
+        customer_sync.notices, agent_sync.visits
+    );
+    visit_at_the_door(&agent, &customer, false).await?;
+    if let Some(note) = report {
+        let visit = customer.customer_visits().await?.into_iter().next();
+        let visit_id = visit.map(|v| v.terms.visit_id);
+        customer
+            .customer_report(visit_id.as_deref(), None, &note)
+            .await?;
+        let sent = customer.sync(&mut |_| {}).await?;
+        println!(
+            "Report        customer's phone: sent ({} stored)",
+            sent.stored
+        );
+    }
     agent.close().await;
     customer.close().await;
-    if let Some(dir) = keep {
-        println!();
-        println!("The back-office's data is kept in {}.", dir.display());
-    }
     Ok(())
 }

@@ -57,6 +57,24 @@ enum Command {
         #[arg(long, value_name = "PNG")]
         image: Option<PathBuf>,
     },
+    /// Two phones (software keys, stores in DIR) against a running back-office that the pins
+    /// file trusts: each enrols with its one-time code, both sync, they do the customer's first
+    /// visit at the door and the receipt goes back; with --report the customer's phone then
+    /// reports the visitor. For trying the console.
+    Phones {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The development pins (`doorstep-server pins`).
+        #[arg(long, value_name = "FILE")]
+        pins: PathBuf,
+        #[arg(long)]
+        agent_code: String,
+        #[arg(long)]
+        customer_code: String,
+        /// The customer's phone reports the visitor with this note.
+        #[arg(long, value_name = "NOTE")]
+        report: Option<String>,
+    },
     /// Write the test vectors to a file, or check a file against this build.
     Vectors {
         #[arg(long, value_name = "FILE", conflicts_with = "check")]
@@ -84,6 +102,22 @@ fn main() -> ExitCode {
             }
         }
         Command::Decode { text, image } => human::decode(text, image),
+        Command::Phones {
+            dir,
+            pins,
+            agent_code,
+            customer_code,
+            report,
+        } => {
+            let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+            match runtime.block_on(live::phones(dir, pins, agent_code, customer_code, report)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("doorstep: the phones failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Vectors { write, check } => vectors(write, check),
     }
 }

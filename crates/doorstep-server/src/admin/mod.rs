@@ -103,12 +103,13 @@ pub async fn device_list(db: &Db, org: &Organisation) -> Result<(), ServerError>
             (None, None) => "active".into(),
         };
         println!(
-            "{}  {:<8} {:<12} key {}  enrolled {}  {status}  key attested: {}",
+            "{}  {:<8} {:<12} key {}  enrolled {}  last sync {}  {status}  key attested: {}",
             d.id,
             d.role.as_str(),
             d.subject_ref,
             d.key_id,
             when::format(d.enrolled_at),
+            d.last_seen_at.map_or("never".to_string(), when::format),
             d.attestation.as_deref().unwrap_or("no (software key)")
         );
     }

@@ -2,11 +2,15 @@
 // sees it; it holds only the CSRF token the server gave at sign-in and sends it with changes.
 
 import type {
+  AgentLine,
   AuditEntry,
   Cancelled,
+  CustomerPage,
+  Erasure,
   Imported,
   ErrorBody,
   LineLookup,
+  NewVisit,
   PhoneConfirmation,
   Purged,
   ReportLine,
@@ -14,7 +18,8 @@ import type {
   SessionView,
   StaffRole,
   StaffView,
-  VisitLine,
+  VisitDetail,
+  VisitPage,
 } from "./api-types";
 
 export class ApiError extends Error {
@@ -32,6 +37,31 @@ export class ApiError extends Error {
 
 let csrfToken = "";
 
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET") headers["x-csrf-token"] = csrfToken;
+  const response = await fetch(`/console/api/${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (!response.ok) await fail(response);
+  return response;
+}
+
+async function fail(response: Response): Promise<never> {
+  const text = await response.text();
+  let parsed: ErrorBody | null = null;
+  try {
+    parsed = text ? (JSON.parse(text) as ErrorBody) : null;
+  } catch {
+    parsed = null;
+  }
+  throw new ApiError(response.status, parsed ?? { error: "unreadable", message: text }, response.headers.get("retry-after"));
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -42,7 +72,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
   });
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204 || response.status === 201) return undefined as T;
   const text = await response.text();
   let parsed: unknown = null;
   try {
@@ -81,10 +111,81 @@ export async function signOut(): Promise<void> {
   csrfToken = "";
 }
 
-export function visits(from: number, to: number, agent?: string): Promise<VisitLine[]> {
+export interface VisitFilter {
+  agent?: string;
+  state?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export function visits(from: number, to: number, filter: VisitFilter = {}): Promise<VisitPage> {
   const query = new URLSearchParams({ from: String(from), to: String(to) });
-  if (agent) query.set("agent", agent);
-  return call<VisitLine[]>("GET", `visits?${query}`);
+  if (filter.agent) query.set("agent", filter.agent);
+  if (filter.state) query.set("state", filter.state);
+  if (filter.offset) query.set("offset", String(filter.offset));
+  if (filter.limit) query.set("limit", String(filter.limit));
+  return call<VisitPage>("GET", `visits?${query}`);
+}
+
+export function visit(visitRef: string): Promise<VisitDetail> {
+  return call<VisitDetail>("GET", `visits/${encodeURIComponent(visitRef)}`);
+}
+
+export function bookVisit(visit: NewVisit): Promise<void> {
+  return call<void>("POST", "bookings", visit);
+}
+
+export function agents(): Promise<AgentLine[]> {
+  return call<AgentLine[]>("GET", "agents");
+}
+
+export function addAgent(agent: {
+  staff_ref: string;
+  display_name: string;
+  on_behalf_of: string;
+  /** base64 */
+  photo: string;
+}): Promise<void> {
+  return call<void>("POST", "agents", agent);
+}
+
+export function agentPhotoUrl(staffRef: string): string {
+  return `/console/api/agents/${encodeURIComponent(staffRef)}/photo`;
+}
+
+export function revokeAgent(staffRef: string): Promise<void> {
+  return call<void>("POST", `agents/${encodeURIComponent(staffRef)}/revoke`);
+}
+
+export function revokeDevice(id: string): Promise<void> {
+  return call<void>("POST", `devices/${encodeURIComponent(id)}/revoke`);
+}
+
+/** A fresh enrolment letter (a new one-time code each time) as a PDF file. */
+export async function enrolmentLetter(kind: "agents" | "customers", ref: string): Promise<Blob> {
+  const response = await send("POST", `${kind}/${encodeURIComponent(ref)}/letter`);
+  return response.blob();
+}
+
+export function customers(search: string, offset = 0, limit = 50): Promise<CustomerPage> {
+  const query = new URLSearchParams({ search, offset: String(offset), limit: String(limit) });
+  return call<CustomerPage>("GET", `customers?${query}`);
+}
+
+export function addCustomer(customerRef: string, data: Record<string, string>): Promise<void> {
+  return call<void>("POST", "customers", { customer_ref: customerRef, data });
+}
+
+export function editCustomer(customerRef: string, data: Record<string, string>): Promise<void> {
+  return call<void>("PUT", `customers/${encodeURIComponent(customerRef)}`, { data });
+}
+
+export function revokeCustomer(customerRef: string): Promise<void> {
+  return call<void>("POST", `customers/${encodeURIComponent(customerRef)}/revoke`);
+}
+
+export function eraseCustomer(customerRef: string): Promise<Erasure> {
+  return call<Erasure>("POST", `customers/${encodeURIComponent(customerRef)}/erase`);
 }
 
 export function auditLog(before?: string): Promise<AuditEntry[]> {
@@ -106,8 +207,9 @@ export function addStaff(add: {
   return call<StaffView>("POST", "staff", add);
 }
 
-export function lineLookup(customer: string): Promise<LineLookup> {
-  return call<LineLookup>("GET", `line?${new URLSearchParams({ customer })}`);
+/** By customer reference, or by the phone number the caller calls from. */
+export function lineLookup(search: string): Promise<LineLookup> {
+  return call<LineLookup>("GET", `line?${new URLSearchParams({ search })}`);
 }
 
 export function confirmByPhone(visitRef: string): Promise<PhoneConfirmation> {

@@ -968,3 +968,51 @@ async fn reports_queue_for_the_official_line_and_move_from_new_to_called_back_to
         assert_eq!(queue[0].state, ReportState::Closed);
     }
 }
+
+#[tokio::test]
+async fn the_console_pages_through_a_month_of_ten_thousand_visits() {
+    use doorstep_server::db::staff::VisitQuery;
+    use doorstep_server::staff::StaffRole;
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        // Ten thousand visits over the month ahead, one every four minutes, by CSV import.
+        let start = NOW + 86_400;
+        let mut csv = doorstep_server::planning::CSV_HEADER.join(",");
+        for i in 0..10_000u64 {
+            csv.push_str(&format!(
+                "\nV-{i:05},A-1,C-1,{},30,new_card,card_handover,full_name",
+                doorstep_core::when::format(start + i * 240)
+            ));
+        }
+        let imported = w.db.import_visits(&w.org, &csv, NOW).await.unwrap();
+        assert_eq!(imported.len(), 10_000);
+
+        let planner = support::signed_in(&w, "piet", StaffRole::Planner).await;
+        let month = |offset, limit| VisitQuery {
+            from: start,
+            to: start + 31 * 86_400,
+            offset,
+            limit,
+            ..Default::default()
+        };
+        let first = doorstep_server::console::visits(&w.db, &planner, &month(0, 200))
+            .await
+            .unwrap();
+        assert_eq!(first.total, 10_000);
+        assert_eq!(first.lines.len(), 200);
+        assert_eq!(first.lines[0].visit_ref, "V-00000");
+        let last = doorstep_server::console::visits(&w.db, &planner, &month(9_900, 200))
+            .await
+            .unwrap();
+        assert_eq!(last.lines.len(), 100);
+        assert_eq!(last.lines[99].visit_ref, "V-09999");
+        // A page is never larger than the cap, whatever is asked.
+        let asked_too_much = doorstep_server::console::visits(&w.db, &planner, &month(0, 100_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            asked_too_much.lines.len(),
+            doorstep_server::db::staff::MAX_VISIT_PAGE as usize
+        );
+    }
+}

@@ -450,7 +450,8 @@ test("a planner enrols an agent and a customer by letter, books a visit, watches
   await admin.getByRole("heading", { name: "Audit log" }).waitFor();
   await admin.locator("tbody tr td:nth-child(3)").first().waitFor();
   const actions = await admin.locator("tbody tr td:nth-child(3)").allTextContents();
-  for (const action of ["agent_added", "enrolment_letter", "customer_added", "visit_booked", "device_revoked", "report_handled", "customer_erased"]) {
+  for (const action of ["staff_added", "visits_imported", "visit_cancelled", "visit_confirmed_by_phone", "export", "purge",
+    "agent_added", "enrolment_letter", "customer_added", "visit_booked", "device_revoked", "report_handled", "customer_erased"]) {
     assert.ok(actions.includes(action), `${action} in ${actions.join()}`);
   }
 });

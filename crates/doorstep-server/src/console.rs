@@ -764,3 +764,85 @@ pub async fn erase_customer(
     .await?;
     Ok(erased)
 }
+
+/// The organisation as its admin sees it: settings, the pinned official number and its keys.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OrganisationView {
+    pub name: String,
+    pub official_phone: String,
+    pub settings: crate::db::organisations::Settings,
+    /// Key ids, oldest first; the last signs now.
+    pub key_ids: Vec<String>,
+}
+
+fn organisation_view(org: &crate::db::organisations::Organisation) -> OrganisationView {
+    OrganisationView {
+        name: org.name.clone(),
+        official_phone: org.official_phone.clone(),
+        settings: crate::db::organisations::Settings {
+            retention_days: org.retention_days,
+            customer_code_days: org.customer_code_days,
+            cooling_off_hours: org.cooling_off_hours,
+        },
+        key_ids: org.keys.iter().map(|k| hex::encode(k.key_id().0)).collect(),
+    }
+}
+
+pub async fn organisation(db: &Db, who: &SignedIn) -> Result<OrganisationView, ServerError> {
+    who.require(Action::ManageOrganisation)?;
+    Ok(organisation_view(
+        &db.organisation_by_id(who.staff.organisation_id).await?,
+    ))
+}
+
+pub async fn update_settings(
+    db: &Db,
+    who: &SignedIn,
+    settings: &crate::db::organisations::Settings,
+    now: u64,
+) -> Result<OrganisationView, ServerError> {
+    who.require(Action::ManageOrganisation)?;
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let updated = db.update_settings(&org, settings).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "settings_changed",
+        &org.name,
+        &format!(
+            "retention {} days, customer codes {} days, cooling-off {} hours",
+            settings.retention_days, settings.customer_code_days, settings.cooling_off_hours
+        ),
+        now,
+    )
+    .await?;
+    Ok(organisation_view(&updated))
+}
+
+/// Disables a staff account; their sessions end with it. Nobody disables themselves, so an
+/// organisation keeps the admin who is signed in.
+pub async fn disable_staff(
+    db: &Db,
+    who: &SignedIn,
+    username: &str,
+    now: u64,
+) -> Result<(), ServerError> {
+    who.require(Action::ManageStaff)?;
+    if username == who.staff.username {
+        return Err(ServerError::Invalid(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    let disabled = db.disable_staff(&org, username, now).await?;
+    db.audit(
+        org.id,
+        Some(&who.staff),
+        "staff_disabled",
+        &disabled.username,
+        "",
+        now,
+    )
+    .await
+}

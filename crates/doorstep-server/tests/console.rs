@@ -966,3 +966,83 @@ async fn a_planner_books_one_visit_and_pages_through_a_day_of_them() {
         assert_eq!(log.iter().filter(|e| e.action == "visit_booked").count(), 7);
     }
 }
+
+#[tokio::test]
+async fn an_admin_changes_the_organisation_s_settings_within_bounds_and_disables_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    for (office, served) in backoffices(&dir).await {
+        let admin = sign_in(&served, "ada", ADMIN_PASSWORD).await;
+        let (status, org) = admin.get("/console/api/organisation").await;
+        assert_eq!(status, StatusCode::OK, "{org}");
+        assert_eq!(org["official_phone"], office.org.official_phone);
+        assert_eq!(org["key_ids"].as_array().unwrap().len(), 1);
+        let settings =
+            json!({"retention_days": 60, "customer_code_days": 7, "cooling_off_hours": 24});
+        let (status, changed) = admin.put("/console/api/organisation", settings).await;
+        assert_eq!(status, StatusCode::OK, "{changed}");
+        assert_eq!(
+            office
+                .db
+                .organisation_by_id(office.org.id)
+                .await
+                .unwrap()
+                .retention_days,
+            60
+        );
+        let (status, refused) = admin
+            .put(
+                "/console/api/organisation",
+                json!({"retention_days": 0, "customer_code_days": 7, "cooling_off_hours": 24}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(refused["message"].as_str().unwrap().contains("retention"));
+        // The official number is pinned in app builds: not a setting here.
+        let (status, _) = admin
+            .put(
+                "/console/api/organisation",
+                json!({"retention_days": 60, "customer_code_days": 7, "cooling_off_hours": 24,
+                       "official_phone": "+1 555 0199"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let planner = sign_in(&served, "piet", PLANNER_PASSWORD).await;
+        assert_eq!(
+            planner.get("/console/api/organisation").await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            planner
+                .post("/console/api/staff/ada/disable", json!(null))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            admin
+                .post("/console/api/staff/ada/disable", json!(null))
+                .await
+                .0,
+            StatusCode::BAD_REQUEST,
+            "not yourself"
+        );
+        assert_eq!(
+            admin
+                .post("/console/api/staff/piet/disable", json!(null))
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            planner.get("/console/api/session").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let log = office.db.audit_log(office.org.id, None, 20).await.unwrap();
+        assert!(log.iter().any(|e| e.action == "settings_changed"));
+        assert!(
+            log.iter()
+                .any(|e| e.action == "staff_disabled" && e.subject == "piet")
+        );
+    }
+}

@@ -6,10 +6,11 @@
 use doorstep_api::wire::ErrorBody;
 use doorstep_core::{Outcome, Role};
 use doorstep_server::console::{
-    AgentLine, CustomerPage, LineLookup, PhoneConfirmation, VisitDetail,
+    AgentLine, CustomerPage, LineLookup, OrganisationView, PhoneConfirmation, VisitDetail,
 };
 use doorstep_server::db::customers::{CustomerLine, Erasure};
 use doorstep_server::db::export::Purged;
+use doorstep_server::db::organisations::Settings;
 use doorstep_server::db::revocation::DeviceListing;
 use doorstep_server::db::staff::{
     AgentName, AuditEntry, ReportLine, ReportState, VisitLine, VisitPage,
@@ -56,6 +57,8 @@ fn generated() -> String {
         CustomerLine::decl(&cfg),
         CustomerPage::decl(&cfg),
         Erasure::decl(&cfg),
+        Settings::decl(&cfg),
+        OrganisationView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/doorstep-server/tests/console_types.rs; do not edit.\n\

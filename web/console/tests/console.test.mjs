@@ -203,6 +203,19 @@ test("an admin signs in, sees the day's visits change without a reload, and the 
   await page.getByRole("status").filter({ hasText: "Olga Operator added." }).waitFor();
   assert.deepEqual(await axeViolations(page), []);
   await screen(page, "04-staff");
+  const olga = page.locator("tr", { hasText: "Olga Operator" });
+  await olga.getByRole("button", { name: "Disable" }).click();
+  await olga.getByRole("button", { name: "Yes, disable" }).click();
+  await page.getByRole("status").filter({ hasText: "olga disabled; their sessions ended." }).waitFor();
+  await olga.getByText("Disabled").waitFor();
+
+  await page.getByRole("link", { name: "Organisation" }).click();
+  await page.getByText("+31 20 555 0100").waitFor();
+  await page.getByLabel("Days personal data is kept after a visit").fill("45");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screen(page, "13-organisation");
 
   await page.getByRole("link", { name: "Exports" }).click();
   const [download] = await Promise.all([
@@ -450,7 +463,7 @@ test("a planner enrols an agent and a customer by letter, books a visit, watches
   await admin.getByRole("heading", { name: "Audit log" }).waitFor();
   await admin.locator("tbody tr td:nth-child(3)").first().waitFor();
   const actions = await admin.locator("tbody tr td:nth-child(3)").allTextContents();
-  for (const action of ["staff_added", "visits_imported", "visit_cancelled", "visit_confirmed_by_phone", "export", "purge",
+  for (const action of ["staff_added", "staff_disabled", "settings_changed", "visits_imported", "visit_cancelled", "visit_confirmed_by_phone", "export", "purge",
     "agent_added", "enrolment_letter", "customer_added", "visit_booked", "device_revoked", "report_handled", "customer_erased"]) {
     assert.ok(actions.includes(action), `${action} in ${actions.join()}`);
   }

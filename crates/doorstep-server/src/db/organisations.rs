@@ -114,6 +114,27 @@ impl Db {
         self.organisation_from_row(&row).await
     }
 
+    /// Changes the settings an admin may change from the console. The official number is not
+    /// one of them: app builds pin it, and a number that changed only here would not be the
+    /// number customers' apps show.
+    pub async fn update_settings(
+        &self,
+        org: &Organisation,
+        settings: &Settings,
+    ) -> Result<Organisation, ServerError> {
+        settings.check()?;
+        sqlx::query(
+            "UPDATE organisations SET retention_days = $1, customer_code_days = $2, cooling_off_hours = $3 WHERE id = $4",
+        )
+        .bind(i64::from(settings.retention_days))
+        .bind(i64::from(settings.customer_code_days))
+        .bind(i64::from(settings.cooling_off_hours))
+        .bind(org.id.as_bytes().to_vec())
+        .execute(&self.pool)
+        .await?;
+        self.organisation_by_id(org.id).await
+    }
+
     pub async fn organisation_by_id(&self, id: Uuid) -> Result<Organisation, ServerError> {
         let row = sqlx::query(
             "SELECT id, name, official_phone, retention_days, customer_code_days, cooling_off_hours FROM organisations WHERE id = $1",
@@ -200,5 +221,44 @@ impl Db {
             cooling_off_hours: u32::try_from(row.try_get::<i64, _>("cooling_off_hours")?)
                 .map_err(|_| ServerError::Damaged("cooling-off hours".into()))?,
         })
+    }
+}
+
+/// The organisation's settings an admin changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub retention_days: u32,
+    pub customer_code_days: u32,
+    pub cooling_off_hours: u32,
+}
+
+impl Settings {
+    /// Bounds that keep each setting meaningful: personal data kept at least a day and at most
+    /// ten years, a code valid one to ninety days, a cooling-off of at most a month.
+    pub fn check(&self) -> Result<(), ServerError> {
+        let problems: Vec<&str> = [
+            (
+                !(1..=3650).contains(&self.retention_days),
+                "retention is 1 to 3650 days",
+            ),
+            (
+                !(1..=90).contains(&self.customer_code_days),
+                "a customer's code is valid 1 to 90 days",
+            ),
+            (
+                self.cooling_off_hours > 720,
+                "the cooling-off is at most 720 hours",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(bad, why)| bad.then_some(why))
+        .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ServerError::Invalid(problems.join("; ")))
+        }
     }
 }

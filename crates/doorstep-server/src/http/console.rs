@@ -39,6 +39,14 @@ pub fn routes() -> Router<AppState> {
             get(current_session).post(sign_in).delete(sign_out),
         )
         .route("/console/api/staff", get(list_staff).post(add_staff))
+        .route(
+            "/console/api/staff/{username}/disable",
+            axum::routing::post(disable_staff),
+        )
+        .route(
+            "/console/api/organisation",
+            get(organisation).put(update_settings),
+        )
         .route("/console/api/audit", get(audit_log))
         .route("/console/api/visits", get(visits))
         .route(
@@ -706,4 +714,30 @@ async fn purge(
     who: SignedIn,
 ) -> Result<Json<crate::db::export::Purged>, ApiError> {
     Ok(Json(console::purge(&state.db, &who, state.now()).await?))
+}
+
+async fn disable_staff(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(username): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    console::disable_staff(&state.db, &who, &username, state.now()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+async fn organisation(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<console::OrganisationView>, ApiError> {
+    Ok(Json(console::organisation(&state.db, &who).await?))
+}
+
+async fn update_settings(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Json(settings): Json<crate::db::organisations::Settings>,
+) -> Result<Json<console::OrganisationView>, ApiError> {
+    Ok(Json(
+        console::update_settings(&state.db, &who, &settings, state.now()).await?,
+    ))
 }

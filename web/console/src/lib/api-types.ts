@@ -150,3 +150,11 @@ erased_at: number | null, };
 export type CustomerPage = { customers: Array<CustomerLine>, total: number, };
 
 export type Erasure = { devices_revoked: number, visits_cancelled: number, reports_erased: number, codes_withdrawn: number, };
+
+export type Settings = { retention_days: number, customer_code_days: number, cooling_off_hours: number, };
+
+export type OrganisationView = { name: string, official_phone: string, settings: Settings, 
+/**
+ * Key ids, oldest first; the last signs now.
+ */
+key_ids: Array<string>, };

@@ -11,6 +11,8 @@ import type {
   ErrorBody,
   LineLookup,
   NewVisit,
+  OrganisationView,
+  Settings,
   PhoneConfirmation,
   Purged,
   ReportLine,
@@ -239,4 +241,16 @@ export function runPurge(): Promise<Purged> {
 /** Where the browser downloads an export from (a plain link: the cookie goes with it). */
 export function exportUrl(format: "csv" | "json"): string {
   return `/console/api/export?format=${format}`;
+}
+
+export function disableStaff(username: string): Promise<void> {
+  return call<void>("POST", `staff/${encodeURIComponent(username)}/disable`);
+}
+
+export function organisation(): Promise<OrganisationView> {
+  return call<OrganisationView>("GET", "organisation");
+}
+
+export function updateSettings(settings: Settings): Promise<OrganisationView> {
+  return call<OrganisationView>("PUT", "organisation", settings);
 }

@@ -65,28 +65,9 @@ async function fail(response: Response): Promise<never> {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (method !== "GET") headers["x-csrf-token"] = csrfToken;
-  const response = await fetch(`/console/api/${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
+  const response = await send(method, path, body);
   if (response.status === 204 || response.status === 201) return undefined as T;
-  const text = await response.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!response.ok) {
-    const error = (parsed as ErrorBody | null) ?? { error: "unreadable", message: text };
-    throw new ApiError(response.status, error, response.headers.get("retry-after"));
-  }
-  return parsed as T;
+  return (await response.json()) as T;
 }
 
 function remember(session: SessionView): SessionView {

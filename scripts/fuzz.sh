@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 20), seeded with the test vectors' codes.
+# Runs every fuzz target for SECONDS each (default 20), two at a time, seeded with the test
+# vectors' codes.
 # Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 seconds=${1:-20}
@@ -63,10 +64,21 @@ run() {
     return 1
   fi
 }
-run code_text text
-run customer_session text
-run cbor_messages cbor
-run documents documents
-run request_bodies bodies
-run image_decoder images
-run nfc_apdus apdus
+# Built once, then two targets at a time: each fuzzer uses one core.
+cargo +nightly fuzz build --fuzz-dir "$fuzz" -O
+failed=0
+running=0
+for pair in code_text:text customer_session:text cbor_messages:cbor documents:documents \
+  request_bodies:bodies image_decoder:images nfc_apdus:apdus; do
+  run "${pair%%:*}" "${pair##*:}" &
+  running=$((running + 1))
+  if ((running >= 2)); then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+done
+while ((running > 0)); do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+exit "$failed"

@@ -409,7 +409,7 @@ pub async fn purge(
 pub struct VisitDetail {
     pub line: VisitLine,
     pub records: VisitRecords,
-    /// Reports about the visit; empty for a role that does not handle reports.
+    /// Reports about the visit; empty for a role that neither handles reports nor audits.
     pub reports: Vec<ReportLine>,
 }
 
@@ -433,7 +433,10 @@ pub async fn visit(db: &Db, who: &SignedIn, visit_ref: &str) -> Result<VisitDeta
         .lines
         .pop()
         .ok_or_else(|| ServerError::UnknownVisit(visit_ref.into()))?;
-    let reports = if who.staff.role.may(Action::AnswerOfficialLine) {
+    // Those who handle reports, and auditors, read them; a planner has no need to.
+    let reports = if who.staff.role.may(Action::AnswerOfficialLine)
+        || who.staff.role.may(Action::ReadAudit)
+    {
         db.report_lines(org.id, Some(visit_ref)).await?
     } else {
         Vec::new()

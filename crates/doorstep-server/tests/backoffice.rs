@@ -587,8 +587,10 @@ async fn purge_erases_a_customers_data_only_after_the_retention_period_and_no_op
             Purged::default()
         );
         // The customer reports the visitor; the note is personal data too.
+        // About the visit the customer's phone was told of.
+        w.ticket().await;
         let report = serde_json::to_vec(&doorstep_api::wire::Report {
-            visit_id: None,
+            visit_id: Some(uuid::Uuid::from_bytes(w.visit.0)),
             reason: Some("bad_proof_signature".into()),
             note: "A man in a grey coat, would not wait for the call".into(),
             time: NOW + 3650,
@@ -892,8 +894,10 @@ async fn reports_queue_for_the_official_line_and_move_from_new_to_called_back_to
     for w in World::on_every_backend(&dir).await {
         let operator = support::signed_in(&w, "olga", StaffRole::Operator).await;
         let planner = support::signed_in(&w, "piet", StaffRole::Planner).await;
+        // About the visit the customer's phone was told of.
+        w.ticket().await;
         let report = serde_json::to_vec(&doorstep_api::wire::Report {
-            visit_id: None,
+            visit_id: Some(uuid::Uuid::from_bytes(w.visit.0)),
             reason: Some("bad_proof_signature".into()),
             note: "A man in a grey coat, would not wait for the call".into(),
             time: NOW + 100,
@@ -927,6 +931,13 @@ async fn reports_queue_for_the_official_line_and_move_from_new_to_called_back_to
             )
         );
         assert!(r.note.contains("grey coat"));
+        // The visit's page shows it to the operator, not to the planner.
+        let visit_ref = r.visit_ref.as_deref().expect("the report names its visit");
+        let seen = console::visit(&w.db, &operator, visit_ref).await.unwrap();
+        assert_eq!(seen.reports.len(), 1);
+        assert!(seen.reports[0].note.contains("grey coat"));
+        let planned = console::visit(&w.db, &planner, visit_ref).await.unwrap();
+        assert!(planned.reports.is_empty());
         assert!(matches!(
             console::reports(&w.db, &planner).await,
             Err(ServerError::NotAllowed(StaffRole::Planner))

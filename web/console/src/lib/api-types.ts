@@ -99,7 +99,7 @@ export type VisitRecords = { checks: Array<string>, fields: Array<string>, ticke
 
 export type VisitDetail = { line: VisitLine, records: VisitRecords, 
 /**
- * Reports about the visit; empty for a role that does not handle reports.
+ * Reports about the visit; empty for a role that neither handles reports nor audits.
  */
 reports: Array<ReportLine>, };
 

@@ -26,7 +26,7 @@ run:
 
 test: setup
 	scripts/test-stages.sh ui-dist console-dist fmt-check clippy supply-chain ui-check unit wasm \
-	  vectors bench-smoke fuzz lint-mobile console-e2e e2e
+	  vectors fuzz lint-mobile console-e2e e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -41,13 +41,13 @@ supply-chain:
 	$(CARGO) fetch --locked
 	$(CARGO) deny --offline check licenses bans sources
 
-# Every test, with a private PostgreSQL 15 (the back-office suite covers both backends), a
+# Every test and every benchmark run once (criterion's test mode), with a private PostgreSQL 15 (the back-office suite covers both backends), a
 # private Secret Service (the desktop key store) and a private pcscd with a virtual contactless
 # reader (NFC taps) running.
 unit:
 	scripts/with-pcscd.sh scripts/with-postgres.sh scripts/with-keyring.sh \
 	  env DOORSTEP_REQUIRE_POSTGRES=1 DOORSTEP_REQUIRE_KEYRING=1 DOORSTEP_REQUIRE_PCSCD=1 sh -c \
-	  '$(CARGO) test --workspace && $(CARGO) test --benches -p doorstep-server -p doorstep-sync -p doorstep-device' 
+	  '$(CARGO) test --workspace --all-targets && $(CARGO) test --workspace --doc'
 
 # The app's views, built: the Rust shell embeds them, so its tests and clippy need them too.
 ui-dist:
@@ -67,13 +67,13 @@ ui-check:
 # The console in Debian's Chromium (playwright-core) against a real doorstep-server, on SQLite
 # and on PostgreSQL.
 console-e2e: console-dist
-	$(CARGO) build -q -p doorstep-server -p doorstep-cli
+	$(CARGO) build -q $(BINARIES)
 	npm --prefix web/console test
 	scripts/with-postgres.sh env CONSOLE_DATABASE=postgres npm --prefix web/console test
 
 # The console's screens, into docs/screens/console.
 console-screens: console-dist
-	$(CARGO) build -q -p doorstep-server -p doorstep-cli
+	$(CARGO) build -q $(BINARIES)
 	SCREENS_DIR=$(CURDIR)/docs/screens/console npm --prefix web/console test
 
 # The desktop app as the CLI builds it (views embedded, debug profile).
@@ -83,12 +83,12 @@ app:
 # Two instances of the real app in WebKit under Xvfb against a real back-office, and a tap
 # between them through a private pcscd.
 e2e: app
-	$(CARGO) build -q -p doorstep-server
+	$(CARGO) build -q $(BINARIES)
 	scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # Every main screen at 360×640 in English and Dutch, into docs/screens.
 screens: app
-	$(CARGO) build -q -p doorstep-server
+	$(CARGO) build -q $(BINARIES)
 	SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # The app as shipped (dist profile): binary size and cold start to the first screen under Xvfb.
@@ -110,10 +110,16 @@ lint-mobile:
 wasm:
 	$(CARGO) build -p doorstep-core --target wasm32-unknown-unknown --no-default-features
 
-vectors:
-	$(CARGO) run -q -p doorstep-cli -- vectors --check tests/vectors/doorstep-v2.json
+# The binaries the stages below run, built together once: a different -p set would resolve
+# different features and build the shared crates again.
+BINARIES = -p doorstep-server -p doorstep-cli
 
-# Each benchmark once, to prove they run; `make bench` measures.
+vectors:
+	$(CARGO) build -q $(BINARIES)
+	target/debug/doorstep vectors --check tests/vectors/doorstep-v2.json
+
+# The core's benchmark once in the bench profile; `make test` runs every benchmark once in its
+# unit stage, `make bench` measures.
 bench-smoke:
 	$(CARGO) bench -p doorstep-core --bench legs -- --test
 

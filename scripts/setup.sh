@@ -43,18 +43,20 @@ if [ "${WITH_FUZZ:-1}" = 1 ]; then
   if ! rustup toolchain list | grep -q '^nightly'; then
     rustup toolchain install nightly --profile minimal
   fi
+  # The tools below are built without optimisation: they build in half the time on a fresh
+  # machine, and what they do here takes seconds either way.
   if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+    cargo install cargo-fuzz --locked --debug
   fi
   # The offline supply-chain check (licences, bans, sources) in `make test`.
   if ! cargo deny --version 2>/dev/null | grep -q '0\.20\.'; then
-    cargo install cargo-deny --version 0.20.2 --locked
+    cargo install cargo-deny --version 0.20.2 --locked --debug
   fi
 fi
 
 # Drives the app's WebKit for the end-to-end tests.
 if ! command -v tauri-driver >/dev/null 2>&1; then
-  cargo install tauri-driver --locked
+  cargo install tauri-driver --locked --debug
 fi
 
 # The views' packages, exactly as locked; reinstalled only when the lockfile changed.

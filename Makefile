@@ -4,7 +4,7 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: setup run test fmt-check clippy supply-chain unit wasm vectors fuzz bench-smoke bench survey \
+.PHONY: setup run test fmt-check clippy supply-chain unit wasm vectors fuzz bench-smoke bench survey binaries \
 	ui-dist ui-check app e2e screens check-mobile lint-mobile measure-app console-dist console-e2e \
 	console-screens
 
@@ -53,9 +53,13 @@ unit:
 ui-dist:
 	npm --prefix ui run build
 
-# The back-office console, built: doorstep-server embeds it, so its build needs it first.
+# The back-office console, built: doorstep-server embeds it, so its build needs it first. Built
+# again only when its sources changed: new files would make cargo build the server again.
 console-dist:
-	npm --prefix web/console run build
+	@if [ ! -f web/console/dist/index.html ] || [ -n "$$(find web/console/src web/console/index.html \
+	  web/console/package-lock.json web/console/vite.config.ts web/console/svelte.config.js \
+	  -newer web/console/dist/index.html | head -1)" ]; then npm --prefix web/console run build; \
+	else echo "console-dist: web/console/dist is up to date"; fi
 
 # The views' type check (svelte-check, strict) and their tests (Vitest with mocked IPC); the
 # console's type check.
@@ -66,14 +70,12 @@ ui-check:
 
 # The console in Debian's Chromium (playwright-core) against a real doorstep-server, on SQLite
 # and on PostgreSQL.
-console-e2e: console-dist
-	$(CARGO) build -q $(BINARIES)
+console-e2e: console-dist binaries
 	npm --prefix web/console test
 	scripts/with-postgres.sh env CONSOLE_DATABASE=postgres npm --prefix web/console test
 
 # The console's screens, into docs/screens/console.
-console-screens: console-dist
-	$(CARGO) build -q $(BINARIES)
+console-screens: console-dist binaries
 	SCREENS_DIR=$(CURDIR)/docs/screens/console npm --prefix web/console test
 
 # The desktop app as the CLI builds it (views embedded, debug profile).
@@ -82,13 +84,11 @@ app:
 
 # Two instances of the real app in WebKit under Xvfb against a real back-office, and a tap
 # between them through a private pcscd.
-e2e: app
-	$(CARGO) build -q $(BINARIES)
+e2e: app binaries
 	scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # Every main screen at 360×640 in English and Dutch, into docs/screens.
-screens: app
-	$(CARGO) build -q $(BINARIES)
+screens: app binaries
 	SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # The app as shipped (dist profile): binary size and cold start to the first screen under Xvfb.
@@ -110,12 +110,13 @@ lint-mobile:
 wasm:
 	$(CARGO) build -p doorstep-core --target wasm32-unknown-unknown --no-default-features
 
-# The binaries the stages below run, built together once: a different -p set would resolve
-# different features and build the shared crates again.
-BINARIES = -p doorstep-server -p doorstep-cli
+# The binaries the stages below run (doorstep-server, doorstep) as the workspace's test build
+# makes them: after `unit` nothing is built again, where `cargo build -p …` would resolve other
+# features and build half the dependencies a second time.
+binaries:
+	$(CARGO) test -q --workspace --all-targets --no-run
 
-vectors:
-	$(CARGO) build -q $(BINARIES)
+vectors: binaries
 	target/debug/doorstep vectors --check tests/vectors/doorstep-v2.json
 
 # The core's benchmark once in the bench profile; `make test` runs every benchmark once in its

@@ -84,11 +84,11 @@ app:
 
 # Two instances of the real app in WebKit under Xvfb against a real back-office, and a tap
 # between them through a private pcscd.
-e2e: app binaries
+e2e: binaries app
 	scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # Every main screen at 360×640 in English and Dutch, into docs/screens.
-screens: app binaries
+screens: binaries app
 	SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-pcscd.sh scripts/with-keyring.sh xvfb-run -a tests/e2e/run.sh
 
 # The app as shipped (dist profile): binary size and cold start to the first screen under Xvfb.
@@ -112,7 +112,8 @@ wasm:
 
 # The binaries the stages below run (doorstep-server, doorstep) as the workspace's test build
 # makes them: after `unit` nothing is built again, where `cargo build -p …` would resolve other
-# features and build half the dependencies a second time.
+# features and build half the dependencies a second time. It also puts the test build's
+# doorstep-app in target/debug, so the app's stages make it before `app` replaces that.
 binaries:
 	$(CARGO) test -q --workspace --all-targets --no-run
 

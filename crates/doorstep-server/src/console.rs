@@ -702,6 +702,13 @@ pub async fn save_customer(
 ) -> Result<(), ServerError> {
     who.require(Action::ManageCustomers)?;
     let org = db.organisation_by_id(who.staff.organisation_id).await?;
+    // A field left blank in the form is no value: nothing is stored for it.
+    let data: BTreeMap<String, String> = data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.trim().to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let data = &data;
     if new {
         db.add_customer(&org, customer_ref, data).await?;
     } else {

@@ -31,6 +31,15 @@ pub struct ExportedResult {
     pub countersignature: String,
 }
 
+/// A receipt as stored: verified on arrival, read again only to show its content.
+pub(crate) fn stored_receipt(
+    payload: &[u8],
+) -> Result<doorstep_core::receipt::Receipt, ServerError> {
+    SignedReceipt::peek(payload)
+        .map(|(_, receipt)| receipt)
+        .map_err(|e| ServerError::Damaged(format!("stored receipt: {e}")))
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -54,9 +63,7 @@ impl Db {
             .iter()
             .map(|r| {
                 let payload: Vec<u8> = r.try_get("payload")?;
-                // Verified on arrival; read again here only to show its content.
-                let (_, receipt) = SignedReceipt::peek(&payload)
-                    .map_err(|e| ServerError::Damaged(format!("stored receipt: {e}")))?;
+                let receipt = stored_receipt(&payload)?;
                 let countersignature: Vec<u8> = r.try_get("countersignature")?;
                 Ok(ExportedResult {
                     visit_ref: r.try_get("visit_ref")?,

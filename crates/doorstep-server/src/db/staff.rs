@@ -451,32 +451,27 @@ impl Db {
         // Every statement binds the same nine values, used or not, so numbering stays one.
         let visit_ref = query.visit_ref.unwrap_or("");
         let limit = i64::from(query.limit.clamp(1, MAX_VISIT_PAGE));
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) {narrowed} AND $7 > 0 AND $8 >= 0"
-        )))
-        .bind(&org)
-        .bind(rows::signed(query.from))
-        .bind(rows::signed(query.to))
-        .bind(customer)
-        .bind(agent)
-        .bind(state)
-        .bind(limit)
-        .bind(i64::from(query.offset))
-        .bind(visit_ref)
+        let statement = |sql: String| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(org.clone())
+                .bind(rows::signed(query.from))
+                .bind(rows::signed(query.to))
+                .bind(customer.to_string())
+                .bind(agent.to_string())
+                .bind(state.to_string())
+                .bind(limit)
+                .bind(i64::from(query.offset))
+                .bind(visit_ref.to_string())
+        };
+        let total: i64 = statement(format!(
+            "SELECT COUNT(*) AS n {narrowed} AND $7 > 0 AND $8 >= 0"
+        ))
         .fetch_one(&self.pool)
-        .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        .await?
+        .try_get("n")?;
+        let rows = statement(format!(
             "SELECT t.* {narrowed} ORDER BY t.window_start, t.visit_ref LIMIT $7 OFFSET $8"
-        )))
-        .bind(&org)
-        .bind(rows::signed(query.from))
-        .bind(rows::signed(query.to))
-        .bind(customer)
-        .bind(agent)
-        .bind(state)
-        .bind(limit)
-        .bind(i64::from(query.offset))
-        .bind(visit_ref)
+        ))
         .fetch_all(&self.pool)
         .await?;
         let agents = sqlx::query(

@@ -2,7 +2,6 @@
 //! and each receipt with the signatures behind it: the agent's device, the customer's device
 //! (for a verified visit) and the back-office's countersignature.
 
-use doorstep_core::receipt::SignedReceipt;
 use doorstep_core::signed::Envelope;
 use doorstep_core::ticket::{CheckSet, FieldSet, Ticket};
 use serde::Serialize;
@@ -147,9 +146,7 @@ impl Db {
         .iter()
         .map(|r| {
             let payload: Vec<u8> = r.try_get("payload")?;
-            // Verified on arrival; read again here only to show it.
-            let (_, receipt) = SignedReceipt::peek(&payload)
-                .map_err(|e| ServerError::Damaged(format!("stored receipt: {e}")))?;
+            let receipt = super::export::stored_receipt(&payload)?;
             let countersignature: Vec<u8> = r.try_get("countersignature")?;
             Ok(ReceiptView {
                 upload_id: rows::uuid(r, "upload_id")?.to_string(),

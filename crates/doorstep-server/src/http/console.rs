@@ -534,14 +534,6 @@ struct NewCustomer {
     data: BTreeMap<String, String>,
 }
 
-/// Empty fields are left out: a blank in the form is no value.
-fn filled(data: BTreeMap<String, String>) -> BTreeMap<String, String> {
-    data.into_iter()
-        .map(|(k, v)| (k, v.trim().to_string()))
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
-}
-
 async fn add_customer(
     State(state): State<AppState>,
     who: SignedIn,
@@ -551,7 +543,7 @@ async fn add_customer(
         &state.db,
         &who,
         body.customer_ref.trim(),
-        &filled(body.data),
+        &body.data,
         true,
         state.now(),
     )
@@ -575,7 +567,7 @@ async fn edit_customer(
         &state.db,
         &who,
         &customer_ref,
-        &filled(body.data),
+        &body.data,
         false,
         state.now(),
     )

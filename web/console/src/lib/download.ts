@@ -1,3 +1,5 @@
+import { enrolmentLetter } from "./api";
+
 /** Hands a file the page fetched to the browser's downloads, under `name`. */
 export function saveFile(blob: Blob, name: string) {
   const url = URL.createObjectURL(blob);
@@ -19,4 +21,9 @@ export async function base64Of(file: File): Promise<string> {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(binary);
+}
+
+/** A fresh enrolment letter for an agent or a customer, handed to the browser's downloads. */
+export async function printLetter(kind: "agents" | "customers", ref: string) {
+  saveFile(await enrolmentLetter(kind, ref), `enrolment-letter-${ref}.pdf`);
 }

@@ -47,7 +47,7 @@ supply-chain:
 unit:
 	scripts/with-pcscd.sh scripts/with-postgres.sh scripts/with-keyring.sh \
 	  env DOORSTEP_REQUIRE_POSTGRES=1 DOORSTEP_REQUIRE_KEYRING=1 DOORSTEP_REQUIRE_PCSCD=1 sh -c \
-	  '$(CARGO) test --workspace --all-targets && $(CARGO) test --workspace --doc'
+	  '$(CARGO) test --workspace && $(CARGO) test --workspace --benches'
 
 # The app's views, built: the Rust shell embeds them, so its tests and clippy need them too.
 ui-dist:
@@ -115,7 +115,7 @@ wasm:
 # features and build half the dependencies a second time. It also puts the test build's
 # doorstep-app in target/debug, so the app's stages make it before `app` replaces that.
 binaries:
-	$(CARGO) test -q --workspace --all-targets --no-run
+	$(CARGO) test -q --workspace --no-run
 
 vectors: binaries
 	target/debug/doorstep vectors --check tests/vectors/doorstep-v2.json

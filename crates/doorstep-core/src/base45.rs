@@ -4,7 +4,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-const ALPHABET: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+/// The same grouping (two bytes as three characters) in the 41 QR alphanumeric characters that
+/// a URL path keeps as they are: no space, no `%` (an escape), no `/` or `.` (a browser folds
+/// `/../`). 41³ > 2¹⁶, so nothing is lost and a code is as dense as in Base45.
+pub const PATH_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$*+-:";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Base45Error {
@@ -27,20 +31,35 @@ impl core::fmt::Display for Base45Error {
     }
 }
 
+/// Whether a QR code's alphanumeric mode holds this character.
+pub fn is_alphanumeric_mode(c: u8) -> bool {
+    ALPHABET.contains(&c)
+}
+
 pub fn encode(bytes: &[u8]) -> String {
+    encode_in(ALPHABET, bytes)
+}
+
+pub fn decode(text: &str) -> Result<Vec<u8>, Base45Error> {
+    decode_in(ALPHABET, text)
+}
+
+/// Base45's grouping in another alphabet of 41 to 45 characters.
+pub fn encode_in(alphabet: &[u8], bytes: &[u8]) -> String {
+    let base = alphabet.len();
     let mut out = String::with_capacity(bytes.len().div_ceil(2) * 3);
-    let mut push = |v: usize| out.push(ALPHABET[v] as char);
+    let mut push = |v: usize| out.push(alphabet[v] as char);
     for pair in bytes.chunks(2) {
         match *pair {
             [a, b] => {
                 let n = (a as usize) * 256 + b as usize;
-                push(n % 45);
-                push(n / 45 % 45);
-                push(n / 2025);
+                push(n % base);
+                push(n / base % base);
+                push(n / (base * base));
             }
             [a] => {
-                push(a as usize % 45);
-                push(a as usize / 45);
+                push(a as usize % base);
+                push(a as usize / base);
             }
             _ => unreachable!("chunks(2) yields one or two bytes"),
         }
@@ -48,15 +67,16 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
-fn value(c: u8, position: usize) -> Result<u32, Base45Error> {
-    ALPHABET
+fn value(alphabet: &[u8], c: u8, position: usize) -> Result<u32, Base45Error> {
+    alphabet
         .iter()
         .position(|&a| a == c)
         .map(|v| v as u32)
         .ok_or(Base45Error::BadCharacter { position })
 }
 
-pub fn decode(text: &str) -> Result<Vec<u8>, Base45Error> {
+pub fn decode_in(alphabet: &[u8], text: &str) -> Result<Vec<u8>, Base45Error> {
+    let base = alphabet.len() as u32;
     let input = text.as_bytes();
     if input.len() % 3 == 1 {
         return Err(Base45Error::BadLength);
@@ -66,7 +86,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Base45Error> {
         let at = i * 3;
         let mut n = 0u32;
         for (j, &c) in group.iter().enumerate().rev() {
-            n = n * 45 + value(c, at + j)?;
+            n = n * base + value(alphabet, c, at + j)?;
         }
         if group.len() == 3 {
             if n > 0xffff {
@@ -93,6 +113,32 @@ mod tests {
         assert_eq!(encode(b"Hello!!"), "%69 VD92EX0");
         assert_eq!(encode(b"base-45"), "UJCLQE7W581");
         assert_eq!(decode("QED8WEX0").unwrap(), b"ietf!");
+    }
+
+    #[test]
+    fn the_path_alphabet_round_trips_every_pair_and_keeps_to_path_characters() {
+        let bytes: Vec<u8> = (0..=255u8)
+            .flat_map(|a| [a, a.wrapping_mul(7), 255 - a])
+            .collect();
+        let text = encode_in(PATH_ALPHABET, &bytes);
+        assert!(
+            text.bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"$*+-:".contains(&c))
+        );
+        assert_eq!(decode_in(PATH_ALPHABET, &text).unwrap(), bytes);
+        assert_eq!(encode_in(PATH_ALPHABET, &[0xff, 0xff]).len(), 3);
+        assert_eq!(
+            decode_in(PATH_ALPHABET, "%69"),
+            Err(Base45Error::BadCharacter { position: 0 })
+        );
+        assert_eq!(
+            decode_in(PATH_ALPHABET, "::::"),
+            Err(Base45Error::BadLength)
+        );
+        assert_eq!(
+            decode_in(PATH_ALPHABET, ":::"),
+            Err(Base45Error::ValueTooLarge { position: 0 })
+        );
     }
 
     #[test]

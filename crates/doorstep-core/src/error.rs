@@ -93,6 +93,8 @@ pub enum Error {
         "This is not an office reference: it has eight digits. Check each digit with the customer."
     )]
     BadOfficeReference,
+    #[error("This code is {minutes} minutes old. Ask the visitor to show a fresh one.")]
+    PassTooOld { minutes: u64 },
 }
 
 impl Error {
@@ -132,6 +134,7 @@ impl Error {
             Error::BadPins { .. } => "bad_pins",
             Error::BadRotation => "bad_rotation",
             Error::BadOfficeReference => "bad_office_reference",
+            Error::PassTooOld { .. } => "pass_too_old",
         }
     }
 

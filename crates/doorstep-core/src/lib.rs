@@ -25,6 +25,7 @@ pub mod handshake;
 pub mod keys;
 pub mod notice;
 pub mod office;
+pub mod page;
 pub mod pins;
 pub mod receipt;
 pub mod rotation;

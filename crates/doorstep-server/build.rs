@@ -1,16 +1,37 @@
-//! Embeds the console's built files (`web/console/dist`, made by `make console-dist`) in the
-//! binary, so a deployed back-office serves its console without Node or files beside it. A
-//! build without them serves a page saying how to build them.
+//! Embeds the console's built files (`web/console/dist`, made by `make console-dist`) and the
+//! verification page (`web/verify`, with its WebAssembly in `web/verify/pkg`, made by
+//! `make page-wasm`) in the binary, so a deployed back-office serves both without Node or files
+//! beside it. A build without them serves a page saying how to build them.
 
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/console/dist");
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let dist = web.join("console/dist");
     println!("cargo:rerun-if-changed={}", dist.display());
     let mut files = Vec::new();
     collect(&dist, &dist, &mut files);
+    write("CONSOLE_ASSETS", "console_assets.rs", files);
+    // The page's own files, named (its folder also holds its tests and their packages), and
+    // its WebAssembly.
+    let verify = web.join("verify");
+    let pkg = verify.join("pkg");
+    println!("cargo:rerun-if-changed={}", pkg.display());
+    let mut files = Vec::new();
+    collect(&verify, &pkg, &mut files);
+    for name in ["index.html", "page.js", "i18n.js", "page.css"] {
+        let path = verify.join(name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        if path.exists() {
+            files.push((name.to_string(), path.canonicalize().unwrap_or(path)));
+        }
+    }
+    write("VERIFY_ASSETS", "verify_assets.rs", files);
+}
+
+fn write(name: &str, file: &str, mut files: Vec<(String, PathBuf)>) {
     files.sort();
-    let mut out = String::from("pub static CONSOLE_ASSETS: &[(&str, &[u8])] = &[\n");
+    let mut out = format!("pub static {name}: &[(&str, &[u8])] = &[\n");
     for (name, path) in files {
         out.push_str(&format!(
             "    ({name:?}, include_bytes!({:?})),\n",
@@ -18,7 +39,7 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    let target = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("console_assets.rs");
+    let target = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join(file);
     std::fs::write(target, out).unwrap();
 }
 

@@ -284,3 +284,45 @@ pub async fn phones(
     customer.close().await;
     Ok(())
 }
+
+/// The agent's phone in `dir/agent-phone` (enrolled with `agent_code` first if it is new)
+/// syncs and shows the code for a customer without the app for its next open visit: the URL on
+/// standard output, its QR's size on standard error, and with `png` the QR as an image.
+pub async fn page_pass(
+    dir: PathBuf,
+    pins: PathBuf,
+    agent_code: Option<String>,
+    png: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let pins: Pins = serde_json::from_str(&std::fs::read_to_string(&pins)?)?;
+    let agent = open_phone(&dir.join("agent-phone"), &pins.checked()?).await?;
+    agent.unlock();
+    if let Some(code) = agent_code {
+        agent.enrol(&code, None).await?;
+    }
+    agent.sync(&mut |_| {}).await?;
+    let visit = agent
+        .agent_visits()
+        .await?
+        .into_iter()
+        .find(|v| v.status == "open")
+        .ok_or("the agent's phone has no open visit")?;
+    let pass = agent.agent_page_pass(&visit.terms.visit_id).await?;
+    let code = pass.code;
+    let symbol = doorstep_qr::Symbol::new(&code.text)?;
+    if let Some(png) = png {
+        symbol.to_image(8).save(&png)?;
+    }
+    println!("{}", code.text);
+    let size = symbol.size();
+    eprintln!(
+        "{} characters, QR version {} ({}×{} modules); read aloud: {}",
+        code.text.len(),
+        size.version,
+        size.modules,
+        size.modules,
+        pass.spoken_code
+    );
+    agent.close().await;
+    Ok(())
+}

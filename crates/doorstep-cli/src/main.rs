@@ -75,6 +75,20 @@ enum Command {
         #[arg(long, value_name = "NOTE")]
         report: Option<String>,
     },
+    /// The agent's phone of `phones` (or a new one, enrolled with --agent-code) syncs and shows
+    /// the code a customer without the app opens with the phone's own camera, for its next
+    /// open visit: prints the verification page's URL.
+    PagePass {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        pins: PathBuf,
+        #[arg(long)]
+        agent_code: Option<String>,
+        /// Also write the QR code as a PNG image.
+        #[arg(long, value_name = "PNG")]
+        png: Option<PathBuf>,
+    },
     /// Write the test vectors to a file, or check a file against this build.
     Vectors {
         #[arg(long, value_name = "FILE", conflicts_with = "check")]
@@ -114,6 +128,21 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("doorstep: the phones failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::PagePass {
+            dir,
+            pins,
+            agent_code,
+            png,
+        } => {
+            let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+            match runtime.block_on(live::page_pass(dir, pins, agent_code, png)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("doorstep: the agent's phone failed: {e}");
                     ExitCode::FAILURE
                 }
             }

@@ -32,6 +32,7 @@ use crate::handshake::{NONCE_LEN, Nonce, TICKET_DIGEST_WIRE_LEN};
 use crate::keys::{PublicKey, Randomness, Signature};
 use crate::ticket::SignedTicket;
 use crate::trust::{Policy, Trust};
+use crate::vocabulary::ConfirmationCode;
 
 /// Where the page lives on the back-office, in the capitals a QR's alphanumeric mode holds.
 pub const PATH_PREFIX: &str = "/V/";
@@ -95,6 +96,17 @@ impl PagePass {
             time,
             signature,
         })
+    }
+
+    /// The six digits both people read aloud: the agent's phone shows them beside the code,
+    /// the page once it checked the pass. Equal digits say the page checked the pass this
+    /// visitor's phone shows; what stops a visitor showing someone else's pass is the photo.
+    pub fn spoken_code(&self) -> ConfirmationCode {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&self.nonce), self.signature.as_bytes());
+        let mut okm = [0u8; 8];
+        hk.expand(b"DS2 page code", &mut okm)
+            .expect("8 bytes is a valid HKDF output length");
+        ConfirmationCode::new((u64::from_be_bytes(okm) % 1_000_000) as u32)
     }
 
     /// The URL a camera opens: `back_office`'s origin (scheme, host and port; any path is
@@ -185,16 +197,13 @@ impl PassToSign {
     }
 }
 
-/// Every check the page makes, in this order: the ticket is signed by one of
-/// `organisation_keys` (those shipped with the page); it is the ticket the pass names; the pass
-/// is signed by the agent key the ticket names; the pass is fresh; and `now` is within the
-/// ticket's validity and the visit's window. Whether the visit was cancelled or the agent
-/// revoked since is the back-office's to say.
-pub fn check_pass(
+/// The signatures alone: the ticket is signed by one of `organisation_keys`, it is the ticket
+/// the pass names, and the pass is signed by the agent key the ticket names. The back-office
+/// checks this much before it says anything about the visit.
+pub fn check_pass_signatures(
     pass: &PagePass,
     ticket_encoded: &[u8],
     organisation_keys: &[PublicKey],
-    now: u64,
 ) -> Result<SignedTicket, Error> {
     let ticket = SignedTicket::verify(ticket_encoded, organisation_keys)?;
     let t = ticket.ticket();
@@ -208,6 +217,20 @@ pub fn check_pass(
     ) {
         return Err(Error::BadProofSignature);
     }
+    Ok(ticket)
+}
+
+/// Every check the page makes, in this order: the signatures ([`check_pass_signatures`], with
+/// the keys shipped with the page); the pass is fresh; and `now` is within the ticket's
+/// validity and the visit's window. Whether the visit was cancelled or the agent revoked since
+/// is the back-office's to say.
+pub fn check_pass(
+    pass: &PagePass,
+    ticket_encoded: &[u8],
+    organisation_keys: &[PublicKey],
+    now: u64,
+) -> Result<SignedTicket, Error> {
+    let ticket = check_pass_signatures(pass, ticket_encoded, organisation_keys)?;
     let policy = Policy {
         require_denylist: false,
         ..Policy::default()
@@ -222,7 +245,7 @@ pub fn check_pass(
     if age > MAX_PASS_AGE {
         return Err(Error::PassTooOld { minutes: age / 60 });
     }
-    Trust::new(organisation_keys.to_vec(), policy).check_ticket_time(t, now)?;
+    Trust::new(organisation_keys.to_vec(), policy).check_ticket_time(ticket.ticket(), now)?;
     Ok(ticket)
 }
 
@@ -253,6 +276,10 @@ mod tests {
         let size = doorstep_qr::Symbol::new(&url).unwrap().size();
         assert!(size.version <= 10, "{size:?}");
         assert_eq!(PagePass::from_url(&url).unwrap(), pass);
+        // Both screens show the same six digits; another pass shows others.
+        let again = PagePass::from_url(&url).unwrap().spoken_code();
+        assert_eq!(again, pass.spoken_code());
+        assert_ne!(signed_pass(&s, s.now + 1).spoken_code(), pass.spoken_code());
         // As the page reads it: the path alone, in whatever case the browser kept.
         let path = &url[url.find("/V/").unwrap()..];
         assert_eq!(

@@ -153,6 +153,11 @@ pub fn window_includes(start: u64, end: u64, now: u64, skew: u64) -> bool {
 }
 
 impl Ticket {
+    /// Whether `photo` is the one whose hash the organisation signed into the ticket.
+    pub fn photo_matches(&self, photo: &[u8]) -> bool {
+        crate::keys::sha256(&[photo])[..PHOTO_HASH_LEN] == self.photo_hash
+    }
+
     pub fn window_end(&self) -> u64 {
         self.window_start + u64::from(self.window_minutes) * 60
     }

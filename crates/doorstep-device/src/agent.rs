@@ -7,6 +7,7 @@ use doorstep_api::wire::{MAX_REPORT_NOTE_CHARS, Report};
 use doorstep_core::agent::{AwaitingResponse, CodesMatched, CustomerVerified};
 use doorstep_core::handshake::{Challenge, Proof, Response};
 use doorstep_core::office::OfficeReference;
+use doorstep_core::page::PassToSign;
 use doorstep_core::receipt::{Outcome, Receipt, UnverifiedOutcome};
 use doorstep_core::system::SystemRandomness;
 use doorstep_core::ticket::{Check, CheckSet, VisitId};
@@ -14,8 +15,8 @@ use doorstep_core::{Code, Policy};
 
 use crate::error::{codes_differ, unknown_visit};
 use crate::views::{
-    AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, ProofShown, VisitTerms, check_names,
-    checks_to_record,
+    AgentReceiptView, AgentVisit, CodeView, CustomerConfirmed, PagePassView, ProofShown,
+    VisitTerms, check_names, checks_to_record,
 };
 use crate::{Device, DeviceError, ErrorKind, render};
 
@@ -130,6 +131,25 @@ impl Device {
             )
             .await
             .map_err(Into::into)
+    }
+
+    /// The code for a customer without the app, who scans it with the phone's own camera: the
+    /// organisation's verification page at its pinned back-office, with a fresh pass for this
+    /// visit signed by this device's key. Shown again after [`doorstep_core::page::MAX_PASS_AGE`]
+    /// minus a margin, so a photo of the screen is soon worthless.
+    pub async fn agent_page_pass(&self, visit_id: &str) -> Result<PagePassView, DeviceError> {
+        self.unlocked()?;
+        let visit = parse_visit_id(visit_id)?;
+        let trust = self.store.trust(Policy::default()).await?;
+        let ready = self.store.ready_for(visit, &trust).await?;
+        let to_sign = PassToSign::new(ready.ticket(), &mut SystemRandomness, self.now());
+        let signature = self.sign(&to_sign.bytes())?;
+        let pass = to_sign.finish(signature)?;
+        Ok(PagePassView {
+            code: CodeView::new(pass.to_url(&self.store.enrolment().await?.server_url)?)?,
+            spoken_code: pass.spoken_code().to_string(),
+            valid_until: pass.time + doorstep_core::page::MAX_PASS_AGE,
+        })
     }
 
     /// The same proof with the whole ticket inside, for a customer whose phone does not hold

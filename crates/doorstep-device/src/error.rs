@@ -61,6 +61,8 @@ error_kinds! {
     BadRotation,
     /// A typed office reference is not eight digits with a right check digit.
     BadOfficeReference,
+    /// A page pass older than the page accepts.
+    PassTooOld,
     // The phone's own store.
     NotEnrolled,
     KeyUnavailable,
@@ -186,6 +188,7 @@ impl From<&doorstep_core::Error> for ErrorKind {
             E::BadPins { .. } => K::BadPins,
             E::BadRotation => K::BadRotation,
             E::BadOfficeReference => K::BadOfficeReference,
+            E::PassTooOld { .. } => K::PassTooOld,
         }
     }
 }

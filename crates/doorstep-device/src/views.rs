@@ -100,6 +100,16 @@ pub struct SyncView {
     pub clock_offset: i64,
 }
 
+/// The code for a customer without the app: the verification page's URL as a QR, the six
+/// digits both people read aloud, and until when (Unix seconds) the page accepts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PagePassView {
+    pub code: CodeView,
+    pub spoken_code: String,
+    pub valid_until: u64,
+}
+
 /// A code to show: its text (what a scanner reads) and the QR symbol as SVG.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -13,6 +13,7 @@ pub mod issuance;
 pub mod keys;
 pub mod letter;
 pub mod log_anchor;
+pub mod page;
 pub mod planning;
 pub mod staff;
 #[cfg(feature = "testing")]
@@ -90,6 +91,11 @@ pub enum ServerError {
         "this device's receipt log no longer matches what the back-office anchored: it was altered on the phone"
     )]
     ReceiptLogRewritten,
+    /// A code that breaks the protocol's rules, with the core's own reason.
+    #[error("{0}")]
+    Protocol(doorstep_core::Error),
+    #[error("this code names no visit of this back-office")]
+    UnknownPass,
     /// A file or socket failed: not the client's fault, never a 400.
     #[error("{what}: {source}")]
     Io {
@@ -133,6 +139,8 @@ impl ServerError {
             ServerError::SigningKey { .. } => "signing_key_unavailable",
             ServerError::Damaged(_) => "damaged",
             ServerError::ReceiptLogRewritten => "receipt_log_rewritten",
+            ServerError::Protocol(e) => e.kind(),
+            ServerError::UnknownPass => "unknown_pass",
             ServerError::Io { .. } => "io",
         }
     }

@@ -231,6 +231,7 @@ export const en = {
   err_bad_pins: "The app's list of trusted organisations is unusable. Reinstall the app from the official store.",
   err_bad_rotation: "A new key for your organisation was offered without a valid hand-over from the key this app trusts. Nothing was changed.",
   err_bad_office_reference: "This is not the office's reference: it has eight digits. Check each digit with the customer.",
+  err_pass_too_old: "This code is too old. Show a fresh one.",
   err_choose_organisation: "Choose the organisation that sent you the code.",
   err_person_not_in_photo: "The person at your door is not the agent in the photo.",
   err_codes_differ: "The two codes are different. Someone may be passing the codes on from elsewhere.",

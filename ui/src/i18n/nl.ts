@@ -225,6 +225,7 @@ export const nl: Catalogue = {
   err_bad_pins: "De lijst met vertrouwde organisaties van de app is onbruikbaar. Installeer de app opnieuw uit de officiële winkel.",
   err_bad_rotation: "Er werd een nieuwe sleutel voor uw organisatie aangeboden zonder geldige overdracht door de sleutel die deze app vertrouwt. Er is niets gewijzigd.",
   err_bad_office_reference: "Dit is niet de referentie van het kantoor: die heeft acht cijfers. Controleer elk cijfer samen met de klant.",
+  err_pass_too_old: "Deze code is te oud. Laat een nieuwe zien.",
   err_choose_organisation: "Kies de organisatie die u de code stuurde.",
   err_person_not_in_photo: "De persoon aan uw deur is niet de medewerker op de foto.",
   err_codes_differ: "De twee codes zijn verschillend. Iemand geeft de codes misschien van elders door.",

@@ -225,6 +225,7 @@ export const pl: Catalogue = {
   err_bad_pins: "Lista zaufanych organizacji aplikacji jest nieużyteczna. Zainstaluj aplikację ponownie z oficjalnego sklepu.",
   err_bad_rotation: "Zaproponowano nowy klucz organizacji bez ważnego przekazania od klucza, któremu ufa aplikacja. Nic nie zostało zmienione.",
   err_bad_office_reference: "To nie jest numer referencyjny z biura: ma on osiem cyfr. Sprawdź każdą cyfrę razem z klientem.",
+  err_pass_too_old: "Ten kod jest za stary. Pokaż nowy.",
   err_choose_organisation: "Wybierz organizację, która wysłała ci kod.",
   err_person_not_in_photo: "Osoba przy Twoich drzwiach to nie pracownik ze zdjęcia.",
   err_codes_differ: "Kody są różne. Ktoś może przekazywać kody z innego miejsca.",

@@ -225,6 +225,7 @@ export const sv: Catalogue = {
   err_bad_pins: "Appens lista över betrodda organisationer går inte att använda. Installera om appen från den officiella butiken.",
   err_bad_rotation: "En ny nyckel för din organisation erbjöds utan giltig överlämning från nyckeln som appen litar på. Inget ändrades.",
   err_bad_office_reference: "Det här är inte kontorets referens: den har åtta siffror. Kontrollera varje siffra tillsammans med kunden.",
+  err_pass_too_old: "Den här koden är för gammal. Visa en ny.",
   err_choose_organisation: "Välj organisationen som skickade koden.",
   err_person_not_in_photo: "Personen vid din dörr är inte medarbetaren på fotot.",
   err_codes_differ: "De två koderna är olika. Någon kanske skickar koderna vidare från en annan plats.",

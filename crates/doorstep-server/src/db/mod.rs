@@ -18,6 +18,7 @@ pub mod devices;
 pub mod export;
 pub mod office;
 pub mod organisations;
+pub mod page;
 pub mod requests;
 pub mod results;
 pub mod revocation;

@@ -97,7 +97,8 @@ impl From<ServerError> for ApiError {
             | E::CsrfRejected => StatusCode::FORBIDDEN,
             E::LoginRefused | E::NotSignedIn => StatusCode::UNAUTHORIZED,
             E::LoginThrottled { retry_after } => return ApiError::rate_limited_login(*retry_after),
-            E::Invalid(_) => StatusCode::BAD_REQUEST,
+            E::Invalid(_) | E::Protocol(_) => StatusCode::BAD_REQUEST,
+            E::UnknownPass => StatusCode::NOT_FOUND,
             E::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::UnknownOrganisation(_)
             | E::UnknownAgent(_)

@@ -7,6 +7,7 @@ mod console_page;
 mod error;
 mod resources;
 mod signed;
+mod verify_page;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub attestation: std::sync::Arc<crate::attestation::AttestationPolicy>,
     /// The address phones reach this back-office at, printed in enrolment letters.
     pub public_url: String,
+    /// Questions to the verification page's endpoint, per address.
+    pub page_limiter: verify_page::PageLimiter,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             requests_per_minute: crate::db::requests::DEFAULT_REQUESTS_PER_MINUTE,
             attestation: Default::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            page_limiter: Default::default(),
         }
     }
 
@@ -64,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::DENYLIST, get(resources::denylist))
         .merge(console::routes())
         .merge(console_page::routes())
+        .merge(verify_page::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 20
 
 .PHONY: setup run test fmt-check clippy supply-chain unit wasm vectors fuzz bench-smoke bench survey binaries \
 	ui-dist ui-check app e2e screens check-mobile lint-mobile measure-app console-dist console-e2e \
-	console-screens
+	console-screens page-wasm verify-e2e verify-screens
 
 setup:
 	scripts/setup.sh
@@ -20,13 +20,14 @@ run:
 	WITH_FUZZ=0 scripts/setup.sh
 	npm --prefix ui run build
 	npm --prefix web/console run build
+	scripts/page-wasm.sh
 	$(CARGO) build -q -p doorstep-cli -p doorstep-server
 	$(MAKE) app
 	DEMO_DIR=$(DEMO_DIR) DEMO_LISTEN=$(DEMO_LISTEN) scripts/run-demo.sh
 
 test: setup
-	scripts/test-stages.sh ui-dist console-dist fmt-check clippy supply-chain ui-check unit wasm \
-	  vectors fuzz lint-mobile console-e2e e2e
+	scripts/test-stages.sh ui-dist console-dist page-wasm fmt-check clippy supply-chain ui-check unit \
+	  wasm vectors fuzz lint-mobile console-e2e verify-e2e e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -73,6 +74,19 @@ ui-check:
 console-e2e: console-dist binaries
 	npm --prefix web/console test
 	scripts/with-postgres.sh env CONSOLE_DATABASE=postgres npm --prefix web/console test
+
+# The verification page's WebAssembly and glue, into web/verify/pkg: doorstep-server embeds
+# them, so its build needs them first.
+page-wasm:
+	scripts/page-wasm.sh
+
+# The verification page in Chromium with a phone's viewport, against a real back-office.
+verify-e2e: page-wasm binaries
+	npm --prefix web/verify test
+
+# The verification page's screens, into docs/screens/verify.
+verify-screens: page-wasm binaries
+	SCREENS_DIR=$(CURDIR)/docs/screens/verify npm --prefix web/verify test
 
 # The console's screens, into docs/screens/console.
 console-screens: console-dist binaries

@@ -54,6 +54,13 @@ if [ "${WITH_FUZZ:-1}" = 1 ]; then
   fi
 fi
 
+# Makes the verification page's JavaScript glue for its WebAssembly: the same version as the
+# wasm-bindgen crate doorstep-page pins, or the two do not fit. (Not --locked: one of its
+# locked dependencies is not on the registry this machine reaches.)
+if ! wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen 0.2.130'; then
+  cargo install wasm-bindgen-cli --version =0.2.130 --debug
+fi
+
 # Drives the app's WebKit for the end-to-end tests.
 if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --debug
@@ -63,6 +70,12 @@ fi
 ui=$(dirname "$0")/../ui
 if [ ! -f "$ui/node_modules/.package-lock.json" ] || [ "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]; then
   npm --prefix "$ui" ci --no-audit --no-fund
+fi
+
+# The verification page's tests' packages (playwright-core, axe-core), as locked.
+verify=$(dirname "$0")/../web/verify
+if [ ! -f "$verify/node_modules/.package-lock.json" ] || [ "$verify/package-lock.json" -nt "$verify/node_modules/.package-lock.json" ]; then
+  npm --prefix "$verify" ci --no-audit --no-fund
 fi
 
 # The console's packages (and the browser tests' playwright-core and axe-core), as locked.

@@ -110,6 +110,8 @@ pub struct EnrolResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackagedVisit {
     pub ticket: Bytes,
+    /// The customer's enrolled key (33 bytes), or empty for a customer with no enrolled phone,
+    /// whose ticket names `NO_CUSTOMER_KEY`.
     pub customer_key: Bytes,
     /// Only the fields the ticket allows.
     pub customer_data: BTreeMap<String, String>,

@@ -75,8 +75,8 @@ enum Command {
         #[arg(long, value_name = "NOTE")]
         report: Option<String>,
     },
-    /// The agent's phone of `phones` (or a new one, enrolled with --agent-code) syncs and shows
-    /// the code a customer without the app opens with the phone's own camera, for its next
+    /// The agent's phone of `phones` (or a new one, enrolled with --agent-code, which then
+    /// syncs) shows the code a customer without the app opens with the phone's own camera, for its next
     /// open visit: prints the verification page's URL.
     PagePass {
         #[arg(long, value_name = "DIR")]
@@ -88,6 +88,9 @@ enum Command {
         /// Also write the QR code as a PNG image.
         #[arg(long, value_name = "PNG")]
         png: Option<PathBuf>,
+        /// The phone's clock runs this many minutes behind: to see the page refuse an old code.
+        #[arg(long, value_name = "MINUTES", default_value_t = 0)]
+        clock_behind_minutes: u64,
     },
     /// Write the test vectors to a file, or check a file against this build.
     Vectors {
@@ -137,9 +140,11 @@ fn main() -> ExitCode {
             pins,
             agent_code,
             png,
+            clock_behind_minutes,
         } => {
             let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-            match runtime.block_on(live::page_pass(dir, pins, agent_code, png)) {
+            let phone = live::page_pass(dir, pins, agent_code, png, clock_behind_minutes);
+            match runtime.block_on(phone) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("doorstep: the agent's phone failed: {e}");

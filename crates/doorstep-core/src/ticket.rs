@@ -146,6 +146,12 @@ mod key {
     pub const FIELDS: u64 = 14;
 }
 
+/// The customer key id of a ticket for a customer with no enrolled phone: the agent checks
+/// them at the door (the ticket's checks), and they check the agent on the verification page
+/// (`crate::page`). No key has it (a key id is the start of a SHA-256), so no answer can ever
+/// verify against it, and such a ticket can never back a "verified" receipt.
+pub const NO_CUSTOMER_KEY: KeyId = KeyId([0; crate::keys::KEY_ID_LEN]);
+
 /// Whether `now` falls in the window from `start` to `end`, give or take `skew` seconds either
 /// side: one rule for the phones' door check and the office's confirmation by phone.
 pub fn window_includes(start: u64, end: u64, now: u64, skew: u64) -> bool {

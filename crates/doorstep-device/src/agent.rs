@@ -141,8 +141,8 @@ impl Device {
         self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;
         let trust = self.store.trust(Policy::default()).await?;
-        let ready = self.store.ready_for(visit, &trust).await?;
-        let to_sign = PassToSign::new(ready.ticket(), &mut SystemRandomness, self.now());
+        let ticket = self.store.visit_ticket(visit, &trust).await?;
+        let to_sign = PassToSign::new(&ticket, &mut SystemRandomness, self.now());
         let signature = self.sign(&to_sign.bytes())?;
         let pass = to_sign.finish(signature)?;
         Ok(PagePassView {

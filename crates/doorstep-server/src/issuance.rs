@@ -6,7 +6,7 @@
 use doorstep_api::wire::{self, Bytes, Role};
 use doorstep_core::KeyId;
 use doorstep_core::notice::Notice;
-use doorstep_core::ticket::Ticket;
+use doorstep_core::ticket::{NO_CUSTOMER_KEY, Ticket};
 
 use crate::db::agents::Agent;
 use crate::db::devices::Device;
@@ -107,18 +107,21 @@ impl Db {
             }
         };
         for visit in open {
-            let Some(customer_device) = self.active_device_of(visit.customer_id).await? else {
-                awaiting += 1;
-                continue;
+            // A customer without an enrolled phone is visited all the same, on a ticket naming
+            // no key: they check the agent on the verification page.
+            let customer_key = match self.active_device_of(visit.customer_id).await? {
+                Some(customer_device) => Some(customer_device.public_key),
+                None => {
+                    awaiting += 1;
+                    None
+                }
             };
-            let customer_key = customer_device.public_key;
-            let ticket = self
-                .ticket_for(&visit, device, customer_key.key_id(), signer, now)
-                .await?;
+            let key_id = customer_key.map_or(NO_CUSTOMER_KEY, |k| k.key_id());
+            let ticket = self.ticket_for(&visit, device, key_id, signer, now).await?;
             let customer = self.customer_by_id(visit.customer_id).await?;
             visits.push(wire::PackagedVisit {
                 ticket: Bytes(ticket),
-                customer_key: Bytes(customer_key.as_bytes().to_vec()),
+                customer_key: Bytes(customer_key.map_or(Vec::new(), |k| k.as_bytes().to_vec())),
                 customer_data: customer.data_for(visit.fields),
                 address: customer.address(),
                 purpose: Some(visit.purpose.clone()),

@@ -3,10 +3,12 @@
 mod support;
 
 use doorstep_api::wire::{Bytes, Role, Upload, UploadKind, UploadStatus};
+use doorstep_core::KeyId;
 use doorstep_core::countersignature::Countersignature;
 use doorstep_core::enrolment::EnrolmentCode;
 use doorstep_core::notice::{Denylist, VerifiedNotice};
 use doorstep_core::receipt::UnverifiedOutcome;
+use doorstep_core::ticket::{NO_CUSTOMER_KEY, SignedTicket};
 use doorstep_core::{SeededRandomness, SoftwareKey};
 use doorstep_server::ServerError;
 use doorstep_server::db::devices::ENROLMENT_CODE_LIFETIME;
@@ -212,7 +214,7 @@ async fn the_package_and_the_notice_carry_the_same_ticket_valid_only_in_the_wind
 }
 
 #[tokio::test]
-async fn a_visit_waits_for_the_customer_to_enrol_before_it_is_packaged() {
+async fn a_customer_without_a_phone_is_visited_on_a_ticket_naming_no_key_until_they_enrol() {
     let dir = tempfile::tempdir().unwrap();
     for w in World::on_every_backend(&dir).await {
         w.db.add_customer(&w.org, "C-2", &customer_data())
@@ -227,8 +229,23 @@ async fn a_visit_waits_for_the_customer_to_enrol_before_it_is_packaged() {
                 .unwrap();
         assert_eq!(
             (package.visits.len(), package.awaiting_customer_enrolment),
-            (1, 1)
+            (2, 1)
         );
+        // Each packaged visit: the customer key id its ticket names, and the key sent with it.
+        let customer_keys = |p: &doorstep_api::wire::AgentPackage| -> Vec<(KeyId, usize)> {
+            p.visits
+                .iter()
+                .map(|v| {
+                    let t = SignedTicket::verify(&v.ticket.0, &w.org.keys).unwrap();
+                    (t.ticket().customer_key_id, v.customer_key.0.len())
+                })
+                .collect()
+        };
+        let app_less: Vec<_> = customer_keys(&package)
+            .into_iter()
+            .filter(|&(id, len)| id == NO_CUSTOMER_KEY && len == 0)
+            .collect();
+        assert_eq!(app_less.len(), 1, "C-2's visit names no customer key");
         enrol(&w.db, &w.org, Role::Customer, "C-2", "customer 2").await;
         let package =
             w.db.agent_package(&w.org, &w.agent_device, &w.signer, NOW)
@@ -237,6 +254,12 @@ async fn a_visit_waits_for_the_customer_to_enrol_before_it_is_packaged() {
         assert_eq!(
             (package.visits.len(), package.awaiting_customer_enrolment),
             (2, 0)
+        );
+        assert!(
+            customer_keys(&package)
+                .iter()
+                .all(|&(id, len)| id != NO_CUSTOMER_KEY && len == 33),
+            "once enrolled, every ticket names the customer's key"
         );
     }
 }

@@ -9,7 +9,7 @@ use sqlx::Row;
 use doorstep_core::agent::{self, CustomerVerified};
 use doorstep_core::notice::VerifiedNotice;
 use doorstep_core::receipt::Outcome;
-use doorstep_core::ticket::{SignedTicket, VisitId};
+use doorstep_core::ticket::{NO_CUSTOMER_KEY, SignedTicket, VisitId};
 use doorstep_core::{PublicKey, Trust};
 
 use crate::sealing::SealedColumn;
@@ -19,7 +19,8 @@ use crate::{Store, StoreError, to_i64};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackagedVisit {
     pub ticket: Vec<u8>,
-    pub customer_key: PublicKey,
+    /// None for a customer with no enrolled phone: the ticket names `NO_CUSTOMER_KEY`.
+    pub customer_key: Option<PublicKey>,
     /// The customer's data this visit may show, by field name (`full_name`, …). Fields the
     /// ticket does not allow are dropped before anything is stored.
     pub customer_data: BTreeMap<String, String>,
@@ -92,8 +93,11 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut kept = Vec::with_capacity(visits.len());
         for v in visits {
-            let ready = agent::Ready::new(&v.ticket, v.customer_key, trust)?;
-            let t = ready.ticket().ticket();
+            let ticket = match v.customer_key {
+                Some(key) => agent::Ready::new(&v.ticket, key, trust)?.ticket().clone(),
+                None => app_less_ticket(&v.ticket, trust)?,
+            };
+            let t = ticket.ticket();
             kept.push(t.visit_id.0.to_vec());
             let allowed: Vec<&str> = t.fields.iter().map(|f| f.name()).collect();
             let data: BTreeMap<_, _> = v
@@ -125,7 +129,7 @@ impl Store {
             )
             .bind(t.visit_id.0.to_vec())
             .bind(&v.ticket)
-            .bind(v.customer_key.as_bytes().to_vec())
+            .bind(v.customer_key.map_or(Vec::new(), |k| k.as_bytes().to_vec()))
             .bind(to_i64(t.window_start))
             .bind(to_i64(t.window_end()))
             .bind(sealed)
@@ -215,9 +219,28 @@ impl Store {
             .ok_or(doorstep_core::Error::UnknownTicket)?;
         let ticket: Vec<u8> = row.try_get("ticket")?;
         let key: Vec<u8> = row.try_get("customer_key")?;
+        if key.is_empty() {
+            // The customer has no phone to answer a challenge: the page is their way.
+            return Err(doorstep_core::Error::WrongCustomerKey.into());
+        }
         let key = PublicKey::from_compressed(&key)
             .map_err(|_| StoreError::Damaged("visits: customer key".into()))?;
         Ok(agent::Ready::new(&ticket, key, trust)?)
+    }
+
+    /// The ticket of a visit on this phone, checked against the organisation's keys: what the
+    /// page pass for a customer without the app is signed over.
+    pub async fn visit_ticket(
+        &self,
+        visit_id: VisitId,
+        trust: &Trust,
+    ) -> Result<SignedTicket, StoreError> {
+        let ticket: Vec<u8> = sqlx::query_scalar("SELECT ticket FROM visits WHERE visit_id = ?")
+            .bind(visit_id.0.to_vec())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(doorstep_core::Error::UnknownTicket)?;
+        Ok(SignedTicket::verify(&ticket, &trust.organisation_keys)?)
     }
 
     /// The customer's data for a visit whose handshake verified the customer: only a
@@ -453,4 +476,14 @@ pub struct PurgeReport {
     pub notices: u64,
     pub kept_receipts: u64,
     pub uploads: u64,
+}
+
+/// A packaged ticket for a customer with no enrolled phone: signed by the organisation, and
+/// naming no customer key.
+fn app_less_ticket(encoded: &[u8], trust: &Trust) -> Result<SignedTicket, StoreError> {
+    let ticket = SignedTicket::verify(encoded, &trust.organisation_keys)?;
+    if ticket.ticket().customer_key_id != NO_CUSTOMER_KEY {
+        return Err(doorstep_core::Error::WrongCustomerKey.into());
+    }
+    Ok(ticket)
 }

@@ -58,7 +58,7 @@ async fn agent_device() -> Device {
         .put_package(
             &[PackagedVisit {
                 ticket: s.ticket_encoded.clone(),
-                customer_key: s.customer_key.public_key(),
+                customer_key: Some(s.customer_key.public_key()),
                 customer_data: customer_data(),
                 address: Some("Kerkstraat 1, 3511 Utrecht".into()),
                 purpose: Some("Hand over your new debit card".into()),
@@ -168,7 +168,7 @@ async fn a_package_with_a_forged_ticket_is_refused_whole() {
         .put_package(
             &[PackagedVisit {
                 ticket: forged,
-                customer_key: d.s.customer_key.public_key(),
+                customer_key: Some(d.s.customer_key.public_key()),
                 customer_data: customer_data(),
                 address: Some("Kerkstraat 1, 3511 Utrecht".into()),
                 purpose: None,

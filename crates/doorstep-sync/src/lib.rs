@@ -522,9 +522,12 @@ impl<'a> Syncer<'a> {
                     .map(|v| {
                         Ok(PackagedVisit {
                             ticket: v.ticket.0,
-                            customer_key: PublicKey::from_compressed(&v.customer_key.0).map_err(
-                                |_| SyncError::Protocol("a customer key is not a P-256 key".into()),
-                            )?,
+                            customer_key: match v.customer_key.0.as_slice() {
+                                [] => None,
+                                key => Some(PublicKey::from_compressed(key).map_err(|_| {
+                                    SyncError::Protocol("a customer key is not a P-256 key".into())
+                                })?),
+                            },
                             customer_data: v.customer_data,
                             address: v.address,
                             purpose: v.purpose,

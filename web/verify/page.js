@@ -47,8 +47,10 @@ function photoType(bytes) {
   return bytes[0] === 0x89 && bytes[1] === 0x50 ? "image/png" : "image/jpeg";
 }
 
+/** Dates in the browser's own locale when it speaks the page's language (en-GB, not en-US). */
 function when(seconds, options) {
-  return new Intl.DateTimeFormat(lang, options).format(new Date(seconds * 1000));
+  const own = (navigator.languages ?? []).find((l) => String(l).slice(0, 2).toLowerCase() === lang);
+  return new Intl.DateTimeFormat(own ?? lang, options).format(new Date(seconds * 1000));
 }
 
 function drawLanguages() {

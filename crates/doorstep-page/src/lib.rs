@@ -5,6 +5,7 @@
 //! JavaScript only fetches and draws; every decision is here.
 
 use doorstep_core::page::{self, PagePass};
+use doorstep_core::ticket::Check;
 use doorstep_core::{Error, PublicKey};
 use wasm_bindgen::prelude::*;
 
@@ -88,7 +89,13 @@ pub fn check(path: &str, ticket: &[u8], photo: &[u8], keys: &str, now: f64) -> P
         window_start: t.window_start as f64,
         window_end: t.window_end() as f64,
         fields: t.fields.iter().map(|f| f.name().to_string()).collect(),
-        checks: t.checks.iter().map(|c| c.name().to_string()).collect(),
+        // The device-key check is the app's handshake, which this path does not have.
+        checks: t
+            .checks
+            .iter()
+            .filter(|c| *c != Check::DeviceKey)
+            .map(|c| c.name().to_string())
+            .collect(),
         visit_id: hex::encode(t.visit_id.0),
         spoken_code: pass.spoken_code().to_string(),
         ..PageCheck::default()

@@ -107,8 +107,12 @@ impl Db {
             }
         };
         for visit in open {
-            // A customer without an enrolled phone is visited all the same, on a ticket naming
-            // no key: they check the agent on the verification page.
+            if self.customer_revoked(visit.customer_id).await? {
+                continue;
+            }
+            // A customer without an enrolled phone (never enrolled, or their phone revoked) is
+            // visited all the same, on a ticket naming no key: they check the agent on the
+            // verification page, and a revoked phone can answer no challenge.
             let customer_key = match self.active_device_of(visit.customer_id).await? {
                 Some(customer_device) => Some(customer_device.public_key),
                 None => {

@@ -14,8 +14,8 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createServer } from "node:net";
 import { chromium } from "playwright-core";
+import { freePort, launchChromium, screenshot, axeViolations as checkAxe } from "../../browser-tests.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "../../..");
@@ -53,15 +53,6 @@ function server(args, input = "") {
   return execFileSync(SERVER_BIN, args, { env, input, encoding: "utf8" });
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // The visits start soon (the back-office books none in the past); the pages' clock is set
 // after both have begun, so "today" in the browser is a day both windows overlap, at any hour.
@@ -103,10 +94,7 @@ before(async () => {
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {
@@ -115,20 +103,9 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function screen(page, name) {
-  if (!SCREENS_DIR) return;
-  mkdirSync(SCREENS_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENS_DIR, `${name}.png`), fullPage: true });
-}
+const screen = (page, name) => screenshot(page, SCREENS_DIR, name);
 
-async function axeViolations(page) {
-  // Evaluated through the driver: the page's own policy rightly refuses inline scripts.
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() =>
-    globalThis.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }),
-  );
-  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
+const axeViolations = (page) => checkAxe(page, AXE);
 
 async function newPage(context) {
   const page = await context.newPage();

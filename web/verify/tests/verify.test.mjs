@@ -15,8 +15,8 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createServer } from "node:net";
 import { chromium } from "playwright-core";
+import { freePort, launchChromium, screenshot, axeViolations as checkAxe } from "../../browser-tests.mjs";
 import { WORDS } from "../i18n.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,15 +36,6 @@ let browser;
 let base;
 let foreignBase;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A back-office of its own: a database, a key directory, an organisation, a running server. */
 async function backOffice(name, org, phone) {
@@ -98,10 +89,7 @@ before(async () => {
   foreignBase = foreign.url;
   phones.foreign = agentWithVisit(foreign, "S-1", "Tom Visser", "S-V-1");
   phones.foreignOffice = foreign;
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {
@@ -110,20 +98,9 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function screen(page, name) {
-  if (!SCREENS_DIR) return;
-  mkdirSync(SCREENS_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENS_DIR, `${name}.png`), fullPage: true });
-}
+const screen = (page, name) => screenshot(page, SCREENS_DIR, name);
 
-async function axeViolations(page) {
-  // Evaluated through the driver: the page's own policy rightly refuses inline scripts.
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() =>
-    globalThis.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }),
-  );
-  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
+const axeViolations = (page) => checkAxe(page, AXE);
 
 async function phonePage(locale = "en-GB") {
   const context = await browser.newContext({ ...PHONE_VIEWPORT, locale });
@@ -132,8 +109,7 @@ async function phonePage(locale = "en-GB") {
 
 /** The URL the agent's phone shows, with the six digits it shows beside it. */
 function showCode(dir, extra = []) {
-  const out = execFileSync(PHONES_BIN, ["page-pass", "--dir", dir, "--pins", office.pins, ...extra], { encoding: "utf8" });
-  return out.trim();
+  return pagePass(office, dir, extra);
 }
 
 function showCodeWithDigits(dir) {
@@ -240,7 +216,7 @@ test("an old, cancelled, revoked, altered and foreign code each end red with the
   assert.ok(["unknown_pass", "malformed_code"].includes(await altered.getAttribute("data-reason")));
 
   // Another organisation's agent, whose code is opened on this organisation's page.
-  const foreign = execFileSync(PHONES_BIN, ["page-pass", "--dir", phones.foreign, "--pins", phones.foreignOffice.pins], { encoding: "utf8" }).trim();
+  const foreign = pagePass(phones.foreignOffice, phones.foreign);
   const path = new URL(foreign).pathname;
   await page.goto(`${base}${path}`);
   await (await expectStop(page, "unknown_pass")).getByText(`This code does not belong to any visit of ${ORG}.`).waitFor();

@@ -53,6 +53,10 @@ export const WORDS = {
     check_card_handover: "Card handed over",
     check_address_confirmation: "Address confirmed",
     check_wet_signature: "Signature on paper",
+    purpose_new_card: "Hand over your new card",
+    purpose_card_reader: "Replace your card reader",
+    purpose_collect_card: "Collect your old card",
+    purpose_identity_check: "Check your identity for your account",
   },
   nl: {
     title: "Is dit bezoek echt?",
@@ -104,6 +108,10 @@ export const WORDS = {
     check_card_handover: "Kaart overhandigd",
     check_address_confirmation: "Adres bevestigd",
     check_wet_signature: "Handtekening op papier",
+    purpose_new_card: "Uw nieuwe pas overhandigen",
+    purpose_card_reader: "Uw kaartlezer vervangen",
+    purpose_collect_card: "Uw oude pas ophalen",
+    purpose_identity_check: "Uw identiteit controleren voor uw rekening",
   },
   sv: {
     title: "Är det här besöket äkta?",
@@ -155,6 +163,10 @@ export const WORDS = {
     check_card_handover: "Kort överlämnat",
     check_address_confirmation: "Adress bekräftad",
     check_wet_signature: "Underskrift på papper",
+    purpose_new_card: "Lämna över ditt nya kort",
+    purpose_card_reader: "Byta ut din kortläsare",
+    purpose_collect_card: "Hämta ditt gamla kort",
+    purpose_identity_check: "Kontrollera din identitet för ditt konto",
   },
   pl: {
     title: "Czy ta wizyta jest prawdziwa?",
@@ -206,6 +218,10 @@ export const WORDS = {
     check_card_handover: "Karta przekazana",
     check_address_confirmation: "Adres potwierdzony",
     check_wet_signature: "Podpis na papierze",
+    purpose_new_card: "Przekazanie nowej karty",
+    purpose_card_reader: "Wymiana czytnika kart",
+    purpose_collect_card: "Odbiór starej karty",
+    purpose_identity_check: "Potwierdzenie tożsamości do konta",
   },
 };
 

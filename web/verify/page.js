@@ -96,6 +96,12 @@ function drawStop({ reason, answer }) {
   return [box];
 }
 
+/** A purpose from the apps' catalogue in the page's language; the office's own words as written. */
+function purpose(text) {
+  const key = `purpose_${text}`;
+  return key in WORDS[lang] ? t(key) : text;
+}
+
 function visitDetails(answer, checked) {
   const org = answer.organisation;
   const list = (names, prefix) =>
@@ -107,7 +113,7 @@ function visitDetails(answer, checked) {
   const details = el("dl");
   const start = when(checked.window_start, { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
   const end = when(checked.window_end, { hour: "2-digit", minute: "2-digit" });
-  details.append(el("dt", t("when")), el("dd", `${start} – ${end}`), el("dt", t("purpose")), el("dd", answer.purpose));
+  details.append(el("dt", t("when")), el("dd", `${start} – ${end}`), el("dt", t("purpose")), el("dd", purpose(answer.purpose)));
   return [
     el("p", checked.agent_name, { class: "who" }),
     el("p", `${checked.on_behalf_of} · ${t("on_behalf_of", { org })}`, { class: "for" }),

@@ -63,7 +63,8 @@ function agentWithVisit(office, ref, name, visit) {
   office.run(["agent", ...office.org, "add", "--staff-ref", ref, "--name", name, "--on-behalf-of", "Northbank Card Services", "--photo", AGENT_PHOTO]);
   office.run(["customer", ...office.org, "add", "--ref", `C-${ref}`, "--data", "full_name=Jan Jansen"]);
   const tenMinutesAgo = new Date(Date.now() - 10 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  office.run(["visit", ...office.org, "add", "--ref", visit, "--agent", ref, "--customer", `C-${ref}`, "--start", tenMinutesAgo, "--purpose", "Hand over your new card"]);
+  office.run(["visit", ...office.org, "add", "--ref", visit, "--agent", ref, "--customer", `C-${ref}`, "--start", tenMinutesAgo, "--purpose", "new_card",
+    "--checks", "identity_document card_handover", "--fields", "full_name card_last_four"]);
   const code = office.run(["enrol-code", ...office.org, "--role", "agent", "--for", ref, "--public-url", office.url]).match(/Enrolment code for \S+ \(agent\): (\S+)/)[1];
   const dir = join(office.dir, `phone-${ref}`);
   pagePass(office, dir, ["--agent-code", code]);
@@ -150,6 +151,9 @@ test("a real visit: the photo, who, when, what they may see; the photo question,
   await who.getByRole("img", { name: `Photo of Sanne de Vries, signed by ${ORG}` }).waitFor();
   assert.ok(await who.locator("img.photo").evaluate((img) => img.naturalWidth > 0), "the photo draws");
   await who.getByRole("heading", { name: "What this person may see about you" }).waitFor();
+  assert.deepEqual(await who.locator("ul").first().locator("li").allTextContents(), ["Full name", "Last four digits of the card"]);
+  assert.deepEqual(await who.locator("ul").nth(1).locator("li").allTextContents(), ["Identity document", "Card handed over"],
+    "the checks the agent makes, without the app's handshake");
   assert.equal(await page.evaluate(() => document.cookie), "");
   assert.deepEqual(await axeViolations(page), []);
   await screen(page, "01-who");
@@ -239,6 +243,7 @@ test("the page speaks English, Dutch, Swedish and Polish, each with every word, 
     assert.equal(await page.locator("html").getAttribute("lang"), lang);
     await page.getByRole("heading", { name: WORDS[lang].title }).waitFor();
     await page.getByText(WORDS[lang].question).waitFor();
+    await page.getByText(WORDS[lang].purpose_new_card).waitFor();
     assert.deepEqual(await axeViolations(page), [], lang);
     if (lang !== "en") await screen(page, `07-who-${lang}`);
     await page.getByRole("button", { name: WORDS[lang].no, exact: true }).click();

@@ -98,7 +98,7 @@ impl PagePass {
         })
     }
 
-    /// The six digits both people read aloud: the agent's phone shows them beside the code,
+    /// The six digits both people read aloud: the agent's phone gives them with the code,
     /// the page once it checked the pass. Equal digits say the page checked the pass this
     /// visitor's phone shows; what stops a visitor showing someone else's pass is the photo.
     pub fn spoken_code(&self) -> ConfirmationCode {

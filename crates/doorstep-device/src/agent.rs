@@ -135,8 +135,9 @@ impl Device {
 
     /// The code for a customer without the app, who scans it with the phone's own camera: the
     /// organisation's verification page at its pinned back-office, with a fresh pass for this
-    /// visit signed by this device's key. Shown again after [`doorstep_core::page::MAX_PASS_AGE`]
-    /// minus a margin, so a photo of the screen is soon worthless.
+    /// visit signed by this device's key. The page refuses it after
+    /// [`doorstep_core::page::MAX_PASS_AGE`] (`valid_until`), so a photo of the screen is soon
+    /// worthless.
     pub async fn agent_page_pass(&self, visit_id: &str) -> Result<PagePassView, DeviceError> {
         self.unlocked()?;
         let visit = parse_visit_id(visit_id)?;

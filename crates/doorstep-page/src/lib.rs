@@ -16,8 +16,6 @@ pub struct PageCheck {
     pub ok: bool,
     /// A stable reason (`bad_ticket_signature`, `pass_too_old`, …) the page translates.
     pub reason: String,
-    /// The reason in English, for the log.
-    pub message: String,
     pub agent_name: String,
     pub on_behalf_of: String,
     /// The visit window, Unix seconds.
@@ -26,29 +24,17 @@ pub struct PageCheck {
     /// What the agent may see and check: stable names the page translates.
     pub fields: Vec<String>,
     pub checks: Vec<String>,
-    /// The visit id, hex.
-    pub visit_id: String,
     /// The six digits the agent's phone shows beside the code, as `123 456`.
     pub spoken_code: String,
 }
 
 impl PageCheck {
-    fn refused(reason: &str, message: String) -> Self {
+    fn refused(reason: &str) -> Self {
         Self {
             reason: reason.into(),
-            message,
             ..Self::default()
         }
     }
-}
-
-/// The pass in `path` (the page's `location.pathname`), as the back-office is asked about it:
-/// its ticket serial, or a refusal.
-#[wasm_bindgen]
-pub fn pass_serial(path: &str) -> Result<f64, String> {
-    PagePass::from_url(path)
-        .map(|p| p.serial as f64)
-        .map_err(|e| e.kind().to_string())
 }
 
 /// Every check on the pass in `path`, with the signed `ticket` and agent `photo` the back-office
@@ -56,7 +42,7 @@ pub fn pass_serial(path: &str) -> Result<f64, String> {
 /// (Unix seconds).
 #[wasm_bindgen]
 pub fn check(path: &str, ticket: &[u8], photo: &[u8], keys: &str, now: f64) -> PageCheck {
-    let refuse = |e: Error| PageCheck::refused(e.kind(), e.to_string());
+    let refuse = |e: Error| PageCheck::refused(e.kind());
     let keys: Vec<PublicKey> = keys
         .split(',')
         .filter_map(|k| hex::decode(k.trim()).ok())
@@ -77,10 +63,7 @@ pub fn check(path: &str, ticket: &[u8], photo: &[u8], keys: &str, now: f64) -> P
     };
     let t = ticket.ticket();
     if !t.photo_matches(photo) {
-        return PageCheck::refused(
-            "photo_not_signed",
-            "The photo is not the one the organisation signed.".into(),
-        );
+        return PageCheck::refused("photo_not_signed");
     }
     PageCheck {
         ok: true,
@@ -96,7 +79,6 @@ pub fn check(path: &str, ticket: &[u8], photo: &[u8], keys: &str, now: f64) -> P
             .filter(|c| *c != Check::DeviceKey)
             .map(|c| c.name().to_string())
             .collect(),
-        visit_id: hex::encode(t.visit_id.0),
         spoken_code: pass.spoken_code().to_string(),
         ..PageCheck::default()
     }

@@ -28,6 +28,10 @@ pub enum Outcome {
     /// the visit with the customer on the official line, and the receipt carries the office's
     /// reference. Not `Verified`: only one device signed.
     VerifiedByOffice = 6,
+    /// The customer has no app: their phone's camera opened the agent's page pass on the
+    /// organisation's verification page, which checked the agent and gave a reference the
+    /// customer read to the agent. Not `Verified`: only the agent's device signed.
+    CheckedOnPage = 7,
 }
 
 impl Outcome {
@@ -39,7 +43,13 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Suspicious => "suspicious",
             Outcome::VerifiedByOffice => "verified_by_office",
+            Outcome::CheckedOnPage => "checked_on_page",
         }
+    }
+
+    /// Whether a receipt with this outcome carries a reference the back-office gave.
+    pub fn carries_reference(self) -> bool {
+        matches!(self, Outcome::VerifiedByOffice | Outcome::CheckedOnPage)
     }
 
     fn from_code(code: u64) -> Option<Self> {
@@ -50,6 +60,7 @@ impl Outcome {
             4 => Outcome::Failed,
             5 => Outcome::Suspicious,
             6 => Outcome::VerifiedByOffice,
+            7 => Outcome::CheckedOnPage,
             _ => return None,
         })
     }
@@ -89,7 +100,8 @@ pub struct Receipt {
     /// The customer's signed answer, which a `Verified` receipt must carry: a receipt proves
     /// both people took part, not only the agent.
     pub(crate) customer_answer: Option<CustomerAnswer>,
-    /// The office's reference, which a `VerifiedByOffice` receipt, and only one, carries.
+    /// The back-office's reference, which a `VerifiedByOffice` or `CheckedOnPage` receipt, and
+    /// only one, carries: given by the operator on the official line, or by the verification page.
     pub(crate) office_reference: Option<OfficeReference>,
     pub(crate) time: u64,
 }
@@ -203,6 +215,28 @@ impl Receipt {
         }
     }
 
+    /// A visit to a customer without the app, who checked the agent on the organisation's
+    /// verification page: the agent records the reference the page gave the customer. As with
+    /// the office's, the back-office accepts the receipt only if it gave that reference for this
+    /// visit.
+    pub fn checked_on_page(
+        ticket: &SignedTicket,
+        reference: OfficeReference,
+        checks_done: CheckSet,
+        time: u64,
+    ) -> Self {
+        Self {
+            visit_id: ticket.ticket().visit_id,
+            ticket_serial: ticket.ticket().serial,
+            outcome: Outcome::CheckedOnPage,
+            checks_done,
+            transcript_hash: None,
+            customer_answer: None,
+            office_reference: Some(reference),
+            time,
+        }
+    }
+
     fn encode_payload(&self) -> Vec<u8> {
         let mut m = MapBuilder::new();
         m.entry(1, |e| {
@@ -279,7 +313,7 @@ impl Receipt {
         if customer_answer.is_some() && outcome != Outcome::Verified {
             return Err(CborError::OutOfRange { field: 7 });
         }
-        if office_reference.is_some() != (outcome == Outcome::VerifiedByOffice) {
+        if office_reference.is_some() != outcome.carries_reference() {
             return Err(CborError::OutOfRange { field: 8 });
         }
         Ok(Self {
@@ -412,11 +446,37 @@ mod tests {
             1,
         );
         not_home.office_reference = Some(reference);
-        for bad in [without, not_home] {
+        let mut page_without = Receipt::checked_on_page(&t, reference, CheckSet::default(), 1);
+        page_without.office_reference = None;
+        for bad in [without, not_home, page_without] {
             assert_eq!(
                 Receipt::decode_payload(&bad.encode_payload()),
                 Err(CborError::OutOfRange { field: 8 })
             );
         }
+    }
+
+    #[test]
+    fn a_receipt_checked_on_the_page_carries_the_page_s_reference_and_no_customer_answer() {
+        let s = Scenario::new("page");
+        let t = ticket(&s);
+        let reference = OfficeReference::generate(&mut SeededRandomness::new("page ref"));
+        let checks: CheckSet = [crate::ticket::Check::IdentityDocument]
+            .into_iter()
+            .collect();
+        let receipt = Receipt::checked_on_page(&t, reference, checks, s.now);
+        let signed = receipt
+            .to_sign(s.agent_key.public_key())
+            .sign_with(&s.agent_key)
+            .unwrap();
+        let read = SignedReceipt::verify(&signed, &s.agent_key.public_key()).unwrap();
+        assert_eq!(read.receipt().outcome(), Outcome::CheckedOnPage);
+        assert_eq!(read.receipt().outcome().name(), "checked_on_page");
+        assert_eq!(read.receipt().office_reference(), Some(reference));
+        assert_eq!(read.receipt().customer_answer(), None);
+        assert_eq!(read.receipt().transcript_hash(), None);
+        read.receipt()
+            .check_against_ticket(&t, None, &|k, m, sig| k.verify(m, sig))
+            .unwrap();
     }
 }

@@ -159,6 +159,12 @@ pub fn window_includes(start: u64, end: u64, now: u64, skew: u64) -> bool {
 }
 
 impl Ticket {
+    /// Whether the customer has an enrolled phone to answer with: the ticket names their key,
+    /// not [`NO_CUSTOMER_KEY`].
+    pub fn customer_has_app(&self) -> bool {
+        self.customer_key_id != NO_CUSTOMER_KEY
+    }
+
     /// Whether `photo` is the one whose hash the organisation signed into the ticket.
     pub fn photo_matches(&self, photo: &[u8]) -> bool {
         crate::keys::sha256(&[photo])[..PHOTO_HASH_LEN] == self.photo_hash

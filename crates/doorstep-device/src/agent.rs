@@ -50,6 +50,7 @@ impl Device {
                 address: v.address.clone(),
                 purpose: v.purpose.clone(),
                 visit_ref: v.visit_ref.clone(),
+                customer_has_app: v.ticket.ticket().customer_has_app(),
             })
             .collect())
     }
@@ -245,10 +246,10 @@ impl Device {
         let now = self.now();
         let session = self.store.load_session::<AgentSession>(visit).await?;
         let receipt = match (outcome, session) {
-            (Outcome::VerifiedByOffice, _) => {
+            (Outcome::VerifiedByOffice | Outcome::CheckedOnPage, _) => {
                 return Err(DeviceError::new(
                     ErrorKind::BadOfficeReference,
-                    "A visit confirmed by the office is recorded with the office's reference.",
+                    "A visit confirmed by the office or checked on the page is recorded with the reference the customer read out.",
                 ));
             }
             (Outcome::Verified, Some(AgentSession::CustomerVerified(v))) => v.receipt(checks, now),
@@ -330,6 +331,32 @@ impl Device {
             .await
     }
 
+    /// The customer, without the app, checked this agent on the verification page (the page
+    /// pass) and read out the reference the page gave them. The receipt records "checked on the
+    /// page" with that reference; the back-office accepts it only if its page gave the reference
+    /// for this visit. The checks the agent made of the customer are what identify them here.
+    pub async fn agent_record_page_check(
+        &self,
+        visit_id: &str,
+        reference: &str,
+        checks_done: &[String],
+        note: &str,
+    ) -> Result<AgentReceiptView, DeviceError> {
+        self.unlocked()?;
+        let visit = parse_visit_id(visit_id)?;
+        let reference = OfficeReference::parse(reference)?;
+        check_note(note)?;
+        let trust = self.store.trust(Policy::default()).await?;
+        let ticket = self.store.visit_ticket(visit, &trust).await?;
+        let checks: CheckSet = checks_from_names(checks_done)
+            .iter()
+            .filter(|c| *c != Check::DeviceKey && ticket.ticket().checks.contains(*c))
+            .collect();
+        let receipt = Receipt::checked_on_page(&ticket, reference, checks, self.now());
+        self.sign_and_queue(visit_id, visit, receipt, note, self.now())
+            .await
+    }
+
     async fn sign_and_queue(
         &self,
         visit_id: &str,
@@ -371,9 +398,10 @@ fn unverified(outcome: Outcome) -> UnverifiedOutcome {
         Outcome::NotHome => UnverifiedOutcome::NotHome,
         Outcome::Refused => UnverifiedOutcome::Refused,
         Outcome::Suspicious => UnverifiedOutcome::Suspicious,
-        Outcome::Failed | Outcome::Verified | Outcome::VerifiedByOffice => {
-            UnverifiedOutcome::Failed
-        }
+        Outcome::Failed
+        | Outcome::Verified
+        | Outcome::VerifiedByOffice
+        | Outcome::CheckedOnPage => UnverifiedOutcome::Failed,
     }
 }
 

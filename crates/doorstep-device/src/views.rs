@@ -173,6 +173,9 @@ pub struct AgentVisit {
     /// reference: visits at one address are told apart by them.
     pub purpose: Option<String>,
     pub visit_ref: Option<String>,
+    /// False for a customer with no enrolled phone: they check the agent on the verification
+    /// page (the page pass), not by the handshake.
+    pub customer_has_app: bool,
 }
 
 /// The customer's coming visit, everything the notice says.

@@ -699,6 +699,126 @@ async fn someone_at_the_door_is_matched_to_the_visit_booked_for_now_or_to_none()
     assert_eq!(customer.status().await.unwrap().pending_uploads, 1);
 }
 
+/// A customer without the app checks the agent on the verification page, which gives them a
+/// reference to read to the agent. The receipt "checked on the page" carries it; the
+/// back-office accepts it only with a reference its page gave for that visit, and gives one
+/// only for a fresh pass on a visit that is on.
+#[tokio::test]
+async fn a_customer_without_the_app_checks_on_the_page_and_only_its_reference_backs_the_receipt() {
+    let w = world().await;
+    let agent_dir = w.root.join("agent");
+    let agent = w.open(&agent_dir).await;
+    agent.enrol(&w.codes.0, None).await.unwrap();
+    assert_eq!(agent.sync(&mut |_| {}).await.unwrap().visits, 2);
+    let visits = agent.agent_visits().await.unwrap();
+    assert!(
+        visits.iter().all(|v| !v.customer_has_app),
+        "C-1 has no phone"
+    );
+    let visit = visits[0].terms.visit_id.clone();
+    let later = visits[1].terms.visit_id.clone();
+
+    let pass = agent.agent_page_pass(&visit).await.unwrap();
+    let path = &pass.code.text[pass.code.text.find("/V/").unwrap()..];
+    let reference = doorstep_server::page::record_check(&w.db, path, now())
+        .await
+        .unwrap();
+    // The page asked again for the same pass gives the same reference; another pass, another.
+    assert_eq!(
+        doorstep_server::page::record_check(&w.db, path, now() + 30)
+            .await
+            .unwrap(),
+        reference
+    );
+    let other = agent.agent_page_pass(&visit).await.unwrap();
+    let other_path = &other.code.text[other.code.text.find("/V/").unwrap()..];
+    assert_ne!(
+        doorstep_server::page::record_check(&w.db, other_path, now())
+            .await
+            .unwrap(),
+        reference
+    );
+    // A pass older than the page allows gets none.
+    let old = doorstep_server::page::record_check(&w.db, path, now() + 11 * 60)
+        .await
+        .unwrap_err();
+    assert_eq!(old.kind(), "pass_too_old");
+
+    // Not recordable without the reference; a made-up one is refused when it arrives.
+    let without = agent
+        .agent_record_outcome(&visit, Outcome::CheckedOnPage, &[], "")
+        .await
+        .unwrap_err();
+    assert_eq!(without.kind, ErrorKind::BadOfficeReference);
+    let made_up = doorstep_core::office::OfficeReference::generate(
+        &mut doorstep_core::SeededRandomness::new("made up"),
+    );
+    agent
+        .agent_record_page_check(&visit, &made_up.to_string(), &[], "")
+        .await
+        .unwrap();
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected), (0, 1));
+    // The operator's reference backs "verified by the office", not "checked on the page".
+    let by_phone =
+        w.db.confirm_visit_by_phone(&w.org, "V-1", "operator 7", now())
+            .await
+            .unwrap();
+    agent
+        .agent_record_page_check(&visit, &by_phone.reference.to_string(), &[], "")
+        .await
+        .unwrap();
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected), (0, 1));
+
+    let receipt = agent
+        .agent_record_page_check(
+            &visit,
+            &reference.to_string(),
+            &[
+                "card_handover".to_string(),
+                "identity_document".to_string(),
+                "device_key".to_string(),
+            ],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt.outcome, Outcome::CheckedOnPage);
+    // Only what the ticket allows, and not the handshake, which did not run.
+    assert_eq!(receipt.checks_done, ["card_handover"]);
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected), (1, 0));
+    let exported = w.db.export(&w.org).await.unwrap();
+    assert_eq!(
+        exported
+            .iter()
+            .map(|e| (
+                e.visit_ref.as_str(),
+                e.outcome.as_str(),
+                e.office_reference.clone()
+            ))
+            .collect::<Vec<_>>(),
+        [("V-1", "checked_on_page", Some(reference.digits()))]
+    );
+
+    // The later visit is not on yet; once cancelled, never.
+    let later_pass = agent.agent_page_pass(&later).await.unwrap();
+    let later_path = &later_pass.code.text[later_pass.code.text.find("/V/").unwrap()..];
+    let early = doorstep_server::page::record_check(&w.db, later_path, now())
+        .await
+        .unwrap_err();
+    assert!(
+        ["outside_visit_window", "ticket_not_yet_valid"].contains(&early.kind()),
+        "{early}"
+    );
+    w.db.cancel_visit(&w.org, "V-2", now()).await.unwrap();
+    let cancelled = doorstep_server::page::record_check(&w.db, later_path, now() + 300)
+        .await
+        .unwrap_err();
+    assert_eq!(cancelled.kind(), "cancelled");
+}
+
 /// Plan B: a phone cannot scan; the customer calls the official number and the operator gives
 /// a reference, which the agent records. The back-office accepts that receipt only with a
 /// reference it gave for that visit, and confirms only a visit that can be at the door now.

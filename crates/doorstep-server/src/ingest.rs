@@ -51,8 +51,9 @@ pub enum Triage {
     Receipt {
         serial: u64,
         visit_id: [u8; 16],
-        /// The office's reference a receipt "verified by the office" carries.
-        office_reference: Option<String>,
+        /// The reference the back-office gave that a receipt "verified by the office" or
+        /// "checked on the page" carries, with that outcome.
+        reference: Option<(Outcome, String)>,
     },
     /// A well-formed report naming a visit: the tickets issued to the device decide.
     Report {
@@ -149,7 +150,7 @@ pub fn triage(device: &Device, uploads: &[wire::Upload]) -> Vec<Triage> {
                     Ok((_, r)) => Triage::Receipt {
                         serial: r.ticket_serial(),
                         visit_id: r.visit_id().0,
-                        office_reference: r.office_reference().map(|o| o.digits()),
+                        reference: r.office_reference().map(|o| (r.outcome(), o.digits())),
                     },
                     Err(e) => answer(rejected(id, e.kind(), e.to_string())),
                 },
@@ -187,15 +188,16 @@ pub fn triage(device: &Device, uploads: &[wire::Upload]) -> Vec<Triage> {
 /// `organisation_keys` once, by the first receipt that needs it); `customer_keys` the enrolled
 /// keys those tickets name; `agents_visits` the named visits that are this agent's;
 /// `reportable` the visits reports name that the device was issued a ticket for;
-/// `office_references` the references the office gave for the visits receipts "verified by
-/// the office" name.
+/// `references` the references the back-office gave for the visits receipts "verified by the
+/// office" or "checked on the page" name, each with the outcome it backs: the operator's back
+/// only the office's, the page's only the page's.
 pub struct Known {
     pub issued: HashMap<u64, IssuedTicket>,
     pub organisation_keys: Vec<PublicKey>,
     pub customer_keys: HashMap<KeyId, PublicKey>,
     pub agents_visits: HashSet<[u8; 16]>,
     pub reportable: HashSet<[u8; 16]>,
-    pub office_references: HashSet<([u8; 16], String)>,
+    pub references: HashSet<(Outcome, [u8; 16], String)>,
 }
 
 /// A ticket as stored, and once checked, as read.
@@ -277,16 +279,24 @@ pub fn judge(
             };
             let customer_key = known.customer_keys.get(&ticket.ticket().customer_key_id);
             let r = receipt.receipt();
-            // Plan B: only with a reference the office's operator gave for this very visit.
+            // Plan B and the page: only with a reference the back-office gave, that way, for
+            // this very visit.
             if let Some(reference) = r.office_reference()
                 && !known
-                    .office_references
-                    .contains(&(*visit_id, reference.digits()))
+                    .references
+                    .contains(&(r.outcome(), *visit_id, reference.digits()))
             {
-                return refuse(
-                    "unknown_office_reference",
-                    "the office gave no such reference for this visit",
-                );
+                return if r.outcome() == Outcome::CheckedOnPage {
+                    refuse(
+                        "unknown_page_reference",
+                        "the verification page gave no such reference for this visit",
+                    )
+                } else {
+                    refuse(
+                        "unknown_office_reference",
+                        "the office gave no such reference for this visit",
+                    )
+                };
             }
             match r.check_against_ticket(ticket, customer_key, verify) {
                 Ok(()) => Ok(Verdict::Accept {
@@ -420,16 +430,19 @@ async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, 
     let mut serials = Vec::new();
     let mut reported = Vec::new();
     let mut confirmed_by_office = Vec::new();
+    let mut checked_on_page = Vec::new();
     for t in triaged {
         match t {
             Triage::Receipt {
                 serial,
                 visit_id,
-                office_reference,
+                reference,
             } => {
                 serials.push(*serial);
-                if office_reference.is_some() {
-                    confirmed_by_office.push(*visit_id);
+                match reference {
+                    Some((Outcome::CheckedOnPage, _)) => checked_on_page.push(*visit_id),
+                    Some(_) => confirmed_by_office.push(*visit_id),
+                    None => {}
                 }
             }
             Triage::Report { visit_id } => reported.push(*visit_id),
@@ -437,7 +450,16 @@ async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, 
         }
     }
     let reportable = db.visits_issued_to(device, &reported).await?;
-    let office_references = db.office_references(&confirmed_by_office).await?;
+    let office = db.office_references(&confirmed_by_office).await?;
+    let page = db.page_references(&checked_on_page).await?;
+    let references = office
+        .into_iter()
+        .map(|(visit, r)| (Outcome::VerifiedByOffice, visit, r))
+        .chain(
+            page.into_iter()
+                .map(|(visit, r)| (Outcome::CheckedOnPage, visit, r)),
+        )
+        .collect();
     let issued = db.tickets_issued_to(device, &serials).await?;
     let mut organisation_keys = Vec::new();
     // The keys the tickets name, each decoded once.
@@ -490,7 +512,7 @@ async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, 
         customer_keys,
         agents_visits,
         reportable,
-        office_references,
+        references,
     })
 }
 
@@ -585,7 +607,7 @@ mod tests {
                 customer_keys,
                 agents_visits,
                 reportable: HashSet::new(),
-                office_references: HashSet::new(),
+                references: HashSet::new(),
             };
             judge(&device, &upload, &triaged[0], &known, &by_agent, &ecdsa).unwrap()
         };
@@ -641,7 +663,7 @@ mod tests {
             customer_keys: keys(),
             agents_visits: mine(),
             reportable: HashSet::new(),
-            office_references: HashSet::new(),
+            references: HashSet::new(),
         };
         let verdict = judge(&device, &forged, &triaged[0], &known, &by_agent, &ecdsa).unwrap();
         assert_eq!(kind(&verdict).as_deref(), Some("bad_receipt_signature"));

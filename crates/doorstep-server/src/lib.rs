@@ -96,6 +96,9 @@ pub enum ServerError {
     Protocol(doorstep_core::Error),
     #[error("this code names no visit of this back-office")]
     UnknownPass,
+    /// The page pass checks, but its visit can no longer take place.
+    #[error("this visit can no longer take place: {}", .0.name())]
+    VisitNotOn(crate::page::VisitStanding),
     /// A file or socket failed: not the client's fault, never a 400.
     #[error("{what}: {source}")]
     Io {
@@ -141,6 +144,7 @@ impl ServerError {
             ServerError::ReceiptLogRewritten => "receipt_log_rewritten",
             ServerError::Protocol(e) => e.kind(),
             ServerError::UnknownPass => "unknown_pass",
+            ServerError::VisitNotOn(standing) => standing.name(),
             ServerError::Io { .. } => "io",
         }
     }

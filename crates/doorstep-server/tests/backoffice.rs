@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::collections::HashSet;
+
 use doorstep_api::wire::{Bytes, Role, Upload, UploadKind, UploadStatus};
 use doorstep_core::KeyId;
 use doorstep_core::countersignature::Countersignature;
@@ -1048,5 +1050,38 @@ async fn the_console_pages_through_a_month_of_ten_thousand_visits() {
             asked_too_much.lines.len(),
             doorstep_server::db::staff::MAX_VISIT_PAGE as usize
         );
+    }
+}
+
+#[tokio::test]
+async fn the_page_gives_one_reference_per_pass_even_to_two_pages_asking_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for w in World::on_every_backend(&dir).await {
+        let visit = w.visit.0;
+        let (first, second) = tokio::join!(
+            w.db.page_reference_for_pass(visit, b"pass one", "48210936", NOW),
+            w.db.page_reference_for_pass(visit, b"pass one", "11111116", NOW),
+        );
+        let first = first.unwrap();
+        assert_eq!(first, second.unwrap(), "the same pass, the same reference");
+        let again =
+            w.db.page_reference_for_pass(visit, b"pass one", "22222222", NOW + 60)
+                .await
+                .unwrap();
+        assert_eq!(again, first);
+        let other =
+            w.db.page_reference_for_pass(visit, b"pass two", "33333333", NOW)
+                .await
+                .unwrap();
+        assert_eq!(other, "33333333");
+        let given = w.db.page_references(&[visit, [9; 16]]).await.unwrap();
+        assert_eq!(
+            given,
+            HashSet::from([(visit, first), (visit, other)]),
+            "{:?}",
+            w.db.backend()
+        );
+        // The office's references are another table's: none of the page's is one.
+        assert!(w.db.office_references(&[visit]).await.unwrap().is_empty());
     }
 }

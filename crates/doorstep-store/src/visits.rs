@@ -9,7 +9,7 @@ use sqlx::Row;
 use doorstep_core::agent::{self, CustomerVerified};
 use doorstep_core::notice::VerifiedNotice;
 use doorstep_core::receipt::Outcome;
-use doorstep_core::ticket::{NO_CUSTOMER_KEY, SignedTicket, VisitId};
+use doorstep_core::ticket::{SignedTicket, VisitId};
 use doorstep_core::{PublicKey, Trust};
 
 use crate::sealing::SealedColumn;
@@ -482,7 +482,7 @@ pub struct PurgeReport {
 /// naming no customer key.
 fn app_less_ticket(encoded: &[u8], trust: &Trust) -> Result<SignedTicket, StoreError> {
     let ticket = SignedTicket::verify(encoded, &trust.organisation_keys)?;
-    if ticket.ticket().customer_key_id != NO_CUSTOMER_KEY {
+    if ticket.ticket().customer_has_app() {
         return Err(doorstep_core::Error::WrongCustomerKey.into());
     }
     Ok(ticket)

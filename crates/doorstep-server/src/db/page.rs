@@ -1,6 +1,8 @@
 //! What the verification page's question needs: the ticket a pass names, with whether its
 //! visit, agent and agent's phone still stand. SQL only; the rules are in `crate::page`.
 
+use std::collections::HashSet;
+
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -50,5 +52,65 @@ impl Db {
             agent_revoked: set("agent_revoked_at")?,
             device_revoked: set("device_revoked_at")?,
         }))
+    }
+}
+
+impl Db {
+    /// The page's reference for the pass with `pass_nonce`, on the visit `visit_id`: the one
+    /// given before if the page asks again, otherwise `fresh`, stored. Two pages asking at once
+    /// get the same.
+    pub async fn page_reference_for_pass(
+        &self,
+        visit_id: [u8; 16],
+        pass_nonce: &[u8],
+        fresh: &str,
+        now: u64,
+    ) -> Result<String, ServerError> {
+        sqlx::query(
+            "INSERT INTO page_checks (visit_id, reference, pass_nonce, checked_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(visit_id.to_vec())
+        .bind(fresh)
+        .bind(pass_nonce.to_vec())
+        .bind(rows::signed(now))
+        .execute(&self.pool)
+        .await?;
+        sqlx::query_scalar("SELECT reference FROM page_checks WHERE pass_nonce = $1")
+            .bind(pass_nonce.to_vec())
+            .fetch_optional(&self.pool)
+            .await?
+            // Only if `fresh` was already another pass's reference for this visit: one in ten
+            // million.
+            .ok_or_else(|| ServerError::Damaged("page_checks: reference taken".into()))
+    }
+
+    /// The references the page gave for these visits, as (visit id, reference digits).
+    pub async fn page_references(
+        &self,
+        visit_ids: &[[u8; 16]],
+    ) -> Result<HashSet<([u8; 16], String)>, ServerError> {
+        if visit_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let sql = format!(
+            "SELECT visit_id, reference FROM page_checks WHERE visit_id IN ({})",
+            self.params(1, visit_ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in visit_ids {
+            query = query.bind(v.to_vec());
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    rows::fixed(r, "visit_id")?,
+                    r.try_get::<String, _>("reference")?,
+                ))
+            })
+            .collect()
     }
 }

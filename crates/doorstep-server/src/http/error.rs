@@ -99,6 +99,7 @@ impl From<ServerError> for ApiError {
             E::LoginThrottled { retry_after } => return ApiError::rate_limited_login(*retry_after),
             E::Invalid(_) | E::Protocol(_) => StatusCode::BAD_REQUEST,
             E::UnknownPass => StatusCode::NOT_FOUND,
+            E::VisitNotOn(_) => StatusCode::CONFLICT,
             E::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::UnknownOrganisation(_)
             | E::UnknownAgent(_)

@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use serde::Serialize;
 
@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/V/{*pass}", get(page))
         .route("/v/{*pass}", get(page))
         .route("/verify/api/pass/{*pass}", get(ask))
+        .route("/verify/api/checked/{*pass}", post(checked))
         .route(
             "/verify/{*file}",
             get(|Path(file): Path<String>| async move { asset(&file) }),
@@ -113,16 +114,25 @@ struct PassAnswerBody {
     official_phone: String,
 }
 
-async fn ask(
-    State(state): State<AppState>,
-    connect: Option<axum::extract::Extension<ConnectInfo<SocketAddr>>>,
-    Path(pass): Path<String>,
-) -> Result<Response, ApiError> {
+type Connection = Option<axum::extract::Extension<ConnectInfo<SocketAddr>>>;
+
+/// The time now, if the asking address is within its limit.
+fn admitted(state: &AppState, connect: Connection) -> Result<u64, ApiError> {
     let address = connect.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
     let now = state.now();
-    if let Err(retry_after) = state.page_limiter.admit(address, now) {
-        return Err(ApiError::rate_limited(retry_after));
-    }
+    state
+        .page_limiter
+        .admit(address, now)
+        .map_err(ApiError::rate_limited)?;
+    Ok(now)
+}
+
+async fn ask(
+    State(state): State<AppState>,
+    connect: Connection,
+    Path(pass): Path<String>,
+) -> Result<Response, ApiError> {
+    let now = admitted(&state, connect)?;
     let answer = page::answer(&state.db, &format!("/V/{pass}"), now).await?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let body = PassAnswerBody {
@@ -133,6 +143,26 @@ async fn ask(
         purpose: answer.purpose,
         organisation: answer.organisation,
         official_phone: answer.official_phone,
+    };
+    Ok(with_headers(Json(body).into_response(), "no-store"))
+}
+
+#[derive(Serialize)]
+struct CheckedBody {
+    /// As read out: two groups of four digits.
+    reference: String,
+}
+
+/// The customer said the photo and the code match: the reference they read to the agent.
+async fn checked(
+    State(state): State<AppState>,
+    connect: Connection,
+    Path(pass): Path<String>,
+) -> Result<Response, ApiError> {
+    let now = admitted(&state, connect)?;
+    let reference = page::record_check(&state.db, &format!("/V/{pass}"), now).await?;
+    let body = CheckedBody {
+        reference: reference.to_string(),
     };
     Ok(with_headers(Json(body).into_response(), "no-store"))
 }

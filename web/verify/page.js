@@ -145,7 +145,7 @@ function drawCompare({ answer, checked }) {
   const section = el("section", null, { "data-screen": "compare" });
   const buttons = el("div", null, { class: "buttons" });
   buttons.append(
-    button(t("same"), "yes", () => show({ name: "real", answer, checked, at: answer.now })),
+    button(t("same"), "yes", () => confirm(answer, checked)),
     button(t("different"), "", () => show({ name: "stop", reason: "codes_differ", answer })),
   );
   section.append(
@@ -157,12 +157,36 @@ function drawCompare({ answer, checked }) {
   return [section];
 }
 
-function drawReal({ answer, checked, at }) {
+/**
+ * The customer said the photo and the code match: the back-office checks the pass once more by
+ * its own clock and gives the reference the customer reads to the agent, whose receipt
+ * carries it.
+ */
+async function confirm(answer, checked) {
+  show({ name: "checking" });
+  const pass = location.pathname.replace(/^\/v\//i, "");
+  try {
+    const response = await fetch(`/verify/api/checked/${pass}`, { method: "POST", cache: "no-store", credentials: "omit" });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || !body.reference) return show({ name: "stop", reason: body.error ?? "failed", answer });
+    show({ name: "real", answer, checked, at: answer.now, reference: body.reference });
+  } catch {
+    show({ name: "stop", reason: "failed", answer });
+  }
+}
+
+function drawReal({ answer, checked, at, reference }) {
   const org = answer.organisation;
   const banner = el("section", null, { class: "real", "data-screen": "real" });
   const time = when(at, { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
-  banner.append(heading(t("real_title")), el("p", t("real_text", { name: checked.agent_name, org, time })), el("p", t("real_keep"), { class: "note" }));
-  return [banner, ...visitDetails(answer, checked), el("p", t("real_limit", { org }), { class: "note" })];
+  banner.append(heading(t("real_title")), el("p", t("real_text", { name: checked.agent_name, org, time })));
+  const given = el("section", null, { class: "reference", "aria-labelledby": "reference-title" });
+  given.append(
+    el("h2", t("reference_title"), { id: "reference-title" }),
+    el("p", reference, { class: "code", "data-reference": reference }),
+    el("p", t("reference_text", { org })),
+  );
+  return [banner, given, el("p", t("real_keep"), { class: "note" }), ...visitDetails(answer, checked), el("p", t("real_limit", { org }), { class: "note" })];
 }
 
 const DRAW = { checking: drawChecking, stop: drawStop, who: drawWho, compare: drawCompare, real: drawReal };

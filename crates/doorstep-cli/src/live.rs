@@ -285,6 +285,42 @@ pub async fn phones(
     Ok(())
 }
 
+/// The agent's phone in `dir/agent-phone`, already enrolled: for its next open visit, the
+/// customer checked it on the page and read out `reference`. Records it, with every check the
+/// ticket asks for done, and syncs.
+pub async fn page_check(dir: PathBuf, pins: PathBuf, reference: String) -> Result<(), Failure> {
+    let pins: Pins = serde_json::from_str(&std::fs::read_to_string(&pins)?)?;
+    let home = dir.join("agent-phone");
+    let keys = FileKeyProvider::new(home.join("data.key"));
+    let agent = Device::open(
+        &home,
+        &keys,
+        doorstep_core::system::system_clock(),
+        pins.checked()?,
+    )
+    .await?;
+    agent.unlock();
+    let visit = agent
+        .agent_visits()
+        .await?
+        .into_iter()
+        .find(|v| v.status == "open")
+        .ok_or("the agent's phone has no open visit")?;
+    let checks: Vec<String> = visit.terms.checks.iter().map(|c| c.to_string()).collect();
+    let receipt = agent
+        .agent_record_page_check(&visit.terms.visit_id, &reference, &checks, "")
+        .await?;
+    let synced = agent.sync(&mut |_| {}).await?;
+    println!(
+        "{}; back-office stored {}, rejected {}",
+        receipt.outcome.name(),
+        synced.stored,
+        synced.rejected
+    );
+    agent.close().await;
+    Ok(())
+}
+
 /// The agent's phone in `dir/agent-phone` (enrolled with `agent_code` and synced first if it
 /// is new) shows the code for a customer without the app for its next open visit: the URL on
 /// standard output, its QR's size on standard error, and with `png` the QR as an image.

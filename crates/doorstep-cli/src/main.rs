@@ -92,6 +92,18 @@ enum Command {
         #[arg(long, value_name = "MINUTES", default_value_t = 0)]
         clock_behind_minutes: u64,
     },
+    /// The agent's phone of `phones` records that the customer checked its next open visit on
+    /// the verification page, with the reference the page gave them, and syncs: prints the
+    /// receipt's outcome and what the back-office stored.
+    PageCheck {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        pins: PathBuf,
+        /// The reference as the customer read it out, e.g. "4821 0936".
+        #[arg(long)]
+        reference: String,
+    },
     /// Write the test vectors to a file, or check a file against this build.
     Vectors {
         #[arg(long, value_name = "FILE", conflicts_with = "check")]
@@ -145,6 +157,20 @@ fn main() -> ExitCode {
             let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
             let phone = live::page_pass(dir, pins, agent_code, png, clock_behind_minutes);
             match runtime.block_on(phone) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("doorstep: the agent's phone failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::PageCheck {
+            dir,
+            pins,
+            reference,
+        } => {
+            let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+            match runtime.block_on(live::page_check(dir, pins, reference)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("doorstep: the agent's phone failed: {e}");

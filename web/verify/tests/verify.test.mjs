@@ -84,6 +84,7 @@ before(async () => {
   office = await backOffice("northbank", ORG, PHONE);
   base = office.url;
   phones.real = agentWithVisit(office, "A-0117", "Sanne de Vries", "V-1");
+  phones.recorded = agentWithVisit(office, "A-0412", "Ruben Smit", "V-4");
   phones.cancelled = agentWithVisit(office, "A-0204", "Joost Bakker", "V-2");
   phones.revoked = agentWithVisit(office, "A-0305", "Mira Jansen", "V-3");
   const foreign = await backOffice("southbank", "Southbank Loans", "+31 10 555 0199");
@@ -169,9 +170,34 @@ test("a real visit: the photo, who, when, what they may see; the photo question,
   const real = page.locator('[data-screen="real"]');
   await real.getByRole("heading", { name: "This visit is real" }).waitFor();
   await real.getByText(/Sanne de Vries is visiting on behalf of Northbank Cards/).waitFor();
+  const given = page.getByRole("region", { name: "Read this reference to the visitor" });
+  const reference = await given.locator("[data-reference]").textContent();
+  assert.match(reference, /^\d{4} \d{4}$/);
   assert.deepEqual(await axeViolations(page), []);
   await screen(page, "03-real");
+
+  // Reloaded, the page gives the same reference for the same code.
+  await page.reload();
+  await page.getByRole("button", { name: "Yes, this is them" }).click();
+  await page.getByRole("button", { name: "Same" }).click();
+  assert.equal(await page.locator("[data-reference]").textContent(), reference);
   await page.context().close();
+});
+
+test("the agent's phone records the reference the customer read out; the back-office takes only the one it gave", async () => {
+  const { url } = showCodeWithDigits(phones.recorded);
+  const page = await phonePage();
+  await page.goto(url);
+  await page.getByRole("button", { name: "Yes, this is them" }).click();
+  await page.getByRole("button", { name: "Same" }).click();
+  const reference = await page.locator("[data-reference]").textContent();
+  await page.context().close();
+  const misheard = reference.replace(/^(\d)/, (d) => String((Number(d) + 1) % 10));
+  const refused = spawnSync(PHONES_BIN, ["page-check", "--dir", phones.recorded, "--pins", office.pins, "--reference", misheard], { encoding: "utf8" });
+  assert.notEqual(refused.status, 0, "a misheard digit is caught on the phone");
+  assert.match(refused.stderr, /reference/i);
+  const recorded = spawnSyncText(PHONES_BIN, ["page-check", "--dir", phones.recorded, "--pins", office.pins, "--reference", reference]);
+  assert.equal(recorded.stdout.trim(), "checked_on_page; back-office stored 1, rejected 0");
 });
 
 test("the person is not the one in the photo, or the codes differ: red, with the official number", async () => {

@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "agent_scan_response",
     "agent_record_outcome",
     "agent_record_office_confirmation",
+    "agent_page_pass",
+    "agent_record_page_check",
     "customer_visits",
     "customer_visits_now",
     "customer_challenge",

@@ -10,8 +10,8 @@ use ts_rs::TS;
 use doorstep_core::Outcome;
 use doorstep_device::views::{
     AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
-    CustomerVisit, EnrolmentView, KeptReceipt, PinnedOrganisationView, ProofShown, Status,
-    SyncView,
+    CustomerVisit, EnrolmentView, KeptReceipt, PagePassView, PinnedOrganisationView, ProofShown,
+    Status, SyncView,
 };
 use doorstep_device::{DeviceError, ErrorKind, TapAnswered, decode_image_base64};
 
@@ -37,6 +37,8 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         agent_scan_response,
         agent_record_outcome,
         agent_record_office_confirmation,
+        agent_page_pass,
+        agent_record_page_check,
         customer_visits,
         customer_visits_now,
         customer_challenge,
@@ -236,6 +238,26 @@ pub async fn agent_record_office_confirmation(
     state
         .device
         .agent_record_office_confirmation(&visit_id, &reference, &checks_done, &note)
+        .await
+}
+
+/// The code a customer without the app opens with the phone's own camera.
+#[tauri::command]
+pub async fn agent_page_pass(state: Shared<'_>, visit_id: String) -> Answer<PagePassView> {
+    state.device.agent_page_pass(&visit_id).await
+}
+
+#[tauri::command]
+pub async fn agent_record_page_check(
+    state: Shared<'_>,
+    visit_id: String,
+    reference: String,
+    checks_done: Vec<String>,
+    note: String,
+) -> Answer<AgentReceiptView> {
+    state
+        .device
+        .agent_record_page_check(&visit_id, &reference, &checks_done, &note)
         .await
 }
 

@@ -7,8 +7,8 @@ use doorstep_app_lib::tap::NfcAbility;
 use doorstep_core::{Outcome, Role};
 use doorstep_device::views::{
     AgentConfirmed, AgentReceiptView, AgentVisit, CodeToCompare, CodeView, CustomerConfirmed,
-    CustomerVisit, EnrolmentView, KeptReceipt, NewDeviceView, PinnedOrganisationView, ProofShown,
-    Status, SyncView, VisitTerms,
+    CustomerVisit, EnrolmentView, KeptReceipt, NewDeviceView, PagePassView, PinnedOrganisationView,
+    ProofShown, Status, SyncView, VisitTerms,
 };
 use doorstep_device::{DeviceError, ErrorKind, TapAnswered, TapEvent};
 use ts_rs::{Config, TS};
@@ -39,6 +39,7 @@ fn generated() -> String {
         CodeToCompare::decl(&cfg),
         ProofShown::decl(&cfg),
         AgentReceiptView::decl(&cfg),
+        PagePassView::decl(&cfg),
         KeptReceipt::decl(&cfg),
         TapAnswered::decl(&cfg),
         TapEvent::decl(&cfg),

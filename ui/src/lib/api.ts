@@ -55,6 +55,9 @@ export const api = {
     invoke<Rust.AgentReceipt>("agent_record_outcome", { visitId, outcome, checksDone, note }),
   agentRecordOfficeConfirmation: (visitId: string, reference: string, checksDone: string[], note: string) =>
     invoke<Rust.AgentReceipt>("agent_record_office_confirmation", { visitId, reference, checksDone, note }),
+  agentPagePass: (visitId: string) => invoke<Rust.PagePassView>("agent_page_pass", { visitId }),
+  agentRecordPageCheck: (visitId: string, reference: string, checksDone: string[], note: string) =>
+    invoke<Rust.AgentReceipt>("agent_record_page_check", { visitId, reference, checksDone, note }),
   customerVisits: () => invoke<Rust.CustomerVisit[]>("customer_visits"),
   customerVisitsNow: () => invoke<Rust.CustomerVisit[]>("customer_visits_now"),
   customerChallenge: (visitId: string, fresh: boolean) =>

@@ -9,6 +9,7 @@ export type Screen =
   | { name: "agentVisits" }
   | { name: "agentVisit"; visitId: string }
   | { name: "agentDoor"; visitId: string }
+  | { name: "agentPage"; visitId: string }
   | { name: "customerHome" }
   | { name: "customerDoor"; visitId: string }
   | { name: "receipts" }

@@ -3,7 +3,7 @@
 
 export type Role = "agent" | "customer";
 
-export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious" | "verified_by_office";
+export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious" | "verified_by_office" | "checked_on_page";
 
 export type ErrorKind = "malformed_code" | "unsupported_version" | "wrong_message_kind" | "unknown_organisation_key" | "bad_ticket_signature" | "bad_notice_signature" | "bad_denylist_signature" | "bad_proof_signature" | "bad_response_signature" | "bad_receipt_signature" | "ticket_expired" | "ticket_not_yet_valid" | "outside_visit_window" | "wrong_visit" | "wrong_agent_key" | "wrong_customer_key" | "unknown_ticket" | "nonce_mismatch" | "revoked" | "denylist_too_old" | "clock_clearly_wrong" | "signer_mismatch" | "receipt_mismatch" | "bad_countersignature" | "countersignature_mismatch" | "verified_without_customer" | "checks_not_allowed" | "organisation_not_pinned" | "insecure_back_office" | "back_office_not_as_pinned" | "bad_pins" | "bad_rotation" | "bad_office_reference" | "pass_too_old" | "not_enrolled" | "key_unavailable" | "receipt_log_broken" | "storage" | "offline" | "server_unavailable" | "rate_limited" | "clock_off" | "bad_server_answer" | "signing" | "unknown_enrolment_code" | "enrolment_code_used" | "enrolment_code_expired" | "key_already_enrolled" | "device_revoked" | "receipt_log_rewritten" | "key_not_attested" | "refused_by_server" | "locked" | "no_code_in_image" | "image_too_large" | "no_handshake" | "customer_not_verified" | "person_not_in_photo" | "codes_differ" | "codes_not_compared" | "unknown_visit" | "choose_organisation" | "already_enrolled" | "note_too_long" | "code_too_large" | "nfc_link_lost" | "agent_not_ready" | "not_a_doorstep_phone";
 
@@ -120,7 +120,12 @@ status: string, address: string | null,
  * Why (a catalogue key the views translate, or the office's own words) and the office's
  * reference: visits at one address are told apart by them.
  */
-purpose: string | null, visitRef: string | null, };
+purpose: string | null, visitRef: string | null, 
+/**
+ * False for a customer with no enrolled phone: they check the agent on the verification
+ * page (the page pass), not by the handshake.
+ */
+customerHasApp: boolean, };
 
 export type CustomerVisit = { terms: VisitTerms, purpose: string, retentionDays: number, organisation: string, 
 /**
@@ -141,6 +146,8 @@ export type CodeToCompare = { confirmationCode: string, };
 export type ProofShown = { proof: CodeView, confirmationCode: string, };
 
 export type AgentReceipt = { visitId: string, outcome: Outcome, checksDone: Array<string>, time: number, code: CodeView, };
+
+export type PagePassView = { code: CodeView, spokenCode: string, validUntil: number, };
 
 export type KeptReceipt = { visitId: string, agentName: string, onBehalfOf: string, confirmationCode: string, verifiedAt: number, 
 /**

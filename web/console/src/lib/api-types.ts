@@ -3,7 +3,7 @@
 
 export type ErrorBody = { error: string, message: string, };
 
-export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious" | "verified_by_office";
+export type Outcome = "verified" | "not_home" | "refused" | "failed" | "suspicious" | "verified_by_office" | "checked_on_page";
 
 export type Role = "agent" | "customer";
 

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 APP=${APP:-$PWD/target/debug/doorstep-app}
 SERVER_BIN=${SERVER_BIN:-$PWD/target/debug/doorstep-server}
+CLI_BIN=${CLI_BIN:-$PWD/target/debug/doorstep}
 ORG="Northbank Cards"
 work=$(mktemp -d)
 pids=()
@@ -76,7 +77,7 @@ for who in agent customer; do
 done
 
 status=0
-APP="$APP" SERVER_BIN="$SERVER_BIN" SERVER_URL="$url" CUSTOMER_CODE="$customer_code" \
+APP="$APP" SERVER_BIN="$SERVER_BIN" CLI_BIN="$CLI_BIN" SERVER_URL="$url" CUSTOMER_CODE="$customer_code" \
   AGENT_INVITE_PNG="$work/agent-invite.png" ROGUE_INVITE_PNG="$work/rogue-invite.png" AGENT_DRIVER="${drivers[0]}" \
   CUSTOMER_DRIVER="${drivers[1]}" NFC_E2E="${DOORSTEP_VPCD:+1}" SCREENS_DIR="${SCREENS_DIR:-}" E2E_FAILURES_DIR="${E2E_FAILURES_DIR:-}" \
   node --test --test-reporter=spec tests/e2e/visit.test.mjs || status=$?

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { Session, sleep } from "./webdriver.mjs";
 
 const env = process.env;
@@ -395,6 +396,53 @@ test("plan B: the customer calls the official number, the office gives a referen
     exported.map((r) => [r.visit_ref, r.outcome]).sort(),
     [["V-1", "suspicious"], ["V-1", "verified"], ["V-3", "verified_by_office"]],
   );
+});
+
+test("a customer without the app checks the agent on the page; the agent records the page's reference", async () => {
+  server("customer", "--org", "Northbank Cards", "add", "--ref", "C-2002", "--data", "full_name=Piet de Boer");
+  const at = new Date(Date.now() - 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  server("visit", "--org", "Northbank Cards", "add", "--ref", "V-5", "--agent", "A-0117", "--customer", "C-2002",
+    "--start", at, "--minutes", "120", "--purpose", "Collect the old card reader", "--checks", "identity_document card_handover",
+    "--fields", "full_name");
+  await sync(agent);
+  await agent.click('[data-testid="visit"]', { text: "Collect the old card reader" });
+  assert.match(await agent.text(await agent.waitFor('[data-testid="no-app"]')), /This customer has no app/);
+  await agent.click('[data-testid="start-page"]');
+  const spoken = await agent.text(await agent.waitFor('[data-testid="page-spoken-code"]'));
+  assert.match(spoken, /^\d{3} \d{3}$/);
+
+  // What the customer's own camera reads: the pinned back-office's page, and the same six digits.
+  await agent.waitFor('[data-testid="qr"] svg');
+  await agent.execute(`document.querySelector('[data-testid="qr"]').scrollIntoView({ block: "center" })`);
+  await sleep(500);
+  const png = join(tmpdir(), `doorstep-page-pass-${Date.now()}.png`);
+  writeFileSync(png, await agent.elementPng('[data-testid="qr"]'));
+  const decoded = execFileSync(env.CLI_BIN, ["decode", "--image", png], { encoding: "utf8" });
+  const url = /^page pass, \d+ characters: (\S+)$/m.exec(decoded)?.[1];
+  assert.ok(url?.startsWith(`${env.SERVER_URL.toUpperCase()}/V/`), decoded);
+  assert.match(decoded, new RegExp(`read aloud: ${spoken}$`, "m"));
+  await screens(agent, "24-agent-page-pass", { locales: ["en", "nl", "sv", "pl"] });
+
+  // The customer's page, once they say the photo and the digits match, asks for the reference.
+  const response = await fetch(`${env.SERVER_URL}/verify/api/checked/${url.slice(url.indexOf("/V/") + 3)}`, { method: "POST" });
+  assert.equal(response.status, 200);
+  const { reference } = await response.json();
+  assert.match(reference, /^\d{4} \d{4}$/);
+
+  await agent.click('[data-testid="page-next"]');
+  await agent.waitFor('[data-testid="page-check"]', { text: "reference of eight digits" });
+  await agent.type('[data-testid="page-reference"]', reference);
+  await agent.click('[data-testid="page-check-identity_document"]');
+  await screens(agent, "25-agent-page-reference");
+  await agent.click('[data-testid="save-page-check"]');
+  const receipt = await agent.waitFor('[data-testid="receipt"]');
+  assert.match(await agent.text(receipt), /Checked on the page/);
+  await agent.click('[data-testid="done"]');
+  await sync(agent);
+  await agent.waitFor('[data-testid="pending"]', { text: "Everything sent" });
+  const exported = JSON.parse(server("export", "--org", "Northbank Cards", "--format", "json"));
+  const v5 = exported.find((r) => r.visit_ref === "V-5");
+  assert.deepEqual([v5?.outcome, v5?.office_reference], ["checked_on_page", reference.replace(" ", "")]);
 });
 
 test(

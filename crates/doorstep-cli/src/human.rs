@@ -190,10 +190,22 @@ pub fn decode(text: Option<String>, image: Option<PathBuf>) -> ExitCode {
                 );
                 println!("{code:#?}");
             }
-            Err(e) => {
-                println!("{e} [{}]", e.kind());
-                status = ExitCode::FAILURE;
-            }
+            // Not a code the apps scan: perhaps the one a phone's own camera opens.
+            Err(e) => match doorstep_core::page::PagePass::from_url(&text) {
+                Ok(pass) => {
+                    println!("page pass, {} characters: {text}", text.len());
+                    println!(
+                        "ticket {}, signed at {}, read aloud: {}",
+                        pass.serial,
+                        pass.time,
+                        pass.spoken_code()
+                    );
+                }
+                Err(_) => {
+                    println!("{e} [{}]", e.kind());
+                    status = ExitCode::FAILURE;
+                }
+            },
         }
     }
     status

@@ -143,6 +143,7 @@ test("a real visit: the photo, who, when, what they may see; the photo question,
   const headers = response.headers();
   assert.match(headers["content-security-policy"], /script-src 'self' 'wasm-unsafe-eval'/);
   assert.match(headers["content-security-policy"], /connect-src 'self'/);
+  assert.match(headers["content-security-policy"], /style-src 'sha256-[A-Za-z0-9+/]+=*';/, "the inlined style sheet, by its hash only");
   assert.equal(headers["set-cookie"], undefined);
   const who = page.locator('[data-screen="who"]');
   await who.waitFor();
@@ -305,6 +306,11 @@ test("on a throttled Fast 3G link with a 4× slower CPU: bytes transferred and t
   cdp.on("Network.loadingFinished", (e) => {
     bytes += e.encodedDataLength;
   });
+  const encodings = {};
+  cdp.on("Network.responseReceived", (e) => {
+    const name = new URL(e.response.url).pathname.split("/").pop();
+    encodings[name] = e.response.headers["content-encoding"] ?? e.response.headers["Content-Encoding"] ?? "none";
+  });
   const started = Date.now();
   await page.goto(url);
   await page.locator('[data-screen="who"], [data-screen="stop"]').first().waitFor({ timeout: 60_000 });
@@ -318,6 +324,8 @@ test("on a throttled Fast 3G link with a 4× slower CPU: bytes transferred and t
       `the visit shown ${verdictMs} ms after navigation began (Fast 3G, CPU ×4)`,
   );
   assert.ok(bytes < 300 * 1024, `${bytes} bytes`);
+  assert.equal(encodings["doorstep_page_bg.wasm"], "gzip", JSON.stringify(encodings));
+  assert.equal(encodings["page.js"], "gzip", JSON.stringify(encodings));
   await page.context().close();
 });
 

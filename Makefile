@@ -82,11 +82,11 @@ page-wasm:
 
 # The verification page in Chromium with a phone's viewport, against a real back-office.
 verify-e2e: page-wasm binaries
-	npm --prefix web/verify test
+	VERIFY_WEBKIT=1 xvfb-run -a -s "-screen 0 1280x1024x24" npm --prefix web/verify test
 
 # The verification page's screens, into docs/screens/verify.
 verify-screens: page-wasm binaries
-	SCREENS_DIR=$(CURDIR)/docs/screens/verify npm --prefix web/verify test
+	SCREENS_DIR=$(CURDIR)/docs/screens/verify VERIFY_WEBKIT=1 xvfb-run -a -s "-screen 0 1280x1024x24" npm --prefix web/verify test
 
 # The console's screens, into docs/screens/console.
 console-screens: console-dist binaries

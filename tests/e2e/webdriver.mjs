@@ -1,4 +1,5 @@
-// A minimal W3C WebDriver client (enough to drive the app through tauri-driver): sessions,
+// A minimal W3C WebDriver client (enough to drive the app through tauri-driver, or WebKitGTK's
+// MiniBrowser through WebKitWebDriver): sessions,
 // elements, clicks, typing, scripts and screenshots. No dependencies.
 import { crop, decode, encode } from "./png.mjs";
 
@@ -12,9 +13,13 @@ export class Session {
     this.id = id;
   }
 
-  static async start(base, application) {
-    const body = { capabilities: { alwaysMatch: { "tauri:options": { application } } } };
-    const value = await call(base, "POST", "/session", body);
+  static start(base, application) {
+    return Session.open(base, { "tauri:options": { application } });
+  }
+
+  /// A session with these capabilities: the app through tauri-driver, or a browser.
+  static async open(base, alwaysMatch) {
+    const value = await call(base, "POST", "/session", { capabilities: { alwaysMatch } });
     return new Session(base, value.sessionId);
   }
 

@@ -11,13 +11,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { freePort, launchChromium, screenshot, axeViolations as checkAxe } from "../../browser-tests.mjs";
 import { WORDS } from "../i18n.js";
+import { Session, sleep } from "../../../tests/e2e/webdriver.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "../../..");
@@ -28,6 +29,10 @@ const SCREENS_DIR = process.env.SCREENS_DIR;
 const AXE = readFileSync(join(here, "../node_modules/axe-core/axe.min.js"), "utf8");
 const ORG = "Northbank Cards";
 const PHONE = "+31 20 555 0100";
+// WebKit, the engine of Safari on every iPhone: WebKitGTK's MiniBrowser through WebKitWebDriver
+// (both come with the app's WebKit), under a display. `make verify-e2e` sets VERIFY_WEBKIT=1.
+const WEBKIT = process.env.VERIFY_WEBKIT === "1";
+const MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
 const PHONE_VIEWPORT = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 const work = mkdtempSync(join(tmpdir(), "doorstep-verify-"));
@@ -79,6 +84,7 @@ function pagePass(office, dir, extra = []) {
 
 let office;
 const phones = {};
+let webkitDriver;
 
 before(async () => {
   office = await backOffice("northbank", ORG, PHONE);
@@ -92,6 +98,19 @@ before(async () => {
   phones.foreign = agentWithVisit(foreign, "S-1", "Tom Visser", "S-V-1");
   phones.foreignOffice = foreign;
   browser = await launchChromium(chromium);
+  if (WEBKIT) {
+    const port = await freePort();
+    webkitDriver = spawn("WebKitWebDriver", [`--port=${port}`], { stdio: "ignore" });
+    servers.push(webkitDriver);
+    for (let i = 0; i < 100; i++) {
+      try {
+        await fetch(`http://127.0.0.1:${port}/status`);
+        break;
+      } catch {}
+      await sleep(100);
+    }
+    webkitDriver.url = `http://127.0.0.1:${port}`;
+  }
 });
 
 after(async () => {
@@ -286,6 +305,37 @@ test("the page speaks English, Dutch, Swedish and Polish, each with every word, 
   await page.getByRole("heading", { name: WORDS.pl.title }).waitFor();
   assert.equal(await page.locator("html").getAttribute("lang"), "pl");
   await page.context().close();
+});
+
+test("in WebKit, Safari's engine, the page checks the visit to the reference and ends red on an altered code", { skip: !WEBKIT && "set VERIFY_WEBKIT=1 under a display (make verify-e2e does)" }, async () => {
+  const { url, digits } = showCodeWithDigits(phones.real);
+  const session = await Session.open(webkitDriver.url, {
+    browserName: "MiniBrowser",
+    "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] },
+  });
+  try {
+    await session.cmd("POST", "/window/rect", { width: 390, height: 844 });
+    await session.cmd("POST", "/url", { url });
+    const who = await session.waitFor('[data-screen="who"]', { text: "Sanne de Vries", timeout: 30000 });
+    assert.match(await session.text(who), /Hand over your new card/);
+    assert.match(await session.execute("return navigator.userAgent"), /AppleWebKit\/605/);
+    assert.equal(await session.execute("return document.querySelector('img.photo').naturalWidth > 0"), true, "the photo draws");
+    await session.click('[data-screen="who"] button.yes');
+    const code = await session.text(await session.waitFor('[data-screen="compare"] .code'));
+    assert.equal(code, digits, "the same six digits as the agent's phone");
+    await session.click('[data-screen="compare"] button.yes');
+    const reference = await session.text(await session.waitFor("[data-reference]"));
+    assert.match(reference, /^\d{4} \d{4}$/);
+    if (SCREENS_DIR) writeFileSync(join(SCREENS_DIR, "08-webkit-real.png"), await session.screenPng());
+
+    const altered = url.slice(0, -3) + (url.endsWith("A") ? "BBB" : "AAA");
+    await session.cmd("POST", "/url", { url: altered });
+    const stop = await session.waitFor('[data-screen="stop"]', { timeout: 30000 });
+    assert.match(await session.text(stop), /Keep the door shut/);
+    assert.equal(await session.execute(`return document.querySelector('[data-screen="stop"] a.call').getAttribute("href")`), "tel:+31205550100");
+  } finally {
+    await session.quit();
+  }
 });
 
 test("on a throttled Fast 3G link with a 4× slower CPU: bytes transferred and the time to the first screen", async () => {

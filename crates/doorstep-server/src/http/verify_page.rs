@@ -1,8 +1,9 @@
 //! The verification page for a customer without the app: `/V/<pass>`, the URL the agent's
 //! code holds, serves the page (embedded at build time, `build.rs`) with the organisations'
 //! keys it checks tickets against; the page asks `/verify/api/pass/<pass>` where the visit
-//! stands. No cookies, no third-party host, a strict Content-Security-Policy, and a limit on
-//! questions per address.
+//! stands, and once the customer says the photo and the code match, `/verify/api/checked/<pass>`
+//! for the reference they read to the agent. No cookies, no third-party host, a strict
+//! Content-Security-Policy, and a limit on questions per address.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

@@ -126,7 +126,13 @@ impl Db {
             visits.push(wire::PackagedVisit {
                 ticket: Bytes(ticket),
                 customer_key: Bytes(customer_key.map_or(Vec::new(), |k| k.as_bytes().to_vec())),
-                customer_data: customer.data_for(visit.fields),
+                // Only a customer's answer opens these on the phone: without a key to answer
+                // with, the agent's phone is not sent them at all.
+                customer_data: if customer_key.is_some() {
+                    customer.data_for(visit.fields)
+                } else {
+                    Default::default()
+                },
                 address: customer.address(),
                 purpose: Some(visit.purpose.clone()),
                 visit_ref: Some(visit.visit_ref.clone()),

@@ -248,6 +248,13 @@ async fn a_customer_without_a_phone_is_visited_on_a_ticket_naming_no_key_until_t
             .filter(|&(id, len)| id == NO_CUSTOMER_KEY && len == 0)
             .collect();
         assert_eq!(app_less.len(), 1, "C-2's visit names no customer key");
+        // Nothing on the agent's phone could open C-2's data: none is sent.
+        let sent: Vec<usize> = package
+            .visits
+            .iter()
+            .map(|v| v.customer_data.len())
+            .collect();
+        assert!(sent.contains(&0) && sent.iter().any(|&n| n > 0), "{sent:?}");
         enrol(&w.db, &w.org, Role::Customer, "C-2", "customer 2").await;
         let package =
             w.db.agent_package(&w.org, &w.agent_device, &w.signer, NOW)

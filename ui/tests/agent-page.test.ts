@@ -81,4 +81,26 @@ describe("a customer without the app", () => {
     render(AgentPage, { visitId: terms.visitId });
     expect((await screen.findByTestId("page-pass-expired")).textContent).toContain("Show a new one");
   });
+
+  it("a customer with no smartphone: plan B from the page code, with the office's reference", async () => {
+    const recorded: Record<string, unknown>[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "agent_visit") return { terms: appLess, status: "open", address: null, purpose: null, visitRef: null, customerHasApp: false };
+      if (cmd === "agent_page_pass") return { code: code(PAGE_URL), spokenCode: "146 428", validUntil: Math.floor(Date.now() / 1000) + 600 };
+      if (cmd === "agent_record_office_confirmation") {
+        recorded.push(args as Record<string, unknown>);
+        return { visitId: terms.visitId, outcome: "verified_by_office", checksDone: ["identity_document"], time: 1, code: code("DS2K:RECEIPT") };
+      }
+      if (cmd === "status") return null;
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(AgentPage, { visitId: terms.visitId });
+    await fireEvent.click(await screen.findByTestId("cannot-scan"));
+    expect((await screen.findByTestId("plan-b")).textContent).toContain("reference of eight digits");
+    await fireEvent.input(screen.getByTestId("office-reference"), { target: { value: "4821 0936" } });
+    await fireEvent.click(await screen.findByRole("checkbox", { name: "Identity document" }));
+    await fireEvent.click(screen.getByTestId("save-office"));
+    expect((await screen.findByTestId("receipt")).textContent).toContain("Verified by the office");
+    expect(recorded).toEqual([{ visitId: terms.visitId, reference: "4821 0936", checksDone: ["identity_document"], note: "" }]);
+  });
 });

@@ -305,7 +305,6 @@ impl Device {
         let visit = parse_visit_id(visit_id)?;
         let reference = OfficeReference::parse(reference)?;
         check_note(note)?;
-        let checks = checks_from_names(checks_done);
         let now = self.now();
         let (ticket, transcript) = match self.store.load_session::<AgentSession>(visit).await? {
             Some(AgentSession::AwaitingResponse(a)) => {
@@ -315,17 +314,13 @@ impl Device {
             Some(AgentSession::CustomerVerified(v)) => {
                 (v.ticket().clone(), Some(v.transcript_hash()))
             }
+            // No handshake began: a customer without the app calls the office as well.
             None => {
                 let trust = self.store.trust(Policy::default()).await?;
-                let ready = self.store.ready_for(visit, &trust).await?;
-                (ready.ticket().clone(), None)
+                (self.store.visit_ticket(visit, &trust).await?, None)
             }
         };
-        // The handshake is not part of this result: nothing ticks it.
-        let checks: CheckSet = checks
-            .iter()
-            .filter(|c| *c != Check::DeviceKey && ticket.ticket().checks.contains(*c))
-            .collect();
+        let checks = checks_without_handshake(checks_done, &ticket);
         let receipt = Receipt::confirmed_by_office(&ticket, reference, checks, transcript, now);
         self.sign_and_queue(visit_id, visit, receipt, note, now)
             .await
@@ -348,10 +343,7 @@ impl Device {
         check_note(note)?;
         let trust = self.store.trust(Policy::default()).await?;
         let ticket = self.store.visit_ticket(visit, &trust).await?;
-        let checks: CheckSet = checks_from_names(checks_done)
-            .iter()
-            .filter(|c| *c != Check::DeviceKey && ticket.ticket().checks.contains(*c))
-            .collect();
+        let checks = checks_without_handshake(checks_done, &ticket);
         let receipt = Receipt::checked_on_page(&ticket, reference, checks, self.now());
         self.sign_and_queue(visit_id, visit, receipt, note, self.now())
             .await
@@ -419,6 +411,18 @@ fn checks_from_names(names: &[String]) -> CheckSet {
     names
         .iter()
         .filter_map(|name| Check::ALL.iter().copied().find(|c| c.name() == name))
+        .collect()
+}
+
+/// The checks of `names` a receipt made without the handshake may claim: those the ticket
+/// allows, never the handshake itself, which did not decide this result.
+fn checks_without_handshake(
+    names: &[String],
+    ticket: &doorstep_core::ticket::SignedTicket,
+) -> CheckSet {
+    checks_from_names(names)
+        .iter()
+        .filter(|c| *c != Check::DeviceKey && ticket.ticket().checks.contains(*c))
         .collect()
 }
 

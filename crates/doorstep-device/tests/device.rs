@@ -819,6 +819,36 @@ async fn a_customer_without_the_app_checks_on_the_page_and_only_its_reference_ba
     assert_eq!(cancelled.kind(), "cancelled");
 }
 
+/// A customer with no smartphone at all calls the office: plan B works for a visit whose
+/// ticket names no customer key too.
+#[tokio::test]
+async fn a_customer_without_the_app_can_be_confirmed_by_the_office_as_well() {
+    let w = world().await;
+    let agent = w.open(&w.root.join("agent")).await;
+    agent.enrol(&w.codes.0, None).await.unwrap();
+    agent.sync(&mut |_| {}).await.unwrap();
+    let visit = agent.agent_visits().await.unwrap()[0]
+        .terms
+        .visit_id
+        .clone();
+    let confirmed =
+        w.db.confirm_visit_by_phone(&w.org, "V-1", "operator 7", now())
+            .await
+            .unwrap();
+    let receipt = agent
+        .agent_record_office_confirmation(
+            &visit,
+            &confirmed.reference.to_string(),
+            &["card_handover".to_string()],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt.outcome, Outcome::VerifiedByOffice);
+    let synced = agent.sync(&mut |_| {}).await.unwrap();
+    assert_eq!((synced.stored, synced.rejected), (1, 0));
+}
+
 /// Plan B: a phone cannot scan; the customer calls the official number and the operator gives
 /// a reference, which the agent records. The back-office accepts that receipt only with a
 /// reference it gave for that visit, and confirms only a visit that can be at the door now.

@@ -79,6 +79,7 @@ export const en = {
   page_pass_expired: "This code is older than ten minutes: the page will refuse it. Show a new one.",
   page_pass_next: "The customer has a reference",
   page_pass_new: "Show a new code",
+  page_pass_cannot_scan: "The customer has no smartphone, or cannot scan",
   page_check_title: "Record the page's reference",
   page_check_text: "Once the customer confirmed your photo and the six digits, their page gives them a reference of eight digits. Type the reference they read to you: only the one the page gave is accepted.",
   page_check_reference: "The page's reference",

@@ -77,6 +77,7 @@ export const nl: Catalogue = {
   page_pass_expired: "Deze code is ouder dan tien minuten: de pagina weigert hem. Toon een nieuwe.",
   page_pass_next: "De klant heeft een kenmerk",
   page_pass_new: "Toon een nieuwe code",
+  page_pass_cannot_scan: "De klant heeft geen smartphone of kan niet scannen",
   page_check_title: "Leg het kenmerk van de pagina vast",
   page_check_text: "Als de klant uw foto en de zes cijfers heeft bevestigd, geeft de pagina een kenmerk van acht cijfers. Typ het kenmerk dat de klant voorleest: alleen het kenmerk dat de pagina gaf wordt geaccepteerd.",
   page_check_reference: "Het kenmerk van de pagina",

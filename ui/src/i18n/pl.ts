@@ -77,6 +77,7 @@ export const pl: Catalogue = {
   page_pass_expired: "Ten kod ma ponad dziesięć minut: strona go odrzuci. Pokaż nowy.",
   page_pass_next: "Klient ma numer potwierdzenia",
   page_pass_new: "Pokaż nowy kod",
+  page_pass_cannot_scan: "Klient nie ma smartfona lub nie może zeskanować",
   page_check_title: "Zapisz numer ze strony",
   page_check_text: "Gdy klient potwierdzi twoje zdjęcie i sześć cyfr, strona poda mu ośmiocyfrowy numer. Wpisz numer, który ci przeczyta: przyjęty zostanie tylko ten, który podała strona.",
   page_check_reference: "Numer ze strony",

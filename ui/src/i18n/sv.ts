@@ -77,6 +77,7 @@ export const sv: Catalogue = {
   page_pass_expired: "Koden är äldre än tio minuter: sidan avvisar den. Visa en ny.",
   page_pass_next: "Kunden har en referens",
   page_pass_new: "Visa en ny kod",
+  page_pass_cannot_scan: "Kunden har ingen smarttelefon eller kan inte skanna",
   page_check_title: "Registrera sidans referens",
   page_check_text: "När kunden har bekräftat ditt foto och de sex siffrorna ger sidan en referens på åtta siffror. Skriv in referensen kunden läser upp: bara den som sidan gav godtas.",
   page_check_reference: "Sidans referens",

@@ -93,11 +93,25 @@ impl Db {
         &self,
         visit_ids: &[[u8; 16]],
     ) -> Result<HashSet<([u8; 16], String)>, ServerError> {
+        self.references_given(ReferencesGiven::ByTheOffice, visit_ids)
+            .await
+    }
+
+    /// The references the office's operator or the verification page gave for these visits.
+    pub(crate) async fn references_given(
+        &self,
+        by: ReferencesGiven,
+        visit_ids: &[[u8; 16]],
+    ) -> Result<HashSet<([u8; 16], String)>, ServerError> {
         if visit_ids.is_empty() {
             return Ok(HashSet::new());
         }
+        let table = match by {
+            ReferencesGiven::ByTheOffice => "office_confirmations",
+            ReferencesGiven::ByThePage => "page_checks",
+        };
         let sql = format!(
-            "SELECT visit_id, reference FROM office_confirmations WHERE visit_id IN ({})",
+            "SELECT visit_id, reference FROM {table} WHERE visit_id IN ({})",
             self.params(1, visit_ids.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -116,4 +130,11 @@ impl Db {
             })
             .collect()
     }
+}
+
+/// Who gave a reference: each backs its own outcome only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReferencesGiven {
+    ByTheOffice,
+    ByThePage,
 }

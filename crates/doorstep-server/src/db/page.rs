@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use sqlx::Row;
 use uuid::Uuid;
 
+use super::office::ReferencesGiven;
 use super::rows;
 use crate::{Db, ServerError};
 
@@ -90,27 +91,7 @@ impl Db {
         &self,
         visit_ids: &[[u8; 16]],
     ) -> Result<HashSet<([u8; 16], String)>, ServerError> {
-        if visit_ids.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let sql = format!(
-            "SELECT visit_id, reference FROM page_checks WHERE visit_id IN ({})",
-            self.params(1, visit_ids.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for v in visit_ids {
-            query = query.bind(v.to_vec());
-        }
-        query
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    rows::fixed(r, "visit_id")?,
-                    r.try_get::<String, _>("reference")?,
-                ))
-            })
-            .collect()
+        self.references_given(ReferencesGiven::ByThePage, visit_ids)
+            .await
     }
 }

@@ -285,27 +285,35 @@ pub async fn phones(
     Ok(())
 }
 
-/// The agent's phone in `dir/agent-phone`, already enrolled: for its next open visit, the
-/// customer checked it on the page and read out `reference`. Records it, with every check the
-/// ticket asks for done, and syncs.
-pub async fn page_check(dir: PathBuf, pins: PathBuf, reference: String) -> Result<(), Failure> {
-    let pins: Pins = serde_json::from_str(&std::fs::read_to_string(&pins)?)?;
+/// The agent's phone in `dir/agent-phone`, trusting the pins in `pins`, unlocked.
+async fn agent_phone(
+    dir: &Path,
+    pins: &Path,
+    clock: doorstep_core::system::Clock,
+) -> Result<Device, Failure> {
+    let pins: Pins = serde_json::from_str(&std::fs::read_to_string(pins)?)?;
     let home = dir.join("agent-phone");
     let keys = FileKeyProvider::new(home.join("data.key"));
-    let agent = Device::open(
-        &home,
-        &keys,
-        doorstep_core::system::system_clock(),
-        pins.checked()?,
-    )
-    .await?;
+    let agent = Device::open(&home, &keys, clock, pins.checked()?).await?;
     agent.unlock();
-    let visit = agent
+    Ok(agent)
+}
+
+async fn next_open_visit(agent: &Device) -> Result<doorstep_device::views::AgentVisit, Failure> {
+    Ok(agent
         .agent_visits()
         .await?
         .into_iter()
         .find(|v| v.status == "open")
-        .ok_or("the agent's phone has no open visit")?;
+        .ok_or("the agent's phone has no open visit")?)
+}
+
+/// The agent's phone in `dir/agent-phone`, already enrolled: for its next open visit, the
+/// customer checked it on the page and read out `reference`. Records it, with every check the
+/// ticket asks for done, and syncs.
+pub async fn page_check(dir: PathBuf, pins: PathBuf, reference: String) -> Result<(), Failure> {
+    let agent = agent_phone(&dir, &pins, doorstep_core::system::system_clock()).await?;
+    let visit = next_open_visit(&agent).await?;
     let checks: Vec<String> = visit.terms.checks.iter().map(|c| c.to_string()).collect();
     let receipt = agent
         .agent_record_page_check(&visit.terms.visit_id, &reference, &checks, "")
@@ -331,26 +339,17 @@ pub async fn page_pass(
     png: Option<PathBuf>,
     clock_behind_minutes: u64,
 ) -> Result<(), Failure> {
-    let pins: Pins = serde_json::from_str(&std::fs::read_to_string(&pins)?)?;
-    let home = dir.join("agent-phone");
-    let keys = FileKeyProvider::new(home.join("data.key"));
     let behind = clock_behind_minutes * 60;
     let clock: doorstep_core::system::Clock =
         std::sync::Arc::new(move || doorstep_core::system::unix_now().saturating_sub(behind));
-    let agent = Device::open(&home, &keys, clock, pins.checked()?).await?;
-    agent.unlock();
+    let agent = agent_phone(&dir, &pins, clock).await?;
     // A new phone enrols and syncs; one already enrolled uses what it holds, as at a door
     // without a network.
     if let Some(code) = agent_code {
         agent.enrol(&code, None).await?;
         agent.sync(&mut |_| {}).await?;
     }
-    let visit = agent
-        .agent_visits()
-        .await?
-        .into_iter()
-        .find(|v| v.status == "open")
-        .ok_or("the agent's phone has no open visit")?;
+    let visit = next_open_visit(&agent).await?;
     let pass = agent.agent_page_pass(&visit.terms.visit_id).await?;
     let code = pass.code;
     let symbol = doorstep_qr::Symbol::new(&code.text)?;

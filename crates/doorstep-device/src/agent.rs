@@ -344,8 +344,9 @@ impl Device {
         let trust = self.store.trust(Policy::default()).await?;
         let ticket = self.store.visit_ticket(visit, &trust).await?;
         let checks = checks_without_handshake(checks_done, &ticket);
-        let receipt = Receipt::checked_on_page(&ticket, reference, checks, self.now());
-        self.sign_and_queue(visit_id, visit, receipt, note, self.now())
+        let now = self.now();
+        let receipt = Receipt::checked_on_page(&ticket, reference, checks, now);
+        self.sign_and_queue(visit_id, visit, receipt, note, now)
             .await
     }
 

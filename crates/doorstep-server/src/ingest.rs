@@ -51,9 +51,9 @@ pub enum Triage {
     Receipt {
         serial: u64,
         visit_id: [u8; 16],
-        /// The reference the back-office gave that a receipt "verified by the office" or
-        /// "checked on the page" carries, with that outcome.
-        reference: Option<(Outcome, String)>,
+        /// For a receipt carrying a reference the back-office gave ("verified by the office",
+        /// "checked on the page"), its outcome: which references to look up.
+        referenced_by: Option<Outcome>,
     },
     /// A well-formed report naming a visit: the tickets issued to the device decide.
     Report {
@@ -150,7 +150,7 @@ pub fn triage(device: &Device, uploads: &[wire::Upload]) -> Vec<Triage> {
                     Ok((_, r)) => Triage::Receipt {
                         serial: r.ticket_serial(),
                         visit_id: r.visit_id().0,
-                        reference: r.office_reference().map(|o| (r.outcome(), o.digits())),
+                        referenced_by: r.office_reference().map(|_| r.outcome()),
                     },
                     Err(e) => answer(rejected(id, e.kind(), e.to_string())),
                 },
@@ -436,11 +436,11 @@ async fn look_up(db: &Db, device: &Device, triaged: &[Triage]) -> Result<Known, 
             Triage::Receipt {
                 serial,
                 visit_id,
-                reference,
+                referenced_by,
             } => {
                 serials.push(*serial);
-                match reference {
-                    Some((Outcome::CheckedOnPage, _)) => checked_on_page.push(*visit_id),
+                match referenced_by {
+                    Some(Outcome::CheckedOnPage) => checked_on_page.push(*visit_id),
                     Some(_) => confirmed_by_office.push(*visit_id),
                     None => {}
                 }

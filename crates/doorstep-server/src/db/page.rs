@@ -54,9 +54,7 @@ impl Db {
             device_revoked: set("device_revoked_at")?,
         }))
     }
-}
 
-impl Db {
     /// The page's reference for the pass with `pass_nonce`, on the visit `visit_id`: the one
     /// given before if the page asks again, otherwise `fresh`, stored. Two pages asking at once
     /// get the same.

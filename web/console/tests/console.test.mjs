@@ -165,6 +165,8 @@ test("an admin signs in, sees the day's visits change without a reload, and the 
 
   await page.getByRole("link", { name: "Audit log" }).click();
   await page.getByRole("heading", { name: "Audit log" }).waitFor();
+  // The entries arrive after the heading; read them once the first has rendered.
+  await page.locator("tbody tr td:nth-child(3)").first().waitFor();
   const actions = await page.locator("tbody tr td:nth-child(3)").allTextContents();
   assert.equal(actions[0], "sign_in", actions.join());
   assert.equal(actions.filter((a) => a === "staff_added").length, 3, actions.join());

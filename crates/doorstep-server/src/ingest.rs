@@ -107,24 +107,6 @@ pub fn replay_result(
     )
 }
 
-/// Maps `f` over `items` on every core this process may use (a pool of one thread per core,
-/// started once), in order. Each upload's signature work is independent, so a batch takes
-/// about 1/n of the time on n cores, and batches of concurrent requests share the cores. On a
-/// multi-threaded runtime the calling worker hands its other tasks on meanwhile.
-pub fn on_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use rayon::prelude::*;
-    if items.len() < 2 || rayon::current_num_threads() < 2 {
-        return items.iter().map(f).collect();
-    }
-    let work = || items.par_iter().map(&f).collect();
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
-        }
-        _ => work(),
-    }
-}
-
 /// The ECDSA checks ingest makes, shareable across threads.
 pub type Verify<'a> = dyn Fn(&PublicKey, &[u8], &Signature) -> bool + Sync + 'a;
 
@@ -309,6 +291,55 @@ pub fn judge(
     }
 }
 
+/// A batch as its signature work needs it, shared by the cores that check it.
+struct Checking {
+    device: Device,
+    device_key: Verifier,
+    uploads: Vec<wire::Upload>,
+    triaged: Vec<Triage>,
+    known: Known,
+    verifiers: HashMap<KeyId, (PublicKey, Verifier)>,
+    signer: OrganisationSigner,
+    now: u64,
+}
+
+/// An upload judged, and if accepted, its countersignature and the digest it signs.
+type Checked = Result<(Verdict, Option<(Vec<u8>, [u8; 32])>), ServerError>;
+
+impl Checking {
+    fn verify(&self, k: &PublicKey, m: &[u8], s: &Signature) -> bool {
+        match self.verifiers.get(&k.key_id()) {
+            Some((key, v)) if key == k => v.verify(m, s),
+            _ => self.signer.verify(k, m, s),
+        }
+    }
+
+    /// Judges upload `i` and countersigns it if accepted; the countersignature's digest of the
+    /// upload is the one stored with it.
+    fn check(&self, i: usize) -> Checked {
+        let upload = &self.uploads[i];
+        let verdict = judge(
+            &self.device,
+            upload,
+            &self.triaged[i],
+            &self.known,
+            &|m, s| self.device_key.verify(m, s),
+            &|k, m, s| self.verify(k, m, s),
+        )?;
+        let countersigned = match verdict {
+            Verdict::Accept { .. } => {
+                let c = Countersignature::new(*upload.id.as_bytes(), &upload.payload.0, self.now);
+                Some((
+                    self.signer.sign(c.to_sign(self.signer.public_key()))?,
+                    c.receipt_digest,
+                ))
+            }
+            Verdict::Answer(_) => None,
+        };
+        Ok((verdict, countersigned))
+    }
+}
+
 /// Checks, countersigns and stores a batch. Everything accepted is stored in one transaction: a
 /// crash stores all of it or none, and the device resends what it did not hear back about. A
 /// batch costs a fixed handful of queries whatever its size, and its signature work (receipts,
@@ -331,52 +362,35 @@ pub async fn ingest(
     let known = look_up(db, device, &triaged).await?;
 
     // Each key is prepared once for all the signatures of the batch it checks.
-    let device_key = signer.verifier(&device.public_key);
     let verifiers: HashMap<KeyId, (PublicKey, Verifier)> = known
         .organisation_keys
         .iter()
         .chain(known.customer_keys.values())
         .map(|k| (k.key_id(), (*k, signer.verifier(k))))
         .collect();
-    let verify = |k: &PublicKey, m: &[u8], s: &Signature| match verifiers.get(&k.key_id()) {
-        Some((key, v)) if key == k => v.verify(m, s),
-        _ => signer.verify(k, m, s),
-    };
-    let indices: Vec<usize> = (0..uploads.len()).collect();
-    let judged = on_cores(&indices, |&i| {
-        let upload = &uploads[i];
-        let verdict = judge(
-            device,
-            upload,
-            &triaged[i],
-            &known,
-            &|m, s| device_key.verify(m, s),
-            &verify,
-        )?;
-        let countersignature = match verdict {
-            Verdict::Accept { .. } => Some(
-                signer.sign(
-                    Countersignature::new(*upload.id.as_bytes(), &upload.payload.0, now)
-                        .to_sign(signer.public_key()),
-                )?,
-            ),
-            Verdict::Answer(_) => None,
-        };
-        Ok::<_, ServerError>((verdict, countersignature))
+    let batch = std::sync::Arc::new(Checking {
+        device_key: signer.verifier(&device.public_key),
+        device: device.clone(),
+        uploads: uploads.to_vec(),
+        triaged,
+        known,
+        verifiers,
+        signer: signer.clone(),
+        now,
     });
-
+    let judged =
+        crate::cores::on_cores((0..uploads.len()).collect(), move |&i| batch.check(i)).await;
     let mut results: Vec<Option<wire::UploadResult>> = vec![None; uploads.len()];
     let mut accepted = Vec::new();
     for (index, judged) in judged.into_iter().enumerate() {
         match judged? {
             (Verdict::Answer(r), _) => results[index] = Some(r),
-            (Verdict::Accept { visit_id, outcome }, Some(countersignature)) => {
-                let upload = &uploads[index];
+            (Verdict::Accept { visit_id, outcome }, Some((countersignature, digest))) => {
                 accepted.push(NewResult {
-                    upload,
+                    upload: &uploads[index],
                     visit_id,
                     outcome,
-                    digest: digest(upload),
+                    digest,
                     countersignature,
                     index,
                 });
@@ -667,14 +681,5 @@ mod tests {
         };
         let verdict = judge(&device, &forged, &triaged[0], &known, &by_agent, &ecdsa).unwrap();
         assert_eq!(kind(&verdict).as_deref(), Some("bad_receipt_signature"));
-    }
-
-    #[test]
-    fn on_cores_keeps_the_order() {
-        let items: Vec<u32> = (0..1000).collect();
-        assert_eq!(
-            on_cores(&items, |n| n * 2),
-            items.iter().map(|n| n * 2).collect::<Vec<_>>()
-        );
     }
 }

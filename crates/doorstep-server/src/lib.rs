@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod attestation;
 pub mod console;
+pub mod cores;
 pub mod db;
 pub mod http;
 pub mod ingest;

@@ -166,15 +166,19 @@ impl World {
         trust.install_denylist(&denylist).unwrap();
         let mut rng = SeededRandomness::new("verified visits");
         let mut verified = Vec::new();
+        // Each notice checked once, found by its visit.
+        let mut notices: std::collections::HashMap<_, _> = notices
+            .notices
+            .iter()
+            .map(|n| {
+                let notice = VerifiedNotice::verify(&n.notice.0, &self.org.keys).unwrap();
+                (notice.ticket().ticket().visit_id, notice)
+            })
+            .collect();
         for packaged in &package.visits {
             let ticket = SignedTicket::verify(&packaged.ticket.0, &self.org.keys).unwrap();
             let visit_id = ticket.ticket().visit_id;
-            let notice = notices
-                .notices
-                .iter()
-                .map(|n| VerifiedNotice::verify(&n.notice.0, &self.org.keys).unwrap())
-                .find(|n| n.ticket().ticket().visit_id == visit_id)
-                .unwrap();
+            let notice = notices.remove(&visit_id).unwrap();
             let at = ticket.ticket().window_start + 60;
             let customer_key = self.customer_key.public_key();
             let (waiting, challenge) = AwaitingProof::start(notice, customer_key, at, &mut rng);

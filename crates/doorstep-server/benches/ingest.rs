@@ -207,7 +207,8 @@ async fn measure_crypto_only(
 }
 
 /// One measurement on the cores this process may use; prints one line per database:
-/// `RESULT <database> <cores> <ingest/s> <ingest per CPU-s> <crypto only/s> <ingest/crypto>`.
+/// `RESULT <database> <cores> <ingest/s> <ingest per CPU-s> <crypto only/s> <ingest/crypto>
+/// <database server's CPU µs per result>`.
 fn run(receipts: usize, visits: usize) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -275,7 +276,8 @@ fn run(receipts: usize, visits: usize) {
 }
 
 /// What one child reports for one database: results per second (wall), per CPU-second,
-/// crypto only per second, and the median of the rounds' ingest / crypto-only ratios.
+/// crypto only per second, the median of the rounds' ingest / crypto-only ratios, and the
+/// median of the database server's CPU per result.
 #[derive(Clone, Copy)]
 struct Figures {
     ingest: f64,
